@@ -1,0 +1,29 @@
+#pragma once
+// Envelope compatibility: what this build accepts, refuses, or keeps without applying.
+// See messages/README.md ("Reading newer data") for the full policy.
+#include <cstdint>
+
+#include "domain/validation.hpp"
+#include "ordo/v1/envelope.pb.h"
+
+namespace ordo::domain {
+
+/// The schema revision this build writes and fully understands.
+inline constexpr uint32_t schema_version_current = 1;
+/// The oldest revision this build can still read (upcasting covers the gap).
+inline constexpr uint32_t schema_version_oldest = 1;
+
+/// Commands: refused (UNSUPPORTED_SCHEMA_VERSION) when newer than this build, older than
+/// we upcast, or with a payload this build cannot decode (UNKNOWN_COMMAND); also checks
+/// entity type and id agree with the payload.
+field_error check_command_envelope(const v1::Envelope& envelope);
+
+enum class event_disposition : uint8_t {
+  apply, // evolve() it
+  hold,  // keep the stored bytes, do not apply; the entity refuses commands until upgrade
+};
+
+/// Events read back from the log: newer schema or an unknown payload case means `hold`.
+event_disposition classify_event(const v1::Envelope& envelope);
+
+} // namespace ordo::domain
