@@ -1,0 +1,34 @@
+#pragma once
+// Atoms and local-only message types of the runtime (CAF 0.17: atoms are at most 10
+// characters). Requests carry a completion callback, so they are shared pointers and never
+// cross the network; the cluster issue adds serializable forms.
+
+#include <memory>
+
+#include <caf/all.hpp>
+
+#include "actors/request.hpp"
+
+namespace ordo {
+
+using command_atom = caf::atom_constant<caf::atom("command")>;
+using persisted_atom = caf::atom_constant<caf::atom("persisted")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
+using crashed_atom = caf::atom_constant<caf::atom("crashed")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+
+/// The journal's answer to one append, forwarded from the writer thread to the actor.
+struct append_answer;
+using append_answer_ptr = std::shared_ptr<append_answer>;
+
+/// The requests an actor still held when it crashed, handed back to its supervisor.
+using request_list = std::vector<request_ptr>;
+using request_list_ptr = std::shared_ptr<request_list>;
+
+} // namespace ordo
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ordo::request_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ordo::append_answer_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ordo::request_list_ptr)

@@ -1,0 +1,38 @@
+#pragma once
+// The bridge from the journal's writer thread to the actors: the journal completes an append
+// on its writer thread; persist() turns that completion into a message to the actor, so an
+// actor never touches journal state from another thread, and CAF may move it between
+// threads freely. Also names storage errors for outcomes.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "actors/atoms.hpp"
+#include "storage/journal.hpp"
+
+namespace ordo {
+
+/// The journal's answer, delivered as (persisted_atom, token, append_answer_ptr).
+struct append_answer {
+  bool ok = false;
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+  std::string code;    // storage error code name when !ok, e.g. "storage_full"
+  std::string message; // what failed, naming the entity
+  bool fenced = false; // expected sequence mismatch: another writer got there first
+  bool fatal = false;  // the journal fail-stopped: nothing more will be written
+};
+
+/// Hands the append to the group-commit writer; `to` receives the answer as a message, also
+/// when the journal refuses it at once (overloaded, closed, ...).
+void persist(storage::journal& j, storage::append_request req, caf::actor to, uint64_t token);
+
+/// The storage code name of an error ("storage_full", "corrupted", ...), else "error".
+std::string code_of(const caf::error& err);
+
+/// "code: context" for any error, for outcome messages and logs.
+std::string describe(const caf::error& err);
+
+} // namespace ordo

@@ -1,0 +1,326 @@
+#include "actors/runtime.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <fmt/core.h>
+
+#include "actors/atoms.hpp"
+#include "actors/entity_load.hpp"
+#include "actors/journal_io.hpp"
+#include "actors/placement.hpp"
+#include "actors/shard_actor.hpp"
+#include "domain/envelope.hpp"
+#include "domain/order_id.hpp"
+#include "storage/journal.hpp"
+
+namespace ordo {
+
+namespace {
+
+int64_t system_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+} // namespace
+
+struct runtime::impl {
+  runtime_config cfg;
+  std::unique_ptr<storage::journal> journal;
+  std::unique_ptr<domain::order_id_generator> ids;
+  runtime_env env;
+  caf::actor_system_config sys_cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::vector<caf::actor> order_shards;
+  std::vector<caf::actor> inventory_shards;
+  std::atomic<bool> accepting{true};
+  std::atomic<bool> stopped{false};
+  std::atomic<int64_t> in_flight{0};
+  std::atomic<uint64_t> submitted{0}, answered{0}, overloaded_count{0};
+  std::atomic<uint64_t> round_robin{0};
+
+  // Wraps a completion so the in-flight bound is released exactly when the answer is given.
+  completion counted(completion done) {
+    return [this, done = std::move(done)](outcome o) {
+      answered++;
+      in_flight--;
+      if (done) done(std::move(o));
+    };
+  }
+
+  // The bounded front door: every submit passes here before any actor sees it.
+  // Counting before checking `accepting` closes the race with stop(): stop() clears
+  // `accepting` and then waits for in_flight to drain, so every submit either sees the flag
+  // cleared or is counted and waited for.
+  bool admit(completion& done) {
+    if (in_flight.fetch_add(1) >= static_cast<int64_t>(cfg.in_flight_max)) {
+      in_flight--;
+      overloaded_count++;
+      done(overloaded(fmt::format("the node's in-flight limit ({})", cfg.in_flight_max)));
+      return false;
+    }
+    if (!accepting.load()) {
+      in_flight--;
+      done(failure("stopping", "the runtime is stopping and accepts no new commands"));
+      return false;
+    }
+    submitted++;
+    return true;
+  }
+
+  void send(bool to_orders, uint64_t shard, v1::Envelope env_msg, completion done) {
+    auto r = std::make_shared<request>(std::move(env_msg), counted(std::move(done)));
+    std::shared_lock<std::shared_mutex> alive{system_mu};
+    auto& shards = to_orders ? order_shards : inventory_shards;
+    if (!sys || shard >= shards.size()) return; // torn down: `r` answers actor_stopped
+    caf::anon_send(shards[shard], command_atom::value, std::move(r));
+  }
+
+  std::shared_mutex system_mu; // held shared while sending, exclusively to tear down
+  // A feed subscription's delivery thread; ended by its handle or by stop(), whichever is
+  // first (the journal must outlive every reader).
+  struct feed_follower {
+    std::atomic<bool> stop{false};
+    std::thread thread;
+    std::once_flag joined;
+    void end() {
+      stop = true;
+      std::call_once(joined, [this] {
+        if (thread.joinable() && thread.get_id() != std::this_thread::get_id())
+          thread.join();
+        else if (thread.joinable())
+          thread.detach();
+      });
+    }
+  };
+  std::mutex subscriptions_mu;
+  std::vector<std::shared_ptr<feed_follower>> subscriptions;
+};
+
+runtime::runtime(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+runtime::~runtime() {
+  stop();
+}
+
+caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
+  auto p = std::make_unique<impl>();
+  p->cfg = std::move(cfg);
+  auto& c = p->cfg;
+  if (c.shard_count == 0) return caf::make_error(caf::sec::invalid_argument, "shard_count is 0");
+  storage::journal_options jo;
+  jo.dir = c.data_dir;
+  jo.map_size_bytes = c.map_size_bytes;
+  jo.mode = c.sync == durability::full_sync      ? storage::durability::full_sync
+            : c.sync == durability::no_meta_sync ? storage::durability::no_meta_sync
+                                                 : storage::durability::no_sync;
+  jo.queue_max_requests = c.journal_queue_max;
+  jo.batch_max_requests = c.batch_max_requests;
+  jo.batch_max_wait_us = static_cast<uint64_t>(c.batch_max_wait.count());
+  auto j = storage::journal::open(jo);
+  if (!j) return j.error();
+  p->journal = std::move(*j);
+  // Ids never go below the newest stored order's time + 1 (see domain/order_id.hpp).
+  uint64_t floor_ms = 0;
+  auto newest = p->journal->last_entity_with_prefix(order_model::key_prefix);
+  if (!newest) return newest.error();
+  if (*newest) {
+    auto text = std::string_view(**newest).substr(order_model::key_prefix.size());
+    if (auto id = domain::parse_order_id(text)) floor_ms = id->time_ms() + 1;
+  }
+  p->ids = std::make_unique<domain::order_id_generator>(c.node_id, floor_ms);
+  p->env.journal = p->journal.get();
+  p->env.ids = p->ids.get();
+  p->env.shard_count = c.shard_count;
+  p->env.limits = c.limits;
+  p->env.now_ms = c.clock ? c.clock : system_now_ms;
+  p->env.before_decide = c.before_decide;
+  p->sys_cfg.set("scheduler.max-threads", c.worker_threads);
+  p->sys_cfg.set("logger.verbosity", caf::atom("quiet"));
+  p->sys = std::make_unique<caf::actor_system>(p->sys_cfg);
+  for (uint32_t s = 0; s < c.shard_count; ++s) {
+    p->order_shards.push_back(p->sys->spawn(shard_actor<order_model>, &p->env, s));
+    p->inventory_shards.push_back(p->sys->spawn(shard_actor<inventory_model>, &p->env, s));
+  }
+  return std::unique_ptr<runtime>(new runtime(std::move(p)));
+}
+
+void runtime::submit_order(const v1::OrderCommand& cmd, std::string key, completion done) {
+  auto& p = *impl_;
+  if (!p.admit(done)) return;
+  v1::Envelope e;
+  e.set_schema_version(domain::schema_version_current);
+  e.set_entity_type(v1::ENTITY_TYPE_ORDER);
+  e.set_entity_id(cmd.order_id());
+  e.set_idempotency_key(std::move(key));
+  *e.mutable_order_command() = cmd;
+  uint64_t shard = 0;
+  if (cmd.has_place_order() && cmd.order_id().empty()) {
+    // Placements meet the shard of their key, so retries serialize there (placement.hpp).
+    shard = e.idempotency_key().empty() ? p.round_robin++ : stable_hash(e.idempotency_key());
+    shard %= p.cfg.shard_count;
+  } else {
+    std::string why;
+    auto id = domain::parse_order_id(cmd.order_id(), &why);
+    if (!id || id->shard() >= p.cfg.shard_count) {
+      auto o = failure("invalid_order_id",
+                       id ? fmt::format("order id {} names shard {}, but this cluster has {}",
+                                        cmd.order_id(), id->shard(), p.cfg.shard_count)
+                          : fmt::format("'{}' is not an order id: {}", cmd.order_id(), why));
+      p.counted(std::move(done))(std::move(o));
+      return;
+    }
+    shard = id->shard();
+  }
+  p.send(true, shard, std::move(e), std::move(done));
+}
+
+void runtime::submit_inventory(const v1::InventoryCommand& cmd, std::string key, completion done) {
+  auto& p = *impl_;
+  if (!p.admit(done)) return;
+  if (cmd.sku().empty()) {
+    p.counted(std::move(done))(failure("invalid_sku", "inventory command without a sku"));
+    return;
+  }
+  v1::Envelope e;
+  e.set_schema_version(domain::schema_version_current);
+  e.set_entity_type(v1::ENTITY_TYPE_INVENTORY);
+  e.set_entity_id(cmd.sku());
+  e.set_idempotency_key(std::move(key));
+  *e.mutable_inventory_command() = cmd;
+  auto shard = stable_hash(cmd.sku()) % p.cfg.shard_count;
+  p.send(false, shard, std::move(e), std::move(done));
+}
+
+namespace {
+template <class Submit>
+std::future<outcome> as_future(Submit&& submit) {
+  auto promise = std::make_shared<std::promise<outcome>>();
+  auto fut = promise->get_future();
+  submit([promise](outcome o) { promise->set_value(std::move(o)); });
+  return fut;
+}
+} // namespace
+
+std::future<outcome> runtime::submit_order(const v1::OrderCommand& cmd, std::string key) {
+  return as_future([&](completion done) { submit_order(cmd, std::move(key), std::move(done)); });
+}
+
+std::future<outcome> runtime::submit_inventory(const v1::InventoryCommand& cmd, std::string key) {
+  return as_future(
+      [&](completion done) { submit_inventory(cmd, std::move(key), std::move(done)); });
+}
+
+namespace {
+template <class Model>
+caf::expected<typename Model::state> read_state(storage::journal& j, std::string_view id) {
+  auto loaded = load_entity<Model>(j, std::string(id));
+  if (auto* ok = std::get_if<loaded_entity<Model>>(&loaded)) return std::move(ok->state);
+  auto& f = std::get<load_failure>(loaded);
+  return caf::make_error(caf::sec::runtime_error, f.code + ": " + f.message);
+}
+} // namespace
+
+caf::expected<v1::OrderState> runtime::order(std::string_view order_id) {
+  return read_state<order_model>(*impl_->journal, order_id);
+}
+
+caf::expected<v1::InventoryState> runtime::inventory(std::string_view sku) {
+  return read_state<inventory_model>(*impl_->journal, sku);
+}
+
+caf::expected<std::vector<feed_item>> runtime::read_feed(uint64_t after, size_t max) {
+  std::vector<feed_item> out;
+  std::string bad;
+  auto err = impl_->journal->read_feed(
+      after, max, [&](uint64_t pos, std::string_view, uint64_t, std::string_view bytes) {
+        feed_item item;
+        item.position = pos;
+        if (!item.event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          bad = fmt::format("feed record at position {} is not a valid envelope", pos);
+          return false;
+        }
+        out.push_back(std::move(item));
+        return true;
+      });
+  if (err) return err;
+  if (!bad.empty()) return caf::make_error(caf::sec::runtime_error, "corrupted: " + bad);
+  return out;
+}
+
+std::unique_ptr<subscription> runtime::subscribe(uint64_t after,
+                                                 std::function<bool(const feed_item&)> on_item,
+                                                 std::chrono::milliseconds idle_poll) {
+  auto sub = std::make_shared<impl::feed_follower>();
+  if (impl_->stopped.load()) return std::make_unique<subscription>([] {});
+  auto* self = this;
+  sub->thread = std::thread([self, sub, after, on_item, idle_poll] {
+    uint64_t pos = after;
+    while (!sub->stop.load()) {
+      auto batch = self->read_feed(pos, 1024);
+      if (!batch) {
+        fmt::print(stderr, "[error] feed subscription stopped at position {}: {}\n", pos,
+                   to_string(batch.error()));
+        return;
+      }
+      for (const auto& item : *batch) {
+        if (sub->stop.load() || !on_item(item)) return;
+        pos = item.position;
+      }
+      if (batch->empty()) std::this_thread::sleep_for(idle_poll);
+    }
+  });
+  {
+    std::lock_guard<std::mutex> g{impl_->subscriptions_mu};
+    impl_->subscriptions.push_back(sub);
+  }
+  return std::make_unique<subscription>([sub] { sub->end(); });
+}
+
+runtime_stats runtime::stats() const {
+  auto& p = *impl_;
+  runtime_stats s;
+  s.submitted = p.submitted.load();
+  s.answered = p.answered.load();
+  s.overloaded = p.overloaded_count.load();
+  s.in_flight = p.in_flight.load();
+  s.activations = p.env.counters.activations.load();
+  s.passivations = p.env.counters.passivations.load();
+  s.crashes = p.env.counters.crashes.load();
+  s.quarantined = p.env.counters.quarantined.load();
+  s.active = p.env.counters.active.load();
+  return s;
+}
+
+void runtime::stop(std::chrono::milliseconds drain) {
+  auto& p = *impl_;
+  if (p.stopped.exchange(true)) return;
+  p.accepting = false;
+  {
+    std::lock_guard<std::mutex> g{p.subscriptions_mu};
+    for (auto& s : p.subscriptions)
+      s->end();
+    p.subscriptions.clear();
+  }
+  auto deadline = std::chrono::steady_clock::now() + drain;
+  while (p.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  for (auto& s : p.order_shards)
+    caf::anon_send(s, stop_atom::value);
+  for (auto& s : p.inventory_shards)
+    caf::anon_send(s, stop_atom::value);
+  p.sys->await_all_actors_done();
+  std::unique_lock<std::shared_mutex> teardown{p.system_mu};
+  p.order_shards.clear();
+  p.inventory_shards.clear();
+  p.sys.reset();
+  p.journal->close(); // drains the writer queue, joins it, closes LMDB
+}
+
+} // namespace ordo

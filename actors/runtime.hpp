@@ -1,0 +1,148 @@
+#pragma once
+// Ordo's embedding API: everything a host application needs, in one header.
+//
+//   ordo::runtime_config cfg;            // every field has a working default
+//   cfg.data_dir = "./data";
+//   auto rt = ordo::runtime::start(cfg); // opens (or creates) the store; serves at once
+//   if (!rt) { /* rt.error(): the store could not be opened, and why */ }
+//   ordo::v1::OrderCommand place = ...;  // place_order with an empty order_id
+//   ordo::outcome o = (*rt)->submit_order(place, "idem-key-1").get(); // future form
+//   (*rt)->submit_order(cmd, key, [](ordo::outcome o) { ... });      // callback form
+//   auto state = (*rt)->order(o.entity_id);   // committed state, read from the journal
+//   (*rt)->stop();                            // stop accepting, drain, flush, close
+//
+// Promises:
+// - `accepted` means the command's events and its idempotency record were committed in one
+//   journal transaction with the configured sync before the answer was given.
+// - A retry with the same idempotency key gets the first answer (marked `duplicate`) and
+//   changes nothing — also after a crash and restart. Placements are deduplicated by key too:
+//   a retried placement gets the order id of the first attempt.
+// - Commands for one entity are handled one at a time in arrival order; different entities in
+//   parallel across the worker threads.
+// - Every queue is bounded: when full the answer is `overloaded` (retry later, same key);
+//   memory stays bounded.
+// - `failed` carries a code and a message naming the problem; `unknown_if_applied` says when
+//   a retry with the same key is needed to learn whether it was applied.
+// Threading: every member function may be called from any thread. Callbacks run on a runtime
+// thread (an actor's or the journal writer's): keep them short and never call stop() in one.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "actors/outcome.hpp"
+#include "actors/runtime_env.hpp"
+#include "ordo/v1/inventory.pb.h"
+#include "ordo/v1/order.pb.h"
+
+namespace ordo {
+
+enum class durability : uint8_t {
+  full_sync,    // default: an answer means the commit reached the disk (fdatasync)
+  no_meta_sync, // the last transactions before an OS crash/power loss may be lost
+  no_sync,      // benchmarks only: an OS crash/power loss may lose anything not yet flushed
+};
+
+struct runtime_config {
+  std::string data_dir = "./data";
+  size_t worker_threads = 2; // CAF scheduler threads (2 measured best on 2 cores)
+  durability sync = durability::full_sync;
+  uint16_t node_id = 1;              // unique per cluster; part of every order id it issues
+  uint16_t shard_count = 64;         // virtual shards; fixed for the life of a cluster
+  size_t in_flight_max = 100'000;    // commands accepted but not answered, node-wide
+  size_t journal_queue_max = 65'536; // appends waiting for the writer
+  size_t batch_max_requests = 4'096; // appends per group commit
+  std::chrono::microseconds batch_max_wait{200}; // how long the writer waits to fill a batch
+  uint64_t map_size_bytes = uint64_t{64} << 30;  // LMDB map; the file grows with use
+  actor_limits limits;            // snapshots, passivation, per-entity queue, crashes
+  std::function<int64_t()> clock; // ms since epoch; default: the system clock
+  // Test-only fault hook, called before every decide(); may throw to crash the actor.
+  std::function<void(std::string_view entity, const std::string& command_bytes)> before_decide;
+};
+
+struct runtime_stats {
+  uint64_t submitted = 0, answered = 0, overloaded = 0;
+  int64_t in_flight = 0;
+  uint64_t activations = 0, passivations = 0, crashes = 0, quarantined = 0;
+  int64_t active = 0;
+};
+
+/// One record of the node-wide event feed.
+struct feed_item {
+  uint64_t position = 0;
+  v1::Envelope event;
+};
+
+/// A live subscription to the event feed; destroying it stops the delivery thread.
+class subscription {
+public:
+  subscription(std::function<void()> stop) : stop_(std::move(stop)) {}
+  subscription(const subscription&) = delete;
+  subscription& operator=(const subscription&) = delete;
+  ~subscription() { cancel(); }
+  void cancel() {
+    if (stop_) std::exchange(stop_, nullptr)();
+  }
+
+private:
+  std::function<void()> stop_;
+};
+
+class runtime {
+public:
+  /// Opens the store in cfg.data_dir and starts the actor system. Serving starts at once:
+  /// entities are rebuilt lazily, when their first command arrives.
+  static caf::expected<std::unique_ptr<runtime>> start(runtime_config cfg);
+
+  ~runtime(); // stop() if not yet stopped
+
+  /// Submits an order command. For place_order leave order_id empty: the runtime assigns
+  /// one (answered in outcome.entity_id). Other commands carry the order id.
+  void submit_order(const v1::OrderCommand& cmd, std::string idempotency_key, completion done);
+  std::future<outcome> submit_order(const v1::OrderCommand& cmd, std::string idempotency_key);
+
+  /// Submits an inventory command (routed by SKU).
+  void submit_inventory(const v1::InventoryCommand& cmd, std::string idempotency_key,
+                        completion done);
+  std::future<outcome> submit_inventory(const v1::InventoryCommand& cmd,
+                                        std::string idempotency_key);
+
+  /// Committed state, rebuilt from the journal (snapshot + tail). NOT_FOUND-like: an order
+  /// that was never placed has status UNSPECIFIED and last_sequence 0.
+  caf::expected<v1::OrderState> order(std::string_view order_id);
+  caf::expected<v1::InventoryState> inventory(std::string_view sku);
+
+  /// Reads up to `max` feed records after `after_position`, in order.
+  caf::expected<std::vector<feed_item>> read_feed(uint64_t after_position, size_t max);
+
+  /// Delivers every feed record after `after_position`, in order, to `on_item` on a
+  /// delivery thread of its own, then keeps following the feed (polling every `idle_poll`
+  /// when it has caught up). `on_item` returning false, cancel(), destroying the handle, or
+  /// stop() ends it. At least once: a consumer stores the last position it processed (e.g.
+  /// with its own offset) and resumes after it.
+  std::unique_ptr<subscription>
+  subscribe(uint64_t after_position, std::function<bool(const feed_item&)> on_item,
+            std::chrono::milliseconds idle_poll = std::chrono::milliseconds{5});
+
+  runtime_stats stats() const;
+
+  /// Stops accepting (new submits answer `failed/stopping`), waits up to `drain` for
+  /// in-flight commands to be answered, stops the actors, flushes and closes the journal.
+  void stop(std::chrono::milliseconds drain = std::chrono::seconds{30});
+
+  struct impl;
+
+private:
+  explicit runtime(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace ordo

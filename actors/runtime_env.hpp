@@ -1,0 +1,49 @@
+#pragma once
+// What every actor of one runtime shares: the journal, the limits, the clock, the counters.
+// Owned by the runtime and outlives every actor it spawns.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace ordo::storage {
+class journal;
+}
+namespace ordo::domain {
+class order_id_generator;
+}
+
+namespace ordo {
+
+struct actor_limits {
+  uint32_t snapshot_every_events = 64;               // a snapshot rides along every N events
+  std::chrono::milliseconds passivate_after{30'000}; // idle activations are stopped
+  size_t pending_per_entity_max = 1'024;      // commands queued at one entity before overload
+  size_t recent_placements_per_shard = 1'024; // key -> order id memory for in-flight retries
+  int crashes_per_command_max = 3;            // then the command is refused, the entity quarantined
+};
+
+struct runtime_counters {
+  std::atomic<uint64_t> activations{0};
+  std::atomic<uint64_t> passivations{0};
+  std::atomic<uint64_t> crashes{0};
+  std::atomic<uint64_t> quarantined{0};
+  std::atomic<int64_t> active{0};
+};
+
+struct runtime_env {
+  storage::journal* journal = nullptr;
+  domain::order_id_generator* ids = nullptr; // one per node: ids unique across its shards
+  uint16_t shard_count = 0;
+  actor_limits limits;
+  std::function<int64_t()> now_ms;
+  // Test-only fault hook (FoundationDB's BUGGIFY): called before decide() with the entity id
+  // and the serialized command; it may throw to simulate a crashing actor. Empty in production.
+  std::function<void(std::string_view entity, const std::string& command_bytes)> before_decide;
+  runtime_counters counters;
+};
+
+} // namespace ordo

@@ -1,0 +1,386 @@
+// runtime_bench: commands/s and latency through the embedded runtime (real CAF actors, real
+// LMDB, full sync), memory per active order, and time to serve on a large store.
+//
+//   runtime_bench [--dir DIR] [--seconds S] [--stored N] [--active N] [--skip-store]
+//
+// Phases:
+//  1. closed loop, peak: `window` commands in flight, each to one of P distinct orders
+//     (P = 1,000 and 100,000) that walk their lifecycle; finished orders are replaced;
+//  2. open loop at 80 % of the peak measured for P = 1,000: latency p50/p99/p999;
+//  3. store of N orders (default 1,000,000): restart time to serving, RSS with `active`
+//     orders activated, bytes per active order.
+// Prints a summary and, last, one JSON line.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "actors/runtime.hpp"
+
+using namespace ordo;
+using clk = std::chrono::steady_clock;
+
+namespace {
+
+struct options {
+  std::string dir;
+  double seconds = 8;
+  uint64_t stored = 1'000'000;
+  uint64_t active = 10'000;
+  size_t window = 2048;
+  bool skip_store = false;
+};
+
+v1::Money eur(int64_t m) {
+  v1::Money x;
+  x.set_amount_minor(m);
+  x.set_currency("EUR");
+  return x;
+}
+
+v1::OrderCommand place_cmd(uint64_t n) {
+  v1::OrderCommand c;
+  auto* p = c.mutable_place_order();
+  p->set_customer_id(fmt::format("customer-{}", n % 100'000));
+  p->set_currency("EUR");
+  auto* l = p->add_lines();
+  l->set_sku(fmt::format("SKU-{}", n % 64));
+  l->set_quantity(1 + static_cast<int64_t>(n % 3));
+  *l->mutable_unit_price() = eur(1'990);
+  auto* a = p->mutable_shipping_address();
+  a->set_name("Bench Customer");
+  a->set_line1("1 Bench Street");
+  a->set_city("Berlin");
+  a->set_postal_code("10115");
+  a->set_country("DE");
+  return c;
+}
+
+// The next lifecycle command for an order at step `step` (0 = place).
+bool step_cmd(const std::string& id, int step, int64_t total, v1::OrderCommand& c) {
+  c.set_order_id(id);
+  switch (step) {
+  case 1:
+    c.mutable_confirm_stock_reserved();
+    return true;
+  case 2:
+    c.mutable_payment_authorized()->set_payment_id("p-" + id);
+    *c.mutable_payment_authorized()->mutable_amount() = eur(total);
+    return true;
+  case 3:
+    c.mutable_start_fulfilment();
+    return true;
+  case 4:
+    c.mutable_mark_shipped()->set_carrier("DHL");
+    c.mutable_mark_shipped()->set_tracking_number("T-" + id.substr(0, 12));
+    return true;
+  case 5:
+    c.mutable_mark_delivered();
+    return true;
+  default:
+    return false;
+  }
+}
+
+struct latency_log {
+  std::mutex mu;
+  std::vector<double> us;
+  void add(double v) {
+    std::lock_guard<std::mutex> g{mu};
+    us.push_back(v);
+  }
+  double pct(double p) {
+    std::lock_guard<std::mutex> g{mu};
+    if (us.empty()) return 0;
+    auto k = static_cast<size_t>(p * static_cast<double>(us.size() - 1));
+    std::nth_element(us.begin(), us.begin() + static_cast<long>(k), us.end());
+    return us[k];
+  }
+};
+
+// Drives P distinct orders through their lifecycles with `window` commands in flight (closed
+// loop) or at `rate` commands/s (open loop, rate > 0). Returns commands/s.
+struct load {
+  runtime& rt;
+  size_t distinct;
+  std::atomic<uint64_t> done{0}, errors{0}, next_place{0};
+  latency_log lat;
+  std::mutex mu;
+  struct slot {
+    std::string id;
+    int step = 0;
+    int64_t total = 0;
+    bool busy = false;
+  };
+  std::vector<slot> slots;
+  std::mt19937_64 rng{7};
+  uint64_t run_id;
+
+  load(runtime& r, size_t p, uint64_t id) : rt(r), distinct(p), slots(p), run_id(id) {}
+
+  // Picks a random idle order and sends its next command; false if all are busy.
+  bool send_one(std::function<void()> after) {
+    size_t i = 0;
+    slot* s = nullptr;
+    v1::OrderCommand cmd;
+    std::string key;
+    {
+      std::lock_guard<std::mutex> g{mu};
+      for (int tries = 0; tries < 64; ++tries) {
+        i = rng() % distinct;
+        if (!slots[i].busy) {
+          s = &slots[i];
+          break;
+        }
+      }
+      if (s == nullptr) return false;
+      s->busy = true;
+      if (s->step == 0 || s->step > 5) {
+        auto n = next_place++;
+        cmd = place_cmd(n);
+        s->step = 0;
+        s->total = cmd.place_order().lines(0).quantity() * 1'990;
+        key = fmt::format("b{}-{}", run_id, n);
+      } else {
+        step_cmd(s->id, s->step, s->total, cmd);
+        key = fmt::format("{}-{}", s->id, s->step);
+      }
+    }
+    auto t0 = clk::now();
+    rt.submit_order(cmd, key, [this, i, t0, after](outcome o) {
+      lat.add(std::chrono::duration<double, std::micro>(clk::now() - t0).count());
+      {
+        std::lock_guard<std::mutex> g{mu};
+        auto& s = slots[i];
+        s.busy = false;
+        if (o.ok()) {
+          if (s.step == 0) s.id = o.entity_id;
+          ++s.step;
+        } else {
+          s.step = 0; // start over with a new order
+        }
+      }
+      if (!o.ok()) errors++;
+      done++;
+      after();
+    });
+    return true;
+  }
+};
+
+struct loop_state {
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> inflight{0};
+};
+
+// Keeps one command in flight per slot: each answer sends the next command.
+struct refiller {
+  std::shared_ptr<loop_state> st;
+  load* l;
+  void operator()() const {
+    if (!st->stop.load() && l->send_one(*this)) return; // still in flight
+    st->inflight--;
+  }
+};
+
+double closed_loop(runtime& rt, size_t distinct, size_t window, double seconds, uint64_t run,
+                   latency_log** lat_out, load** keep) {
+  auto* l = new load(rt, distinct, run);
+  auto st = std::make_shared<loop_state>();
+  for (size_t k = 0; k < std::min(window, distinct); ++k) {
+    st->inflight++;
+    if (!l->send_one(refiller{st, l})) st->inflight--;
+  }
+  auto t0 = clk::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  auto n = l->done.load();
+  double el = std::chrono::duration<double>(clk::now() - t0).count();
+  st->stop = true;
+  while (st->inflight.load() > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  *lat_out = &l->lat;
+  *keep = l;
+  return static_cast<double>(n) / el;
+}
+
+double open_loop(runtime& rt, size_t distinct, double rate, double seconds, uint64_t run,
+                 load** keep) {
+  auto* l = new load(rt, distinct, run);
+  auto st = std::make_shared<loop_state>();
+  auto t0 = clk::now();
+  uint64_t sent = 0, skipped = 0;
+  while (true) {
+    double el = std::chrono::duration<double>(clk::now() - t0).count();
+    if (el >= seconds) break;
+    auto due = static_cast<uint64_t>(el * rate);
+    while (sent < due) {
+      st->inflight++;
+      if (!l->send_one([st] { st->inflight--; })) {
+        st->inflight--;
+        ++skipped; // every order busy: counts as a missed send
+      }
+      ++sent;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+  }
+  while (st->inflight.load() > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  *keep = l;
+  if (skipped > 0) fmt::print("  (open loop: {} sends skipped, all orders busy)\n", skipped);
+  return static_cast<double>(l->done.load()) / seconds;
+}
+
+long rss_kib() {
+  std::ifstream f{"/proc/self/status"};
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options opt;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (a == "--dir")
+      opt.dir = next();
+    else if (a == "--seconds")
+      opt.seconds = std::atof(next().c_str());
+    else if (a == "--stored")
+      opt.stored = std::strtoull(next().c_str(), nullptr, 10);
+    else if (a == "--active")
+      opt.active = std::strtoull(next().c_str(), nullptr, 10);
+    else if (a == "--window")
+      opt.window = std::strtoull(next().c_str(), nullptr, 10);
+    else if (a == "--skip-store")
+      opt.skip_store = true;
+    else {
+      fmt::print("usage: runtime_bench [--dir DIR] [--seconds S] [--window N] [--stored N] "
+                 "[--active N] [--skip-store]\n");
+      return a == "--help" ? 0 : 2;
+    }
+  }
+  if (opt.dir.empty()) {
+    char tmpl[] = "/tmp/ordo-runtime-bench-XXXXXX";
+    opt.dir = mkdtemp(tmpl);
+  }
+  runtime_config cfg;
+  cfg.data_dir = opt.dir;
+  fmt::print("runtime_bench: dir {}, {} workers, full sync, window {}, {} s per phase\n", opt.dir,
+             cfg.worker_threads, opt.window, opt.seconds);
+  auto rt = runtime::start(cfg);
+  if (!rt) {
+    fmt::print(stderr, "cannot start: {}\n", to_string(rt.error()));
+    return 1;
+  }
+  std::vector<load*> loads;
+  latency_log* lat = nullptr;
+  load* l = nullptr;
+  double peak_1k = closed_loop(**rt, 1'000, opt.window, opt.seconds, 1, &lat, &l);
+  loads.push_back(l);
+  double p50_1k = lat->pct(0.5) / 1000, p99_1k = lat->pct(0.99) / 1000;
+  fmt::print("closed loop, 1K distinct orders:   {:>9.0f} commands/s  p50 {:.2f} ms  p99 {:.2f} "
+             "ms  ({} errors)\n",
+             peak_1k, p50_1k, p99_1k, l->errors.load());
+  double peak_100k = closed_loop(**rt, 100'000, opt.window, opt.seconds, 2, &lat, &l);
+  loads.push_back(l);
+  double p50_100k = lat->pct(0.5) / 1000, p99_100k = lat->pct(0.99) / 1000;
+  fmt::print("closed loop, 100K distinct orders: {:>9.0f} commands/s  p50 {:.2f} ms  p99 {:.2f} "
+             "ms  ({} errors)\n",
+             peak_100k, p50_100k, p99_100k, l->errors.load());
+  double rate = 0.8 * peak_1k;
+  double achieved = open_loop(**rt, 100'000, rate, opt.seconds, 3, &l);
+  loads.push_back(l);
+  double o50 = l->lat.pct(0.5) / 1000, o99 = l->lat.pct(0.99) / 1000,
+         o999 = l->lat.pct(0.999) / 1000;
+  fmt::print("open loop at 80% of peak ({:.0f}/s): achieved {:.0f}/s  p50 {:.2f} ms  p99 {:.2f} "
+             "ms  p999 {:.2f} ms\n",
+             rate, achieved, o50, o99, o999);
+
+  double start_ms = 0, first_ms = 0, per_active_bytes = 0;
+  uint64_t stored = 0;
+  if (!opt.skip_store) {
+    // Fill the store with placed orders (window-bounded, callbacks only count).
+    std::atomic<uint64_t> placed{0}, answered{0};
+    std::vector<std::string> sample;
+    std::mutex smu;
+    auto t0 = clk::now();
+    for (uint64_t n = 0; n < opt.stored; ++n) {
+      while (placed.load() - answered.load() > opt.window)
+        std::this_thread::sleep_for(std::chrono::microseconds{100});
+      placed++;
+      (*rt)->submit_order(place_cmd(n), fmt::format("fill-{}", n), [&, n](outcome o) {
+        if (o.ok() && n % (opt.stored / opt.active + 1) == 0) {
+          std::lock_guard<std::mutex> g{smu};
+          sample.push_back(o.entity_id);
+        }
+        answered++;
+      });
+    }
+    while (answered.load() < placed.load())
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    stored = (*rt)->stats().answered;
+    fmt::print("filled {} orders in {:.1f} s\n", opt.stored,
+               std::chrono::duration<double>(clk::now() - t0).count());
+    (*rt)->stop();
+    rt->reset();
+    for (auto* x : loads)
+      delete x;
+    loads.clear();
+    long rss0 = rss_kib();
+    auto s0 = clk::now();
+    auto again = runtime::start(cfg);
+    if (!again) return 1;
+    start_ms = std::chrono::duration<double, std::milli>(clk::now() - s0).count();
+    auto first = (*again)->submit_order(place_cmd(1), "after-restart").get();
+    first_ms = std::chrono::duration<double, std::milli>(clk::now() - s0).count();
+    fmt::print("restart on the filled store: start() {:.1f} ms, first command answered at "
+               "{:.1f} ms ({})\n",
+               start_ms, first_ms, to_string(first.status));
+    // Activate `active` orders (one command each) and measure the resident growth.
+    long rss1 = rss_kib();
+    std::atomic<uint64_t> acks{0};
+    for (auto& id : sample) {
+      auto c = v1::OrderCommand{};
+      c.set_order_id(id);
+      c.mutable_confirm_stock_reserved();
+      (*again)->submit_order(c, id + "-r", [&](outcome) { acks++; });
+    }
+    while (acks.load() < sample.size())
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    long rss2 = rss_kib();
+    auto st = (*again)->stats();
+    per_active_bytes =
+        st.active > 0 ? static_cast<double>(rss2 - rss1) * 1024.0 / static_cast<double>(st.active)
+                      : 0;
+    fmt::print("active orders {}: RSS {} KiB at start, {} KiB before, {} KiB after activation "
+               "=> {:.0f} bytes per active order\n",
+               st.active, rss0, rss1, rss2, per_active_bytes);
+    (*again)->stop();
+  }
+  for (auto* x : loads)
+    delete x;
+  fmt::print("{{\"commands_per_s_1k\": {:.0f}, \"p50_ms_1k\": {:.2f}, \"p99_ms_1k\": {:.2f}, "
+             "\"commands_per_s_100k\": {:.0f}, \"p99_ms_100k\": {:.2f}, \"open_loop_rate\": "
+             "{:.0f}, \"open_p50_ms\": {:.2f}, \"open_p99_ms\": {:.2f}, \"open_p999_ms\": "
+             "{:.2f}, \"stored_orders\": {}, \"start_ms\": {:.1f}, \"first_answer_ms\": {:.1f}, "
+             "\"bytes_per_active_order\": {:.0f}}}\n",
+             peak_1k, p50_1k, p99_1k, peak_100k, p99_100k, rate, o50, o99, o999, stored, start_ms,
+             first_ms, per_active_bytes);
+  return 0;
+}

@@ -1,0 +1,298 @@
+// The runtime through its public API: restarts, passivation, one-at-a-time per order,
+// overload and graceful shutdown. Real CAF, real LMDB, full sync.
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "support/seed.hpp"
+#include "test_runtime.hpp"
+
+using namespace ordo;
+using namespace ordo::test;
+
+namespace {
+
+// Collects answers from callbacks on runtime threads.
+struct answers {
+  std::mutex mu;
+  std::vector<outcome> got;
+  std::atomic<int> count{0};
+  completion sink() {
+    return [this](outcome o) {
+      std::lock_guard<std::mutex> g{mu};
+      got.push_back(std::move(o));
+      count++;
+    };
+  }
+  void wait_for(int n) {
+    for (int i = 0; i < 30'000 && count.load() < n; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    REQUIRE(count.load() == n);
+  }
+};
+
+} // namespace
+
+TEST_SUITE("restart_recovery") {
+  TEST_CASE("every acknowledged transition survives restarts mid-flight") {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    cfg.limits.snapshot_every_events = 3;      // exercise snapshot + tail on recovery
+    std::map<std::string, uint64_t> acked_seq; // order -> highest acknowledged sequence
+    std::mutex mu;
+    for (int round = 0; round < 3; ++round) {
+      auto rt = start(cfg);
+      answers a;
+      int sent = 0;
+      // Place 200 orders and, for those from earlier rounds, move them one step on.
+      for (int i = 0; i < 200; ++i, ++sent)
+        rt->submit_order(place(), fmt::format("r{}-place-{}", round, i), a.sink());
+      for (auto& [id, seq] : acked_seq) {
+        auto c = for_order(id);
+        if (seq == 1)
+          c.mutable_confirm_stock_reserved();
+        else if (seq == 2)
+          c.mutable_payment_declined()->set_reason("declined");
+        else
+          c.mutable_cancel_order()->set_reason("late"); // rejected: terminal
+        rt->submit_order(c, fmt::format("r{}-{}", round, id), a.sink());
+        ++sent;
+      }
+      a.wait_for(sent);
+      for (auto& o : a.got) {
+        if (o.ok() && o.last_seq > 0) {
+          std::lock_guard<std::mutex> g{mu};
+          acked_seq[o.entity_id] = std::max(acked_seq[o.entity_id], o.last_seq);
+        }
+      }
+      rt->stop();
+      // Reopen and compare every acknowledged order with what was acknowledged.
+      auto again = start(cfg);
+      for (auto& [id, seq] : acked_seq) {
+        auto st = again->order(id);
+        REQUIRE(st);
+        CHECK(st->last_sequence() == seq);
+      }
+      again->stop();
+    }
+    CHECK(acked_seq.size() == 600);
+  }
+}
+
+TEST_SUITE("passivation") {
+  TEST_CASE("idle orders are passivated and come back with their state") {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    cfg.limits.passivate_after = std::chrono::milliseconds{50};
+    auto rt = start(cfg);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 20; ++i)
+      ids.push_back(placed_and_paid(*rt, fmt::format("p{}", i)));
+    for (int i = 0; i < 200 && rt->stats().active > 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    auto s = rt->stats();
+    CHECK(s.active == 0);
+    CHECK(s.passivations >= 20);
+    // Reactivation rebuilds from the journal: the next step is accepted on top.
+    for (auto& id : ids) {
+      auto c = for_order(id);
+      c.mutable_start_fulfilment();
+      auto o = wait(rt->submit_order(c, id + "-fulfil"));
+      CHECK(o.ok());
+      CHECK(o.first_seq == 4);
+    }
+    CHECK(rt->stats().activations >= 40);
+    rt->stop();
+  }
+}
+
+TEST_SUITE("serialization") {
+  TEST_CASE("concurrent commands to one order are applied one at a time") {
+    temp_dir dir;
+    auto rt = start(config_in(dir));
+    auto id = placed_and_paid(*rt, "s", 5000);
+    for (auto step : {0, 1}) {
+      auto c = for_order(id);
+      if (step == 0)
+        c.mutable_start_fulfilment();
+      else {
+        c.mutable_mark_shipped()->set_carrier("DHL");
+        c.mutable_mark_shipped()->set_tracking_number("T-1");
+      }
+      REQUIRE(wait(rt->submit_order(c, fmt::format("s-{}", step))).ok());
+    }
+    auto c = for_order(id);
+    c.mutable_mark_delivered();
+    auto delivered = wait(rt->submit_order(c, "s-deliver"));
+    REQUIRE(delivered.ok());
+    // 4 threads race 100 refunds of 100 each against 5000 captured: exactly 50 fit.
+    answers a;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 25; ++i) {
+          auto r = for_order(id);
+          *r.mutable_refund_order()->mutable_amount() = eur(100);
+          rt->submit_order(r, fmt::format("refund-{}-{}", t, i), a.sink());
+        }
+      });
+    for (auto& th : threads)
+      th.join();
+    a.wait_for(100);
+    int accepted = 0;
+    std::set<uint64_t> seqs;
+    for (auto& o : a.got) {
+      if (o.ok()) {
+        ++accepted;
+        for (uint64_t s = o.first_seq; s <= o.last_seq; ++s)
+          CHECK(seqs.insert(s).second);
+      } else {
+        CHECK(o.status == outcome_status::rejected);
+      }
+    }
+    CHECK(accepted == 50);
+    auto st = rt->order(id);
+    REQUIRE(st);
+    CHECK(st->refunded_minor() == 5000);
+    CHECK(st->captured_minor() == 5000);
+    // Sequences of accepted refunds are contiguous after the lifecycle events.
+    CHECK(*seqs.begin() == delivered.last_seq + 1);
+    CHECK(*seqs.rbegin() == st->last_sequence());
+    CHECK(seqs.size() == st->last_sequence() - delivered.last_seq);
+    rt->stop();
+  }
+}
+
+TEST_SUITE("overload") {
+  TEST_CASE("a full in-flight bound answers overloaded, and every command is answered") {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    cfg.in_flight_max = 16;
+    auto rt = start(cfg);
+    answers a;
+    for (int i = 0; i < 2000; ++i)
+      rt->submit_order(place(), fmt::format("o-{}", i), a.sink());
+    a.wait_for(2000);
+    int ok = 0, over = 0;
+    for (auto& o : a.got) {
+      if (o.ok())
+        ++ok;
+      else if (o.status == outcome_status::overloaded)
+        ++over;
+      else
+        FAIL("unexpected answer " << o.code << " " << o.message);
+    }
+    CHECK(over > 0);
+    CHECK(ok + over == 2000);
+    CHECK(rt->stats().in_flight == 0);
+    // What was accepted is there; what was refused was never applied.
+    for (auto& o : a.got)
+      if (o.ok()) CHECK(rt->order(o.entity_id)->last_sequence() == 1);
+    rt->stop();
+  }
+
+  TEST_CASE("a full per-order queue answers overloaded") {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    cfg.limits.pending_per_entity_max = 4;
+    auto rt = start(cfg);
+    auto id = placed_and_paid(*rt, "q");
+    answers a;
+    for (int i = 0; i < 500; ++i) {
+      auto c = for_order(id);
+      c.mutable_cancel_order()->set_reason("x");
+      rt->submit_order(c, fmt::format("c-{}", i), a.sink());
+    }
+    a.wait_for(500);
+    int over = 0, ok = 0;
+    for (auto& o : a.got) {
+      over += o.status == outcome_status::overloaded;
+      ok += o.ok();
+    }
+    CHECK(over > 0);
+    CHECK(ok == 1); // the first cancel wins; the rest are rejected (closed) or overloaded
+    rt->stop();
+  }
+}
+
+TEST_SUITE("shutdown") {
+  TEST_CASE("stop() under load drains: every acknowledged command is in the journal") {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    auto rt = start(cfg);
+    answers a;
+    std::atomic<bool> go{true};
+    std::atomic<int> sent{0};
+    std::thread producer([&] {
+      for (int i = 0; go.load() && i < 100'000; ++i) {
+        rt->submit_order(place(), fmt::format("s-{}", i), a.sink());
+        sent++;
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+    rt->stop();
+    go = false;
+    producer.join();
+    a.wait_for(sent.load());
+    std::vector<std::string> acked;
+    int stopping = 0;
+    for (auto& o : a.got) {
+      if (o.ok())
+        acked.push_back(o.entity_id);
+      else {
+        CHECK(o.code == "stopping");
+        CHECK_FALSE(o.unknown_if_applied);
+        ++stopping;
+      }
+    }
+    CHECK(acked.size() > 0);
+    auto again = start(cfg);
+    for (auto& id : acked)
+      CHECK(again->order(id)->last_sequence() == 1);
+    again->stop();
+  }
+}
+
+TEST_SUITE("placement") {
+  TEST_CASE("a retried placement gets the first order id, also after a restart") {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    auto rt = start(cfg);
+    auto first = wait(rt->submit_order(place(), "same-key"));
+    REQUIRE(first.ok());
+    auto second = wait(rt->submit_order(place(), "same-key"));
+    CHECK(second.ok());
+    CHECK(second.duplicate);
+    CHECK(second.entity_id == first.entity_id);
+    rt->stop();
+    auto again = start(cfg);
+    auto third = wait(again->submit_order(place(), "same-key"));
+    CHECK(third.duplicate);
+    CHECK(third.entity_id == first.entity_id);
+    // New ids after a restart sort after every stored one (the generator's floor).
+    auto fresh = wait(again->submit_order(place(), "other-key"));
+    CHECK(fresh.entity_id > first.entity_id);
+    again->stop();
+  }
+
+  TEST_CASE("concurrent retries of one placement create exactly one order") {
+    temp_dir dir;
+    auto rt = start(config_in(dir));
+    answers a;
+    for (int i = 0; i < 50; ++i)
+      rt->submit_order(place(), "racing-key", a.sink());
+    a.wait_for(50);
+    std::set<std::string> ids;
+    int firsts = 0;
+    for (auto& o : a.got) {
+      CHECK(o.ok());
+      ids.insert(o.entity_id);
+      firsts += !o.duplicate;
+    }
+    CHECK(ids.size() == 1);
+    CHECK(firsts == 1);
+    rt->stop();
+  }
+}
