@@ -1,0 +1,388 @@
+// journal_bench: durable appends/s and commit latency (submit -> completion) of the storage
+// journal on real LMDB with full sync, for 1, 16, 256 and 4096 closed-loop submitters, then
+// replay speed. Prints a human summary and, as the last line, one JSON object.
+//
+//   journal_bench [--dir D] [--seconds S] [--preload N] [--submitters 1,16,256,4096]
+//                 [--old-percent 5] [--keep]
+//
+// Workload: each submitter walks one order's saga (6 appends of one 200-500 byte event plus an
+// idempotency record), then starts a NEW order with a fresh time-ordered id; 5% of appends go
+// to a random old order among the --preload (default 1,000,000) orders created up front.
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "storage/journal.hpp"
+
+using namespace ordo::storage;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+struct flags {
+  std::string dir;
+  double seconds = 10;
+  uint64_t preload = 1'000'000;
+  std::vector<size_t> submitters{1, 16, 256, 4096};
+  uint64_t old_percent = 5;
+  bool keep = false;
+};
+
+flags parse(int argc, char** argv) {
+  flags f;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        fmt::print(stderr, "missing value for {}\n", a);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--dir")
+      f.dir = next();
+    else if (a == "--seconds")
+      f.seconds = std::stod(next());
+    else if (a == "--preload")
+      f.preload = std::stoull(next());
+    else if (a == "--keep")
+      f.keep = true;
+    else if (a == "--old-percent")
+      f.old_percent = std::stoull(next());
+    else if (a == "--submitters") {
+      f.submitters.clear();
+      auto s = next();
+      for (size_t p = 0; p < s.size();) {
+        auto q = s.find(',', p);
+        f.submitters.push_back(std::stoul(s.substr(p, q - p)));
+        p = q == std::string::npos ? s.size() : q + 1;
+      }
+    } else {
+      fmt::print(stderr, "usage: journal_bench [--dir D] [--seconds S] [--preload N] "
+                         "[--submitters 1,16,256,4096] [--old-percent 5] [--keep]\n");
+      std::exit(2);
+    }
+  }
+  return f;
+}
+
+std::string order_id(uint64_t n) {
+  return fmt::format("o/{:016x}", n);
+}
+
+// Payloads are random slices of one random buffer: generating them must not compete with
+// the writer for the 2 cores.
+const std::string& noise() {
+  static const std::string buf = [] {
+    std::mt19937_64 r(7);
+    std::string s(1 << 20, '\0');
+    for (auto& c : s)
+      c = static_cast<char>('a' + r() % 26);
+    return s;
+  }();
+  return buf;
+}
+
+std::string payload(std::mt19937_64& rng) {
+  size_t n = 200 + rng() % 301;
+  return noise().substr(rng() % (noise().size() - n), n);
+}
+
+caf::expected<std::unique_ptr<journal>> open_journal(const std::string& dir, durability mode) {
+  journal_options o;
+  o.dir = dir;
+  o.mode = mode;
+  o.queue_max_requests = 1 << 20;
+  if (const char* w = std::getenv("ORDO_BENCH_WAIT_US")) o.batch_max_wait_us = std::stoull(w);
+  return journal::open(o);
+}
+
+// Creates `n` old orders with one event each (no_sync: setup only, not measured).
+void preload(journal& j, uint64_t n, std::mt19937_64& rng) {
+  std::atomic<uint64_t> done{0};
+  for (uint64_t i = 0; i < n; ++i) {
+    append_request r;
+    r.entity = order_id(i);
+    r.events.push_back(payload(rng));
+    for (;;) {
+      auto err = j.submit(r, [&](caf::expected<append_result>) { ++done; });
+      if (!err) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  while (done.load() < n)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+struct phase_result {
+  size_t submitters = 0;
+  double seconds = 0;
+  uint64_t events = 0, conflicts = 0, errors = 0;
+  double avg_batch = 0;
+  double p50_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
+  double per_s() const { return static_cast<double>(events) / seconds; }
+};
+
+// Closed loop: each submitter has one request in flight. Completions (writer thread) hand
+// the submitter back to one client thread, which builds and submits its next request.
+class driver {
+public:
+  driver(journal& j, std::mt19937_64& rng, uint64_t preload, uint64_t old_percent,
+         uint64_t& next_order, std::vector<uint8_t>& old_seq)
+      : j_(j), rng_(rng), preload_(preload), old_percent_(old_percent), next_order_(next_order),
+        old_seq_(old_seq) {}
+
+  phase_result run(size_t n, double seconds) {
+    subs_.assign(n, sub{});
+    for (auto& s : subs_)
+      start_new_order(s);
+    latencies_us_.clear();
+    latencies_us_.reserve(1 << 22);
+    phase_result res;
+    res.submitters = n;
+    auto stats0 = j_.stats();
+    auto t0 = clock_type::now();
+    auto end = t0 + std::chrono::duration<double>(seconds);
+    for (size_t i = 0; i < n; ++i)
+      submit(i);
+    bool stopping = false;
+    size_t in_flight = n;
+    std::vector<done_item> batch;
+    while (in_flight > 0) {
+      {
+        std::unique_lock<std::mutex> lk{mu_};
+        cv_.wait(lk, [&] { return !done_.empty(); });
+        batch.swap(done_);
+      }
+      if (!stopping && clock_type::now() >= end) {
+        stopping = true;
+        res.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+      }
+      for (const auto& d : batch) {
+        auto& s = subs_[d.index];
+        if (!stopping) latencies_us_.push_back(d.latency_us);
+        if (d.ok) {
+          if (!stopping) ++res.events;
+          advance(s);
+        } else if (d.conflict) {
+          ++res.conflicts;
+          start_new_order(s);
+        } else {
+          ++res.errors;
+          start_new_order(s);
+        }
+        if (stopping)
+          --in_flight;
+        else
+          submit(d.index);
+      }
+      batch.clear();
+    }
+    auto st = j_.stats();
+    res.avg_batch = static_cast<double>(st.requests - stats0.requests) /
+                    static_cast<double>(std::max<uint64_t>(1, st.batches - stats0.batches));
+    std::sort(latencies_us_.begin(), latencies_us_.end());
+    auto pct = [&](double p) {
+      if (latencies_us_.empty()) return 0.0;
+      auto i = static_cast<size_t>(p * static_cast<double>(latencies_us_.size() - 1));
+      return static_cast<double>(latencies_us_[i]) / 1000.0;
+    };
+    res.p50_ms = pct(0.5);
+    res.p99_ms = pct(0.99);
+    res.p999_ms = pct(0.999);
+    res.max_ms = pct(1.0);
+    return res;
+  }
+
+private:
+  struct sub {
+    std::string entity;
+    uint64_t seq = 0; // expected seq of the next append
+    int left = 0;     // appends left in this order's saga
+    int64_t old = -1; // index of the old order this append goes to, or -1
+  };
+  struct done_item {
+    size_t index;
+    bool ok, conflict;
+    uint32_t latency_us;
+  };
+
+  void start_new_order(sub& s) {
+    s.entity = order_id(next_order_++);
+    s.seq = 0;
+    s.left = 6;
+  }
+
+  void advance(sub& s) {
+    if (s.old >= 0) {
+      ++old_seq_[static_cast<size_t>(s.old)];
+      s.old = -1;
+      return;
+    }
+    ++s.seq;
+    if (--s.left == 0) start_new_order(s);
+  }
+
+  void submit(size_t i) {
+    auto& s = subs_[i];
+    append_request r;
+    s.old = -1;
+    if (preload_ > 0 && rng_() % 100 < old_percent_) {
+      auto idx = rng_() % preload_;
+      s.old = static_cast<int64_t>(idx);
+      r.entity = order_id(idx);
+      r.expected_seq = old_seq_[idx];
+    } else {
+      r.entity = s.entity;
+      r.expected_seq = s.seq;
+    }
+    r.events.push_back(payload(rng_));
+    r.idempotency.push_back({"", fmt::format("cmd-{}", rng_()), "accepted"});
+    r.now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count());
+    auto t0 = clock_type::now();
+    auto err = j_.submit(std::move(r), [this, i, t0](caf::expected<append_result> res) {
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - t0);
+      done_item d{i, static_cast<bool>(res),
+                  !res && storage_errc_of(res.error()) == storage_errc::sequence_conflict,
+                  static_cast<uint32_t>(us.count())};
+      std::lock_guard<std::mutex> g{mu_};
+      done_.push_back(d);
+      cv_.notify_one();
+    });
+    if (err) {
+      fmt::print(stderr, "submit refused: {}\n", describe(err));
+      std::exit(1);
+    }
+  }
+
+  journal& j_;
+  std::mt19937_64& rng_;
+  uint64_t preload_;
+  uint64_t old_percent_;
+  uint64_t& next_order_;
+  std::vector<uint8_t>& old_seq_;
+  std::vector<sub> subs_;
+  std::vector<uint32_t> latencies_us_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<done_item> done_;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto f = parse(argc, argv);
+  bool made_dir = false;
+  if (f.dir.empty()) {
+    char tmpl[] = "/tmp/ordo-bench-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) return 1;
+    f.dir = tmpl;
+    made_dir = true;
+  }
+  std::mt19937_64 rng(42);
+  fmt::print("journal_bench: dir {}, {} s per phase, {} preloaded orders ({}% of appends go to "
+             "them), full sync\n",
+             f.dir, f.seconds, f.preload, f.old_percent);
+  auto t_pre = clock_type::now();
+  {
+    auto j = open_journal(f.dir, durability::no_sync);
+    if (!j) {
+      fmt::print(stderr, "open: {}\n", describe(j.error()));
+      return 1;
+    }
+    preload(**j, f.preload, rng);
+  }
+  // The preload ran without sync: flush it now so its writeback does not land in the phases.
+  if (int fd = ::open((f.dir + "/data.mdb").c_str(), O_RDONLY); fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  fmt::print("preload: {} orders in {:.1f} s (no_sync, setup only)\n", f.preload,
+             std::chrono::duration<double>(clock_type::now() - t_pre).count());
+  auto j = open_journal(f.dir, durability::full_sync);
+  if (!j) {
+    fmt::print(stderr, "open: {}\n", describe(j.error()));
+    return 1;
+  }
+  std::vector<uint8_t> old_seq(f.preload, 1);
+  uint64_t next_order = f.preload;
+  driver drv(**j, rng, f.preload, f.old_percent, next_order, old_seq);
+  std::vector<phase_result> results;
+  fmt::print("\n{:>10} {:>12} {:>9} {:>9} {:>9} {:>9} {:>10} {:>7} {:>7}\n", "submitters",
+             "appends/s", "p50 ms", "p99 ms", "p999 ms", "max ms", "conflicts", "errors", "batch");
+  for (auto n : f.submitters) {
+    auto r = drv.run(n, f.seconds);
+    fmt::print("{:>10} {:>12.0f} {:>9.2f} {:>9.2f} {:>9.2f} {:>9.2f} {:>10} {:>7} {:>7.0f}\n", n,
+               r.per_s(), r.p50_ms, r.p99_ms, r.p999_ms, r.max_ms, r.conflicts, r.errors,
+               r.avg_batch);
+    results.push_back(r);
+  }
+  // Replay: whole histories of many orders, then the feed from the start.
+  std::vector<uint64_t> sample;
+  for (int i = 0; i < 20'000 && next_order > f.preload; ++i)
+    sample.push_back(f.preload + rng() % (next_order - f.preload));
+  for (int i = 0; i < 20'000 && f.preload > 0; ++i)
+    sample.push_back(rng() % f.preload);
+  uint64_t replayed = 0, bytes = 0;
+  auto t_rep = clock_type::now();
+  for (auto id : sample) {
+    auto err = (*j)->read_events(order_id(id), 1, [&](uint64_t, std::string_view b) {
+      ++replayed;
+      bytes += b.size();
+      return true;
+    });
+    if (err) fmt::print(stderr, "replay: {}\n", describe(err));
+  }
+  double rep_s = std::chrono::duration<double>(clock_type::now() - t_rep).count();
+  uint64_t fed = 0, pos = 0;
+  auto t_feed = clock_type::now();
+  for (;;) {
+    uint64_t got = 0;
+    auto err = (*j)->read_feed(pos, 65'536,
+                               [&](uint64_t p, std::string_view, uint64_t, std::string_view b) {
+                                 pos = p;
+                                 ++got;
+                                 bytes += b.size();
+                                 return true;
+                               });
+    if (err) fmt::print(stderr, "feed: {}\n", describe(err));
+    fed += got;
+    if (got == 0 || err) break;
+  }
+  double feed_s = std::chrono::duration<double>(clock_type::now() - t_feed).count();
+  double replay_eps = static_cast<double>(replayed) / rep_s;
+  double feed_eps = static_cast<double>(fed) / feed_s;
+  fmt::print("\nreplay read_events: {} events of {} orders in {:.2f} s = {:.0f} events/s\n",
+             replayed, sample.size(), rep_s, replay_eps);
+  fmt::print("replay read_feed:   {} events in {:.2f} s = {:.0f} events/s\n", fed, feed_s,
+             feed_eps);
+  (*j)->close();
+  auto size = std::filesystem::file_size(f.dir + "/data.mdb");
+  fmt::print("store file: {:.1f} MiB\n", static_cast<double>(size) / (1 << 20));
+  std::string json = "{";
+  for (const auto& r : results)
+    json += fmt::format("\"appends_per_s_{0}\": {1:.0f}, \"p50_ms_{0}\": {2:.2f}, "
+                        "\"p99_ms_{0}\": {3:.2f}, \"p999_ms_{0}\": {4:.2f}, ",
+                        r.submitters, r.per_s(), r.p50_ms, r.p99_ms, r.p999_ms);
+  json += fmt::format("\"replay_events_per_s\": {:.0f}, \"feed_events_per_s\": {:.0f}}}",
+                      replay_eps, feed_eps);
+  if (made_dir && !f.keep) std::filesystem::remove_all(f.dir);
+  fmt::print("{}\n", json);
+  return 0;
+}

@@ -1,0 +1,267 @@
+#pragma once
+// ordo::storage::journal — a durable, group-committed event journal on LMDB.
+//
+// WHAT IT STORES
+//   Bytes, keys and sequences; never orders. An *entity* (1..255 bytes, opaque) owns a history
+//   of events numbered 1, 2, 3 ... without gaps. Every event also gets a *position* in one
+//   node-wide feed (1, 2, 3 ... in commit order): the transactional outbox. Next to the events:
+//   idempotency records, the latest snapshot per entity, durable timers, named consumer offsets.
+//
+// WHAT AN ACKNOWLEDGEMENT MEANS
+//   submit() hands an append_request to the single writer thread. Its completion is called
+//   with a value (append_result) only after the LMDB write transaction holding ALL of that
+//   request — its events, its idempotency records, snapshot and timer changes — committed with
+//   the configured durability. Full sync (the default) means the data pages and then the meta
+//   page reached the disk (fdatasync + O_DSYNC meta write) before the callback runs. A request
+//   is all-or-nothing: never partly visible, to readers or after a crash.
+//
+// DURABILITY MODES (journal_options::mode)
+//   full_sync     default. An acknowledged request survives process crash, OS crash and power
+//                 loss (as far as the disk honours flushes).
+//   no_meta_sync  MDB_NOMETASYNC: data pages are synced, the meta page is not. An OS crash or
+//                 power loss can lose the last acknowledged batch(es) — the store rolls back to
+//                 an earlier consistent commit; never corrupt. Process crash loses nothing.
+//   no_sync       MDB_NOSYNC: nothing is synced. A process crash loses nothing (the page cache
+//                 survives it); an OS crash or power loss can lose every commit since the last
+//                 OS writeback (seconds) and, on file systems that reorder writes, can leave
+//                 the store inconsistent. For tests and throwaway data only.
+//
+// GROUP COMMIT
+//   Submitters on any thread enqueue into a bounded queue (queue_max_requests; a full queue
+//   refuses at once with `overloaded`). ONE writer thread takes up to batch_max_requests /
+//   batch_max_bytes (waiting up to batch_max_wait_us for more when fewer are queued), runs
+//   one write transaction for the batch, commits once (one sync), then calls each completion in
+//   submit order. Validation failures (sequence_conflict, duplicate) fail only that request.
+//   A request sees the effects of earlier requests of the same batch (two appends to one entity
+//   with the same expected_seq in one batch: the first wins, the second gets a conflict).
+//
+// THREADING
+//   journal is thread-safe. An LMDB write transaction lives only on the writer thread (and,
+//   for the standalone writes below, on the calling thread for the duration of the call). The
+//   env is opened with MDB_NOTLS and every read call opens and closes its own read-only
+//   transaction within the call, so a caller (a CAF actor that may move between threads)
+//   never holds a transaction across calls. Visitors run inside that read transaction: keep
+//   them short, do not call the journal's write functions from them, and do not keep the
+//   string_views they receive after returning (they point into the memory map).
+//   Completions run on the writer thread and must be short and must not throw (the actor layer
+//   only forwards them as a message). A completion may call submit().
+//   Standalone writes (save_snapshot, save_offset, expire_idempotency, truncate_feed) run
+//   their own synced write transaction on the calling thread; they block for about one commit
+//   and serialize with the writer through LMDB's writer lock. Keep them off hot paths.
+//   Reads while the writer is busy never block: LMDB readers see the last committed state.
+//   close() must not race with other calls on the same journal (reads after it return closed).
+//
+// ERRORS (caf::error with category "storage", code storage_errc; see errors.hpp)
+//   invalid_argument   entity empty or > 255 bytes, idempotency key or timer id empty or too
+//                      long (> 200 bytes), snapshot seq beyond the entity's last seq, offset name
+//                      empty or > 255 bytes, bad options.                    [submit, writes,
+//                      reads]
+//   record_too_large   an event, result, snapshot or timer payload > record_max_bytes.  [submit]
+//   overloaded         the submit queue is full.                               [submit]
+//   sequence_conflict  expected_seq != the entity's current last seq. Nothing is written.
+//   duplicate          an idempotency key of the request is already stored for that entity;
+//                      nothing is written; duplicate_result(err) is the stored result bytes.
+//   storage_full       MDB_MAP_FULL, ENOSPC, or a commit EIO while the file system has
+//                      < 1 MiB free (LMDB 0.9.24 reports a short write as EIO): the whole batch
+//                      was not written. Reads keep working; later writes succeed once space is
+//                      freed (disk) or the journal is reopened with a larger map_size_bytes.
+//   io_error           any other commit/write failure (EIO, failed fdatasync, ...). The journal
+//                      FAIL-STOPS: this batch fails and so does everything after it. Sticky,
+//                      like MDB_PANIC; never retried. Reopen after fixing the cause.
+//                      A damaged feed counter (meta) found by the writer also fail-stops,
+//                      with `corrupted`, rather than risk reusing feed positions.
+//   failed             submitted after (or queued behind) a fail-stop; standalone writes too.
+//   corrupted          a record failed its CRC32C, its chain to the entity's previous event, or
+//                      an index/feed cross-check. The context names the table and the entity and
+//                      seq (or feed position). Never treated as end of data.
+//   truncated          read_feed below the feed low-water mark; read_events from a seq whose
+//                      events were removed by truncate_feed (start at the snapshot instead).
+//   format_too_new     open() of a store written by a newer format version.
+//   closed             submit after close() began.
+//   lmdb_error         open failures (permissions, no such dir), MDB_READERS_FULL, other LMDB
+//                      errors on reads; the context carries mdb_strerror().
+//
+// FEED TRUNCATION
+//   The log is both the feed and the entities' history. truncate_feed(up_to) moves the feed
+//   low-water mark to up_to (read_feed(after < low_water) → truncated) and physically deletes
+//   a record at position ≤ up_to only if its entity has a snapshot at or past its seq and it is
+//   not the entity's last event (with its index entry); other records stay readable through
+//   read_events but are no longer in the feed. The last event is kept so last_seq and the
+//   checksum chain continue.
+//   Pick up_to ≤ the smallest offset of every consumer that must see everything.
+//
+// LIMITS AND CAVEATS
+//   Entity 1..255 bytes; idempotency key and timer id 1..200 bytes; payloads ≤ record_max_bytes
+//   (default 1 MiB, max 256 MiB). The map (map_size_bytes, default 64 GiB) is a sparse file that
+//   grows with use; MDB_MAP_FULL at that size. Long-running visitors pin old pages (the file
+//   grows). Open a directory from one journal at a time (LMDB would serialize two writers,
+//   but that is neither needed nor tested). Not for network file systems.
+//   Timers fire by polling due_timers(); cancel them (in the append that handles them) to
+//   remove them. Entities with a snapshot may have early events removed by truncate_feed.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "storage/errors.hpp"
+
+namespace ordo::storage {
+
+/// The on-disk format this build writes; it opens stores of this version or older.
+constexpr uint32_t format_version = 1;
+
+enum class durability : uint8_t { full_sync, no_meta_sync, no_sync };
+
+struct journal_options {
+  std::string dir;                              // created if missing
+  uint64_t map_size_bytes = uint64_t{64} << 30; // sparse; grows with use
+  durability mode = durability::full_sync;
+  size_t batch_max_requests = 4'096;         // requests per group commit
+  size_t batch_max_bytes = size_t{16} << 20; // payload bytes per group commit (≥ 1 request)
+  uint64_t batch_max_wait_us = 100;          // wait for more when fewer are queued
+  size_t queue_max_requests = 65'536;        // bounded submit queue
+  size_t record_max_bytes = size_t{1} << 20; // per event / result / snapshot / payload
+  unsigned max_readers = 1'024;              // concurrent read calls (LMDB reader table)
+};
+
+struct idempotency_record {
+  std::string entity; // empty: the request's entity
+  std::string key;
+  std::string result; // what a retry with this key gets back
+};
+
+struct snapshot_write {
+  uint64_t seq = 0; // state after event `seq`; must be ≤ the entity's last seq after the request
+  std::string bytes;
+};
+
+struct timer_schedule {
+  std::string timer_id; // per entity; scheduling an existing id replaces it
+  uint64_t due_ms = 0;
+  std::string payload;
+};
+
+struct append_request {
+  std::string entity;
+  uint64_t expected_seq = 0;                   // the entity's current last seq (0: new)
+  std::vector<std::string> events;             // become seqs expected_seq+1 ...
+  std::vector<idempotency_record> idempotency; // all checked for duplicates first
+  std::optional<snapshot_write> snapshot;      // kept only if newer than the stored one
+  std::vector<timer_schedule> timer_schedules; // on `entity`
+  std::vector<std::string> timer_cancels;      // timer ids on `entity`; absent ids are fine
+  uint64_t now_ms = 0;                         // creation time of idempotency records
+};
+
+struct append_result {
+  uint64_t first_seq = 0;      // expected_seq + 1
+  uint64_t last_seq = 0;       // expected_seq + events.size()
+  uint64_t first_position = 0; // feed position of the first event (0 when no events)
+  uint64_t last_position = 0;
+};
+
+using completion = std::function<void(caf::expected<append_result>)>;
+
+struct snapshot {
+  uint64_t seq = 0;
+  std::string bytes;
+};
+
+struct truncate_result {
+  uint64_t low_water = 0; // feed positions ≤ this are gone from the feed
+  uint64_t removed = 0;   // records physically deleted by this call
+  uint64_t kept = 0;      // records left for entities without a covering snapshot
+  bool done = true;       // false: call again, max_records were examined
+};
+
+/// Visitors return false to stop early. string_views are valid only during the call.
+using event_visitor = std::function<bool(uint64_t seq, std::string_view bytes)>;
+using feed_visitor = std::function<bool(uint64_t position, std::string_view entity, uint64_t seq,
+                                        std::string_view bytes)>;
+using timer_visitor = std::function<bool(std::string_view entity, std::string_view timer_id,
+                                         uint64_t due_ms, std::string_view payload)>;
+
+class journal {
+public:
+  /// Opens (creating if needed) the store in options.dir and starts the writer thread.
+  static caf::expected<std::unique_ptr<journal>> open(journal_options options);
+
+  ~journal(); // close()
+
+  journal(const journal&) = delete;
+  journal& operator=(const journal&) = delete;
+
+  /// Queues `req`. Returns an error if refused at once (invalid_argument, record_too_large,
+  /// overloaded, closed, failed) and then never calls `done`. Otherwise `done` is called
+  /// exactly once, on the writer thread, after the batch's commit (or its failure).
+  caf::error submit(append_request req, completion done);
+
+  /// Stops accepting, completes everything queued, joins the writer, closes the env.
+  void close();
+
+  // Reads: each runs in its own read-only transaction; safe from any thread.
+
+  /// Streams the entity's events with seq ≥ from_seq in order, verified.
+  caf::error read_events(std::string_view entity, uint64_t from_seq,
+                         const event_visitor& visit) const;
+  /// 0 when the entity has no events.
+  caf::expected<uint64_t> last_seq(std::string_view entity) const;
+  caf::expected<std::optional<snapshot>> load_snapshot(std::string_view entity) const;
+  caf::expected<std::optional<std::string>> find_idempotency(std::string_view entity,
+                                                             std::string_view key) const;
+  /// Feed records with position > after, at most `max`, in position order.
+  caf::error read_feed(uint64_t after, size_t max, const feed_visitor& visit) const;
+  /// Highest feed position committed so far (0: empty).
+  caf::expected<uint64_t> feed_head() const;
+  caf::expected<std::optional<uint64_t>> load_offset(std::string_view name) const;
+  /// Timers with due_ms ≤ now_ms, earliest first, at most `max`.
+  caf::error due_timers(uint64_t now_ms, size_t max, const timer_visitor& visit) const;
+  /// The greatest entity in byte order that starts with `prefix` and has events; nullopt if
+  /// none. Costs one seek per possible entity length (≤ 255): for startup, not hot paths.
+  caf::expected<std::optional<std::string>> last_entity_with_prefix(std::string_view prefix) const;
+
+  // Standalone writes: one synced write transaction on the calling thread.
+
+  caf::error save_snapshot(std::string_view entity, uint64_t seq, std::string_view bytes);
+  caf::error save_offset(std::string_view name, uint64_t position);
+  /// Deletes up to max_records idempotency records created before older_than_ms; returns how
+  /// many were deleted (call again while it returns max_records).
+  caf::expected<uint64_t> expire_idempotency(uint64_t older_than_ms, size_t max_records = 10'000);
+  /// See FEED TRUNCATION above. Examines at most max_records records per call.
+  caf::expected<truncate_result> truncate_feed(uint64_t up_to, size_t max_records = 100'000);
+
+  struct stats_t {
+    uint64_t batches = 0;  // group commits attempted
+    uint64_t requests = 0; // requests in them
+  };
+  /// Counters since open (relaxed; for benchmarks and monitoring).
+  stats_t stats() const;
+
+  /// The sticky fail-stop error (empty while healthy).
+  caf::error fail_stop_error() const;
+
+  struct impl;
+
+private:
+  explicit journal(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+/// What verify() found. ok() when problems is empty.
+struct verify_report {
+  uint64_t events = 0, index_entries = 0, entities = 0, idempotency_records = 0, snapshots = 0,
+           timers = 0, offsets = 0, feed_low_water = 0, feed_head = 0;
+  std::vector<std::string> problems; // capped at 1000, each naming table and key
+  bool ok() const { return problems.empty(); }
+};
+
+/// Scans a closed (or open: it reads one consistent snapshot) store read-only: every table's
+/// checksums, entity chains, feed ↔ index consistency, timer and idempotency cross-tables.
+caf::expected<verify_report> verify(const std::string& dir);
+
+} // namespace ordo::storage

@@ -1,0 +1,172 @@
+// Standalone writes: snapshot, consumer offset, idempotency retention, feed truncation. Each
+// runs one synced write transaction on the calling thread (LMDB's writer lock serializes it
+// with the group-commit writer).
+
+#include <map>
+
+#include <fmt/core.h>
+
+#include "storage/journal_impl.hpp"
+#include "storage/store_ops.hpp"
+
+namespace ordo::storage {
+
+namespace {
+
+// Begins a write transaction unless the journal is closed or fail-stopped.
+caf::error begin_write(journal::impl& p, lmdb::txn& t) {
+  if (p.env == nullptr) return make_error(storage_errc::closed, "journal is closed");
+  if (auto f = p.current_failure()) return make_error(storage_errc::failed, describe(f));
+  if (int rc = t.begin(p.env, false); rc != 0) {
+    auto err = make_error(storage_errc::io_error,
+                          fmt::format("begin write txn: {} ({})", mdb_strerror(rc), rc));
+    p.fail_stop(err);
+    return err;
+  }
+  return {};
+}
+
+caf::error write_failed(journal::impl& p, int rc, const std::string& what) {
+  if (lmdb::is_full(rc)) return lmdb::error_from(rc, what);
+  auto err = make_error(storage_errc::io_error, fmt::format("{}: {} ({}); journal fail-stopped",
+                                                            what, mdb_strerror(rc), rc));
+  p.fail_stop(err);
+  return err;
+}
+
+} // namespace
+
+caf::error journal::save_snapshot(std::string_view entity, uint64_t seq, std::string_view bytes) {
+  auto& p = *impl_;
+  if (entity.empty() || entity.size() > 255)
+    return make_error(storage_errc::invalid_argument, "entity must be 1..255 bytes");
+  if (bytes.size() > p.opts.record_max_bytes)
+    return make_error(storage_errc::record_too_large,
+                      fmt::format("entity {}: snapshot is {} bytes, limit {}", entity, bytes.size(),
+                                  p.opts.record_max_bytes));
+  lmdb::txn t;
+  if (auto err = begin_write(p, t)) return err;
+  auto last = ops::find_last(t.get(), p.db, entity);
+  if (!last) return last.error();
+  if (seq == 0 || seq > last->seq)
+    return make_error(
+        storage_errc::invalid_argument,
+        fmt::format("entity {}: snapshot seq {} not in 1..{}", entity, seq, last->seq));
+  auto old = ops::find_snapshot(t.get(), p.db, entity);
+  if (old && *old && (*old)->first > seq) return {}; // a newer one is already stored
+  auto key = codec::entity_prefix(entity);
+  std::string body;
+  codec::put_u64(body, seq);
+  body.append(bytes);
+  if (int rc = lmdb::put(t.get(), p.db.snap, key, codec::seal(key, body)); rc != 0)
+    return write_failed(p, rc, fmt::format("snapshot put for {}", entity));
+  return p.commit(t, fmt::format("snapshot of {}", entity));
+}
+
+caf::error journal::save_offset(std::string_view name, uint64_t position) {
+  auto& p = *impl_;
+  if (name.empty() || name.size() > 255)
+    return make_error(storage_errc::invalid_argument, "offset name must be 1..255 bytes");
+  lmdb::txn t;
+  if (auto err = begin_write(p, t)) return err;
+  if (int rc = lmdb::put(t.get(), p.db.offsets, name, codec::seal(name, codec::u64_key(position)));
+      rc != 0)
+    return write_failed(p, rc, fmt::format("offset put for {}", name));
+  return p.commit(t, fmt::format("offset {}", name));
+}
+
+caf::expected<uint64_t> journal::expire_idempotency(uint64_t older_than_ms, size_t max_records) {
+  auto& p = *impl_;
+  lmdb::txn t;
+  if (auto err = begin_write(p, t)) return err;
+  std::vector<std::string> expired; // expiry keys
+  {
+    lmdb::cursor c{t.get(), p.db.idem_exp};
+    for (int rc = c.get(MDB_FIRST); rc != MDB_NOTFOUND && expired.size() < max_records;
+         rc = c.get(MDB_NEXT)) {
+      if (rc != 0) return lmdb::error_from(rc, "idempotency expiry scan");
+      if (c.key().size() < 10) return ops::corrupted("idempotency expiry key of wrong size");
+      if (codec::get_u64(c.key(), 0) >= older_than_ms) break;
+      expired.emplace_back(c.key());
+    }
+  }
+  for (const auto& ek : expired) {
+    std::string_view idem_key = std::string_view(ek).substr(8);
+    if (int rc = lmdb::del(t.get(), p.db.idem, idem_key); rc != 0 && rc != MDB_NOTFOUND)
+      return write_failed(p, rc, "idempotency delete");
+    if (int rc = lmdb::del(t.get(), p.db.idem_exp, ek); rc != 0)
+      return write_failed(p, rc, "idempotency expiry delete");
+  }
+  if (expired.empty()) return uint64_t{0};
+  if (auto err = p.commit(t, "idempotency expiry")) return err;
+  return static_cast<uint64_t>(expired.size());
+}
+
+caf::expected<truncate_result> journal::truncate_feed(uint64_t up_to, size_t max_records) {
+  auto& p = *impl_;
+  lmdb::txn t;
+  if (auto err = begin_write(p, t)) return err;
+  auto low = ops::meta_u64(t.get(), p.db, ops::meta_feed_low, 0);
+  auto next = ops::meta_u64(t.get(), p.db, ops::meta_feed_next, 1);
+  auto cursor_pos = ops::meta_u64(t.get(), p.db, ops::meta_truncate_cursor, 0);
+  if (!low) return low.error();
+  if (!next) return next.error();
+  if (!cursor_pos) return cursor_pos.error();
+  truncate_result res;
+  res.low_water = std::max(*low, std::min(up_to, *next - 1));
+  // Which records may go: entity's snapshot covers it and it is not the entity's last event.
+  struct entity_info {
+    uint64_t snap_seq = 0;
+    uint64_t last_seq = 0;
+  };
+  std::map<std::string, entity_info, std::less<>> seen;
+  std::vector<std::pair<uint64_t, std::string>> doomed; // position, index key
+  uint64_t examined_to = *cursor_pos;
+  {
+    lmdb::cursor c{t.get(), p.db.log};
+    size_t n = 0;
+    for (int rc = c.seek(codec::u64_key(*cursor_pos + 1)); rc != MDB_NOTFOUND && n < max_records;
+         rc = c.get(MDB_NEXT), ++n) {
+      if (rc != 0) return lmdb::error_from(rc, "truncate scan");
+      const uint64_t pos = codec::get_u64(c.key(), 0);
+      if (pos > res.low_water) break;
+      auto rec = codec::decode_log(c.key(), c.value());
+      if (!rec) return ops::corrupted(fmt::format("feed record at position {} damaged", pos));
+      auto it = seen.find(rec->entity);
+      if (it == seen.end()) {
+        entity_info info;
+        auto snap = ops::find_snapshot(t.get(), p.db, rec->entity);
+        if (!snap) return snap.error();
+        if (*snap) info.snap_seq = (*snap)->first;
+        auto last = ops::find_last(t.get(), p.db, rec->entity);
+        if (!last) return last.error();
+        info.last_seq = last->seq;
+        it = seen.emplace(std::string(rec->entity), info).first;
+      }
+      if (rec->seq <= it->second.snap_seq && rec->seq < it->second.last_seq) {
+        doomed.emplace_back(pos, codec::index_key(rec->entity, rec->seq));
+        ++res.removed;
+      } else {
+        ++res.kept;
+      }
+      examined_to = pos;
+    }
+  }
+  if (res.removed + res.kept == max_records && examined_to < res.low_water)
+    res.done = false;
+  else
+    examined_to = res.low_water;
+  for (const auto& [pos, ikey] : doomed) {
+    if (int rc = lmdb::del(t.get(), p.db.log, codec::u64_key(pos)); rc != 0)
+      return write_failed(p, rc, "truncate log delete");
+    if (int rc = lmdb::del(t.get(), p.db.index, ikey); rc != 0)
+      return write_failed(p, rc, "truncate index delete");
+  }
+  int rc = ops::put_meta_u64(t.get(), p.db, ops::meta_feed_low, res.low_water);
+  if (rc == 0) rc = ops::put_meta_u64(t.get(), p.db, ops::meta_truncate_cursor, examined_to);
+  if (rc != 0) return write_failed(p, rc, "truncate meta put");
+  if (auto err = p.commit(t, "feed truncation")) return err;
+  return res;
+}
+
+} // namespace ordo::storage

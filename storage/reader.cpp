@@ -1,0 +1,232 @@
+// Read calls: each opens and closes its own read-only transaction (MDB_NOTLS), verifies every
+// record it returns, and reports damage as `corrupted` naming entity and seq or position.
+
+#include <fmt/core.h>
+
+#include "storage/journal_impl.hpp"
+#include "storage/store_ops.hpp"
+
+namespace ordo::storage {
+
+namespace {
+
+caf::expected<lmdb::txn> begin_read(MDB_env* env) {
+  if (env == nullptr) return make_error(storage_errc::closed, "journal is closed");
+  lmdb::txn t;
+  if (int rc = t.begin(env, true); rc != 0) return lmdb::error_from(rc, "begin read txn");
+  return t;
+}
+
+bool valid_entity(std::string_view e) {
+  return !e.empty() && e.size() <= 255;
+}
+
+caf::error bad_entity(std::string_view e) {
+  return make_error(storage_errc::invalid_argument,
+                    fmt::format("entity must be 1..255 bytes, is {}", e.size()));
+}
+
+} // namespace
+
+caf::error journal::read_events(std::string_view entity, uint64_t from_seq,
+                                const event_visitor& visit) const {
+  if (!valid_entity(entity)) return bad_entity(entity);
+  auto t = begin_read(impl_->env);
+  if (!t) return t.error();
+  const auto& db = impl_->db;
+  const uint64_t first = from_seq == 0 ? 1 : from_seq;
+  auto prefix = codec::entity_prefix(entity);
+  // The chain link of the record before `first`, when it still exists.
+  std::optional<uint32_t> prev_crc;
+  if (first == 1) {
+    prev_crc = 0;
+  } else {
+    auto k = codec::index_key(entity, first - 1);
+    std::string_view v;
+    if (lmdb::get(t->get(), db.index, k, v) == 0) {
+      auto iv = codec::decode_index(k, v);
+      if (!iv)
+        return ops::corrupted(
+            fmt::format("index entry of entity {} seq {} damaged", entity, first - 1));
+      prev_crc = iv->rec_crc;
+    }
+  }
+  lmdb::cursor c{t->get(), db.index};
+  uint64_t expected = first;
+  for (int rc = c.seek(codec::index_key(entity, first)); rc != MDB_NOTFOUND; rc = c.get(MDB_NEXT)) {
+    if (rc != 0) return lmdb::error_from(rc, fmt::format("read events of {}", entity));
+    auto k = c.key();
+    if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix) break;
+    const uint64_t seq = codec::get_u64(k, prefix.size());
+    if (seq != expected) {
+      if (expected == first) {
+        auto snap = ops::find_snapshot(t->get(), db, entity);
+        if (snap && *snap && (*snap)->first >= seq - 1)
+          return make_error(storage_errc::truncated,
+                            fmt::format("entity {}: events {}..{} were truncated; start from "
+                                        "the snapshot at seq {}",
+                                        entity, expected, seq - 1, (*snap)->first));
+      }
+      return ops::corrupted(fmt::format("entity {}: event seq {} missing (next stored is {})",
+                                        entity, expected, seq));
+    }
+    auto iv = codec::decode_index(k, c.value());
+    if (!iv)
+      return ops::corrupted(fmt::format("index entry of entity {} seq {} damaged", entity, seq));
+    auto pos_key = codec::u64_key(iv->position);
+    std::string_view v;
+    int grc = lmdb::get(t->get(), db.log, pos_key, v);
+    if (grc == MDB_NOTFOUND)
+      return ops::corrupted(
+          fmt::format("entity {} seq {}: feed position {} missing", entity, seq, iv->position));
+    if (grc != 0) return lmdb::error_from(grc, fmt::format("log read for {}", entity));
+    auto rec = codec::decode_log(pos_key, v);
+    if (!rec || rec->crc != iv->rec_crc || rec->seq != seq || rec->entity != entity)
+      return ops::corrupted(fmt::format("entity {} seq {} (feed position {}): record damaged",
+                                        entity, seq, iv->position));
+    if (prev_crc && rec->prev_crc != *prev_crc)
+      return ops::corrupted(
+          fmt::format("entity {} seq {}: chain to previous event broken", entity, seq));
+    if (!visit(seq, rec->payload)) return {};
+    prev_crc = rec->crc;
+    ++expected;
+  }
+  return {};
+}
+
+caf::expected<uint64_t> journal::last_seq(std::string_view entity) const {
+  if (!valid_entity(entity)) return bad_entity(entity);
+  auto t = begin_read(impl_->env);
+  if (!t) return t.error();
+  auto last = ops::find_last(t->get(), impl_->db, entity);
+  if (!last) return last.error();
+  return last->seq;
+}
+
+caf::expected<std::optional<snapshot>> journal::load_snapshot(std::string_view entity) const {
+  if (!valid_entity(entity)) return bad_entity(entity);
+  auto t = begin_read(impl_->env);
+  if (!t) return t.error();
+  auto s = ops::find_snapshot(t->get(), impl_->db, entity);
+  if (!s) return s.error();
+  if (!*s) return std::optional<snapshot>{};
+  return std::optional{snapshot{(*s)->first, std::string((*s)->second)}};
+}
+
+caf::expected<std::optional<std::string>> journal::find_idempotency(std::string_view entity,
+                                                                    std::string_view key) const {
+  if (!valid_entity(entity)) return bad_entity(entity);
+  if (key.empty() || key.size() > 200)
+    return make_error(storage_errc::invalid_argument, "idempotency key must be 1..200 bytes");
+  auto t = begin_read(impl_->env);
+  if (!t) return t.error();
+  auto k = codec::pair_key(entity, key);
+  std::string_view v;
+  int rc = lmdb::get(t->get(), impl_->db.idem, k, v);
+  if (rc == MDB_NOTFOUND) return std::optional<std::string>{};
+  if (rc != 0) return lmdb::error_from(rc, fmt::format("idempotency of {}", entity));
+  auto body = codec::unseal(k, v);
+  if (!body || body->size() < 8)
+    return ops::corrupted(fmt::format("idempotency record of entity {} damaged", entity));
+  return std::optional{std::string(body->substr(8))};
+}
+
+caf::error journal::read_feed(uint64_t after, size_t max, const feed_visitor& visit) const {
+  auto t = begin_read(impl_->env);
+  if (!t) return t.error();
+  const auto& db = impl_->db;
+  auto low = ops::meta_u64(t->get(), db, ops::meta_feed_low, 0);
+  if (!low) return low.error();
+  if (after < *low)
+    return make_error(
+        storage_errc::truncated,
+        fmt::format("feed read after position {}: positions up to {} were truncated", after, *low));
+  lmdb::cursor c{t->get(), db.log};
+  uint64_t expected = after + 1;
+  size_t n = 0;
+  for (int rc = c.seek(codec::u64_key(after + 1)); n < max && rc != MDB_NOTFOUND;
+       rc = c.get(MDB_NEXT), ++n) {
+    if (rc != 0) return lmdb::error_from(rc, "read feed");
+    if (c.key().size() != 8) return ops::corrupted("feed key of wrong size");
+    const uint64_t pos = codec::get_u64(c.key(), 0);
+    if (pos != expected)
+      return ops::corrupted(
+          fmt::format("feed position {} missing (next stored is {})", expected, pos));
+    auto rec = codec::decode_log(c.key(), c.value());
+    if (!rec) return ops::corrupted(fmt::format("feed record at position {} damaged", pos));
+    if (!visit(pos, rec->entity, rec->seq, rec->payload)) return {};
+    ++expected;
+  }
+  return {};
+}
+
+caf::expected<uint64_t> journal::feed_head() const {
+  auto t = begin_read(impl_->env);
+  if (!t) return t.error();
+  auto next = ops::meta_u64(t->get(), impl_->db, ops::meta_feed_next, 1);
+  if (!next) return next.error();
+  return *next - 1;
+}
+
+caf::expected<std::optional<uint64_t>> journal::load_offset(std::string_view name) const {
+  if (name.empty() || name.size() > 255)
+    return make_error(storage_errc::invalid_argument, "offset name must be 1..255 bytes");
+  auto t = begin_read(impl_->env);
+  if (!t) return t.error();
+  std::string_view v;
+  int rc = lmdb::get(t->get(), impl_->db.offsets, name, v);
+  if (rc == MDB_NOTFOUND) return std::optional<uint64_t>{};
+  if (rc != 0) return lmdb::error_from(rc, fmt::format("offset {}", name));
+  auto body = codec::unseal(name, v);
+  if (!body || body->size() != 8) return ops::corrupted(fmt::format("offset {} damaged", name));
+  return std::optional{codec::get_u64(*body, 0)};
+}
+
+caf::error journal::due_timers(uint64_t now_ms, size_t max, const timer_visitor& visit) const {
+  auto t = begin_read(impl_->env);
+  if (!t) return t.error();
+  lmdb::cursor c{t->get(), impl_->db.timers};
+  size_t n = 0;
+  for (int rc = c.get(MDB_FIRST); n < max && rc != MDB_NOTFOUND; rc = c.get(MDB_NEXT), ++n) {
+    if (rc != 0) return lmdb::error_from(rc, "read timers");
+    auto k = c.key();
+    if (k.size() < 10) return ops::corrupted("timer key of wrong size");
+    const uint64_t due = codec::get_u64(k, 0);
+    if (due > now_ms) break;
+    auto ids = codec::split_pair_key(k.substr(8));
+    auto body = codec::unseal(k, c.value());
+    if (!ids || !body) return ops::corrupted(fmt::format("timer due at {} ms damaged", due));
+    if (!visit(ids->first, ids->second, due, *body)) return {};
+  }
+  return {};
+}
+
+caf::expected<std::optional<std::string>>
+journal::last_entity_with_prefix(std::string_view prefix) const {
+  if (prefix.size() > 255) return std::optional<std::string>{};
+  auto t = begin_read(impl_->env);
+  if (!t) return t.error();
+  std::optional<std::string> best;
+  lmdb::cursor c{t->get(), impl_->db.index};
+  for (size_t len = std::max<size_t>(prefix.size(), 1); len <= 255; ++len) {
+    std::string probe(1, static_cast<char>(len));
+    probe.append(prefix);
+    probe.append(len - prefix.size() + 8, '\xFF');
+    int rc = c.seek(probe);
+    if (rc == 0 && c.key() != probe)
+      rc = c.get(MDB_PREV);
+    else if (rc == MDB_NOTFOUND)
+      rc = c.get(MDB_LAST);
+    if (rc == MDB_NOTFOUND) continue;
+    if (rc != 0) return lmdb::error_from(rc, "entity prefix scan");
+    auto k = c.key();
+    if (k.size() != len + 9 || static_cast<unsigned char>(k[0]) != len ||
+        k.substr(1, prefix.size()) != prefix)
+      continue;
+    auto entity = k.substr(1, len);
+    if (!best || entity > *best) best = std::string(entity);
+  }
+  return best;
+}
+
+} // namespace ordo::storage

@@ -1,0 +1,77 @@
+#include "storage/store_ops.hpp"
+
+#include <fmt/core.h>
+
+namespace ordo::storage::ops {
+
+caf::error corrupted(std::string what) {
+  return make_error(storage_errc::corrupted, std::move(what));
+}
+
+caf::expected<uint64_t> meta_u64(MDB_txn* t, const lmdb::tables& db, std::string_view name,
+                                 uint64_t fallback) {
+  std::string_view v;
+  int rc = lmdb::get(t, db.meta, name, v);
+  if (rc == MDB_NOTFOUND) return fallback;
+  if (rc != 0) return lmdb::error_from(rc, fmt::format("meta {}", name));
+  auto body = codec::unseal(name, v);
+  if (!body || body->size() != 8) return corrupted(fmt::format("meta record {} damaged", name));
+  return codec::get_u64(*body, 0);
+}
+
+int put_meta_u64(MDB_txn* t, const lmdb::tables& db, std::string_view name, uint64_t v) {
+  return lmdb::put(t, db.meta, name, codec::seal(name, codec::u64_key(v)));
+}
+
+caf::expected<last_event> find_last(MDB_txn* t, const lmdb::tables& db, std::string_view entity) {
+  auto prefix = codec::entity_prefix(entity);
+  auto probe = codec::index_key(entity, UINT64_MAX);
+  lmdb::cursor c{t, db.index};
+  int rc = c.seek(probe);
+  if (rc == 0 && c.key() == probe) {
+    // seq UINT64_MAX itself: it is the last one.
+  } else if (rc == 0) {
+    rc = c.get(MDB_PREV);
+  } else if (rc == MDB_NOTFOUND) {
+    rc = c.get(MDB_LAST);
+  }
+  if (rc == MDB_NOTFOUND) return last_event{};
+  if (rc != 0) return lmdb::error_from(rc, fmt::format("index of {}", entity));
+  auto k = c.key();
+  if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix) return last_event{};
+  uint64_t seq = codec::get_u64(k, prefix.size());
+  auto iv = codec::decode_index(k, c.value());
+  if (!iv) return corrupted(fmt::format("index entry of entity {} seq {} damaged", entity, seq));
+  return last_event{seq, iv->rec_crc};
+}
+
+caf::expected<std::optional<std::pair<uint64_t, std::string_view>>>
+find_snapshot(MDB_txn* t, const lmdb::tables& db, std::string_view entity) {
+  auto key = codec::entity_prefix(entity);
+  std::string_view v;
+  int rc = lmdb::get(t, db.snap, key, v);
+  if (rc == MDB_NOTFOUND) return std::optional<std::pair<uint64_t, std::string_view>>{};
+  if (rc != 0) return lmdb::error_from(rc, fmt::format("snapshot of {}", entity));
+  auto body = codec::unseal(key, v);
+  if (!body || body->size() < 8)
+    return corrupted(fmt::format("snapshot of entity {} damaged", entity));
+  return std::optional{std::pair{codec::get_u64(*body, 0), body->substr(8)}};
+}
+
+int cancel_timer(MDB_txn* t, const lmdb::tables& db, std::string_view entity,
+                 std::string_view timer_id) {
+  auto id_key = codec::pair_key(entity, timer_id);
+  std::string_view v;
+  int rc = lmdb::get(t, db.timer_ids, id_key, v);
+  if (rc == MDB_NOTFOUND) return 0;
+  if (rc != 0) return rc;
+  auto body = codec::unseal(id_key, v);
+  if (body && body->size() == 8) {
+    rc = lmdb::del(t, db.timers, codec::timer_key(codec::get_u64(*body, 0), entity, timer_id));
+    if (rc != 0 && rc != MDB_NOTFOUND) return rc;
+  }
+  // A damaged timer_ids value leaves an orphan in `timers`; verify() reports it.
+  return lmdb::del(t, db.timer_ids, id_key);
+}
+
+} // namespace ordo::storage::ops

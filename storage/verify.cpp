@@ -1,0 +1,222 @@
+// verify(): a read-only scan of a whole store in one read transaction — every table's
+// checksums, entity chains, feed <-> index consistency, timer and idempotency cross-tables.
+
+#include <fmt/core.h>
+
+#include "storage/journal.hpp"
+#include "storage/lmdb_util.hpp"
+#include "storage/store_ops.hpp"
+
+namespace ordo::storage {
+
+namespace {
+
+constexpr size_t problems_max = 1000;
+
+struct scan {
+  MDB_txn* t;
+  const lmdb::tables& db;
+  verify_report& rep;
+
+  template <class... Args>
+  void problem(fmt::format_string<Args...> f, Args&&... args) {
+    if (rep.problems.size() < problems_max)
+      rep.problems.push_back(fmt::format(f, std::forward<Args>(args)...));
+  }
+
+  // Calls body(key, value) for each record of `d`; LMDB errors become problems.
+  template <class F>
+  void each(MDB_dbi d, const char* table, F&& body) {
+    lmdb::cursor c{t, d};
+    int rc = c.get(MDB_FIRST);
+    for (; rc == 0; rc = c.get(MDB_NEXT))
+      body(c.key(), c.value());
+    if (rc != MDB_NOTFOUND) problem("{}: scan stopped: {} ({})", table, mdb_strerror(rc), rc);
+  }
+
+  bool exists(MDB_dbi d, std::string_view key, std::string_view& v) {
+    return lmdb::get(t, d, key, v) == 0;
+  }
+
+  void meta() {
+    std::string_view v;
+    if (!exists(db.meta, ops::meta_format_version, v))
+      problem("meta: format version missing");
+    else if (auto b = codec::unseal(ops::meta_format_version, v); !b || b->size() != 4)
+      problem("meta: format version record damaged");
+    auto low = ops::meta_u64(t, db, ops::meta_feed_low, 0);
+    auto next = ops::meta_u64(t, db, ops::meta_feed_next, 1);
+    if (!low || !next) problem("meta: feed counters damaged");
+    rep.feed_low_water = low ? *low : 0;
+    rep.feed_head = next ? *next - 1 : 0;
+  }
+
+  void index() {
+    std::string cur; // entity prefix of the run being scanned
+    uint64_t prev_seq = 0;
+    uint32_t prev_crc = 0;
+    each(db.index, "index", [&](std::string_view k, std::string_view v) {
+      ++rep.index_entries;
+      auto split = codec::split_pair_key(k);
+      if (!split || split->second.size() != 8) return problem("index: malformed key");
+      auto entity = split->first;
+      const uint64_t seq = codec::get_u64(split->second, 0);
+      auto iv = codec::decode_index(k, v);
+      if (!iv) return problem("index: entry of entity {} seq {} damaged", entity, seq);
+      bool first = k.substr(0, k.size() - 8) != cur;
+      if (first) {
+        cur = std::string(k.substr(0, k.size() - 8));
+        ++rep.entities;
+        if (seq != 1) {
+          auto snap = ops::find_snapshot(t, db, entity);
+          if (!snap || !*snap || (*snap)->first < seq - 1)
+            problem("index: entity {} starts at seq {} without a covering snapshot", entity, seq);
+        }
+      } else if (seq != prev_seq + 1) {
+        problem("index: entity {} seq {} follows seq {} (gap)", entity, seq, prev_seq);
+      }
+      if (iv->position > rep.feed_head)
+        problem("index: entity {} seq {} points past the feed head ({})", entity, seq,
+                iv->position);
+      std::string_view rv;
+      auto pos_key = codec::u64_key(iv->position);
+      if (!exists(db.log, pos_key, rv)) {
+        problem("index: entity {} seq {} points to missing feed position {}", entity, seq,
+                iv->position);
+      } else {
+        auto rec = codec::decode_log(pos_key, rv);
+        if (!rec || rec->crc != iv->rec_crc || rec->entity != entity || rec->seq != seq)
+          problem("index: entity {} seq {}: record at position {} damaged or mismatched", entity,
+                  seq, iv->position);
+        else if ((seq == 1 && rec->prev_crc != 0) ||
+                 (!first && seq == prev_seq + 1 && rec->prev_crc != prev_crc))
+          problem("index: entity {} seq {}: chain to previous event broken", entity, seq);
+      }
+      prev_seq = seq;
+      prev_crc = iv->rec_crc;
+    });
+  }
+
+  void log() {
+    uint64_t expected = rep.feed_low_water + 1;
+    each(db.log, "log", [&](std::string_view k, std::string_view v) {
+      ++rep.events;
+      if (k.size() != 8) return problem("log: malformed key");
+      const uint64_t pos = codec::get_u64(k, 0);
+      if (pos > rep.feed_head)
+        problem("log: position {} beyond the feed head {}", pos, rep.feed_head);
+      if (pos > rep.feed_low_water) {
+        if (pos != expected) problem("log: positions {}..{} missing", expected, pos - 1);
+        expected = pos + 1;
+      }
+      auto rec = codec::decode_log(k, v);
+      if (!rec) return problem("log: record at position {} damaged", pos);
+      std::string_view iv;
+      auto ikey = codec::index_key(rec->entity, rec->seq);
+      auto dec = exists(db.index, ikey, iv) ? codec::decode_index(ikey, iv) : std::nullopt;
+      if (!dec || dec->position != pos)
+        problem("log: position {} (entity {} seq {}) has no index entry pointing to it", pos,
+                rec->entity, rec->seq);
+    });
+    if (expected <= rep.feed_head)
+      problem("log: positions {}..{} missing", expected, rep.feed_head);
+  }
+
+  void idempotency() {
+    each(db.idem, "idem", [&](std::string_view k, std::string_view v) {
+      ++rep.idempotency_records;
+      auto body = codec::unseal(k, v);
+      auto split = codec::split_pair_key(k);
+      if (!body || body->size() < 8 || !split) return problem("idem: record damaged");
+      std::string_view ev;
+      auto ekey = codec::expiry_key(codec::get_u64(*body, 0), split->first, split->second);
+      if (!exists(db.idem_exp, ekey, ev))
+        problem("idem: entity {} record has no expiry entry", split->first);
+    });
+    each(db.idem_exp, "idem_exp", [&](std::string_view k, std::string_view v) {
+      std::string_view iv;
+      if (!codec::unseal(k, v) || k.size() < 10) return problem("idem_exp: entry damaged");
+      if (!exists(db.idem, k.substr(8), iv)) problem("idem_exp: entry without its record");
+    });
+  }
+
+  void snapshots() {
+    each(db.snap, "snap", [&](std::string_view k, std::string_view v) {
+      ++rep.snapshots;
+      auto body = codec::unseal(k, v);
+      auto split = codec::split_pair_key(k);
+      if (!body || body->size() < 8 || !split || !split->second.empty())
+        return problem("snap: record damaged");
+      auto last = ops::find_last(t, db, split->first);
+      if (!last || codec::get_u64(*body, 0) > last->seq)
+        problem("snap: entity {} snapshot beyond its last event", split->first);
+    });
+  }
+
+  void timers() {
+    each(db.timers, "timers", [&](std::string_view k, std::string_view v) {
+      ++rep.timers;
+      auto split = k.size() > 9 ? codec::split_pair_key(k.substr(8)) : std::nullopt;
+      if (!codec::unseal(k, v) || !split) return problem("timers: record damaged");
+      std::string_view iv;
+      auto ikey = codec::pair_key(split->first, split->second);
+      auto body = exists(db.timer_ids, ikey, iv) ? codec::unseal(ikey, iv) : std::nullopt;
+      if (!body || body->size() != 8 || codec::get_u64(*body, 0) != codec::get_u64(k, 0))
+        problem("timers: entity {} timer without a matching id entry", split->first);
+    });
+    each(db.timer_ids, "timer_ids", [&](std::string_view k, std::string_view v) {
+      auto body = codec::unseal(k, v);
+      auto split = codec::split_pair_key(k);
+      if (!body || body->size() != 8 || !split) return problem("timer_ids: record damaged");
+      std::string_view tv;
+      if (!exists(db.timers,
+                  codec::timer_key(codec::get_u64(*body, 0), split->first, split->second), tv))
+        problem("timer_ids: entity {} id without its timer", split->first);
+    });
+  }
+
+  void offsets() {
+    each(db.offsets, "offsets", [&](std::string_view k, std::string_view v) {
+      ++rep.offsets;
+      auto body = codec::unseal(k, v);
+      if (!body || body->size() != 8) problem("offsets: {} damaged", k);
+    });
+  }
+};
+
+} // namespace
+
+caf::expected<verify_report> verify(const std::string& dir) {
+  MDB_env* env = nullptr;
+  int rc = mdb_env_create(&env);
+  if (rc == 0) rc = mdb_env_set_maxdbs(env, 16);
+  if (rc == 0) rc = mdb_env_set_mapsize(env, uint64_t{64} << 30);
+  if (rc == 0) rc = mdb_env_open(env, dir.c_str(), MDB_RDONLY | MDB_NOTLS, 0644);
+  if (rc != 0) {
+    if (env != nullptr) mdb_env_close(env);
+    return lmdb::error_from(rc, fmt::format("verify: open {}", dir));
+  }
+  verify_report rep;
+  {
+    lmdb::txn t;
+    lmdb::tables db;
+    rc = t.begin(env, true);
+    if (rc == 0) rc = lmdb::open_tables(t.get(), false, db);
+    if (rc != 0) {
+      rep.problems.push_back(fmt::format("tables: {} ({})", mdb_strerror(rc), rc));
+    } else {
+      scan s{t.get(), db, rep};
+      s.meta();
+      s.index();
+      s.log();
+      s.idempotency();
+      s.snapshots();
+      s.timers();
+      s.offsets();
+    }
+  }
+  mdb_env_close(env);
+  return rep;
+}
+
+} // namespace ordo::storage
