@@ -18,20 +18,34 @@ append_answer_ptr answer_of(const caf::error& err) {
 
 } // namespace
 
-void persist(storage::journal& j, storage::append_request req, caf::actor to, uint64_t token) {
-  auto err = j.submit(std::move(req), [to, token](caf::expected<storage::append_result> r) {
-    append_answer_ptr a;
-    if (r) {
-      a = std::make_shared<append_answer>();
-      a->ok = true;
-      a->first_seq = r->first_seq;
-      a->last_seq = r->last_seq;
-    } else {
-      a = answer_of(r.error());
-    }
-    caf::anon_send(to, persisted_atom::value, token, std::move(a));
-  });
-  if (err) caf::anon_send(to, persisted_atom::value, token, answer_of(err));
+void persist(storage::journal& j, storage::append_request req, caf::actor to, uint64_t token,
+             const std::function<void(std::function<void()>)>& deliver) {
+  auto err =
+      j.submit(std::move(req), [to, token, deliver](caf::expected<storage::append_result> r) {
+        append_answer_ptr a;
+        if (r) {
+          a = std::make_shared<append_answer>();
+          a->ok = true;
+          a->first_seq = r->first_seq;
+          a->last_seq = r->last_seq;
+        } else {
+          a = answer_of(r.error());
+        }
+        auto send = [to, token, a] { caf::anon_send(to, persisted_atom::value, token, a); };
+        if (deliver)
+          deliver(std::move(send));
+        else
+          send();
+      });
+  if (err) {
+    auto send = [to, token, a = answer_of(err)] {
+      caf::anon_send(to, persisted_atom::value, token, a);
+    };
+    if (deliver)
+      deliver(std::move(send));
+    else
+      send();
+  }
 }
 
 std::string code_of(const caf::error& err) {

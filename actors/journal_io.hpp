@@ -27,7 +27,9 @@ struct append_answer {
 
 /// Hands the append to the group-commit writer; `to` receives the answer as a message, also
 /// when the journal refuses it at once (overloaded, closed, ...).
-void persist(storage::journal& j, storage::append_request req, caf::actor to, uint64_t token);
+/// `deliver` (may be empty) carries the answer from the writer thread (runtime_env::deliver).
+void persist(storage::journal& j, storage::append_request req, caf::actor to, uint64_t token,
+             const std::function<void(std::function<void()>)>& deliver);
 
 /// The storage code name of an error ("storage_full", "corrupted", ...), else "error".
 std::string code_of(const caf::error& err);

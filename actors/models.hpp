@@ -8,14 +8,24 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "actors/placement.hpp"
+#include "actors/runtime_env.hpp"
 #include "domain/inventory.hpp"
 #include "domain/order.hpp"
 #include "ordo/v1/envelope.pb.h"
 #include "storage/journal.hpp"
 
 namespace ordo {
+
+/// The timer changes a model attaches to the append that persists an event.
+struct timer_changes {
+  std::vector<storage::timer_schedule> schedules;
+  std::vector<std::string> cancels;
+};
+
+inline constexpr const char* payment_timer = "payment";
 
 struct order_model {
   using state = v1::OrderState;
@@ -45,6 +55,25 @@ struct order_model {
     return storage::idempotency_record{std::string(placement_entity), cmd.idempotency_key(),
                                        cmd.entity_id()};
   }
+  /// The payment timeout rides with the events: StockReserved schedules it, every event that
+  /// leaves stock_reserved cancels it — in the same transaction, so it survives restarts.
+  static void timers(const event& ev, int64_t now_ms, const timer_policy& p, timer_changes& out) {
+    if (p.payment_timeout_ms <= 0) return;
+    switch (ev.kind_case()) {
+    case event::kStockReserved:
+      out.schedules.push_back(
+          {payment_timer, static_cast<uint64_t>(now_ms + p.payment_timeout_ms), {}});
+      break;
+    case event::kPaymentAuthorized:
+    case event::kPaymentDeclined:
+    case event::kPaymentTimedOut:
+    case event::kOrderCancelled:
+      out.cancels.emplace_back(payment_timer);
+      break;
+    default:
+      break;
+    }
+  }
 };
 
 struct inventory_model {
@@ -71,6 +100,7 @@ struct inventory_model {
   static std::optional<storage::idempotency_record> extra_idempotency(const v1::Envelope&) {
     return std::nullopt;
   }
+  static void timers(const event&, int64_t, const timer_policy&, timer_changes&) {}
 };
 
 /// The storage entity key of an entity: kind prefix + id (e.g. "o/01J..." or "i/SKU-1").

@@ -101,6 +101,7 @@ struct runtime::impl {
   };
   std::mutex subscriptions_mu;
   std::vector<std::shared_ptr<feed_follower>> subscriptions;
+  std::unique_ptr<saga::dispatcher> saga; // started after the actors, stopped first
 };
 
 runtime::runtime(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -140,6 +141,7 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
   p->env.shard_count = c.shard_count;
   p->env.limits = c.limits;
   p->env.now_ms = c.clock ? c.clock : system_now_ms;
+  if (c.saga.enabled) p->env.timers.payment_timeout_ms = c.saga.payment_timeout.count();
   p->env.before_decide = c.before_decide;
   p->sys_cfg.set("scheduler.max-threads", c.worker_threads);
   p->sys_cfg.set("logger.verbosity", caf::atom("quiet"));
@@ -148,7 +150,15 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
     p->order_shards.push_back(p->sys->spawn(shard_actor<order_model>, &p->env, s));
     p->inventory_shards.push_back(p->sys->spawn(shard_actor<inventory_model>, &p->env, s));
   }
-  return std::unique_ptr<runtime>(new runtime(std::move(p)));
+  auto rt = std::unique_ptr<runtime>(new runtime(std::move(p)));
+  auto& q = *rt->impl_;
+  if (q.cfg.saga.enabled) {
+    auto gateway = q.cfg.saga.gateway;
+    if (!gateway) gateway = std::make_shared<saga::simulated_gateway>(q.cfg.saga.simulated);
+    q.saga = std::make_unique<saga::dispatcher>(*rt, *q.journal, q.cfg.saga, std::move(gateway),
+                                                q.env.now_ms);
+  }
+  return rt;
 }
 
 void runtime::submit_order(const v1::OrderCommand& cmd, std::string key, completion done) {
@@ -283,6 +293,10 @@ std::unique_ptr<subscription> runtime::subscribe(uint64_t after,
   return std::make_unique<subscription>([sub] { sub->end(); });
 }
 
+saga::saga_stats runtime::saga_stats() const {
+  return impl_->saga ? impl_->saga->stats() : saga::saga_stats{};
+}
+
 runtime_stats runtime::stats() const {
   auto& p = *impl_;
   runtime_stats s;
@@ -301,6 +315,7 @@ runtime_stats runtime::stats() const {
 void runtime::stop(std::chrono::milliseconds drain) {
   auto& p = *impl_;
   if (p.stopped.exchange(true)) return;
+  if (p.saga) p.saga->stop(); // first: nothing new is started while we drain
   p.accepting = false;
   {
     std::lock_guard<std::mutex> g{p.subscriptions_mu};

@@ -40,6 +40,8 @@
 
 #include "actors/outcome.hpp"
 #include "actors/runtime_env.hpp"
+#include "actors/saga/saga_config.hpp"
+#include "actors/saga/saga_dispatcher.hpp"
 #include "ordo/v1/inventory.pb.h"
 #include "ordo/v1/order.pb.h"
 
@@ -66,6 +68,9 @@ struct runtime_config {
   std::function<int64_t()> clock; // ms since epoch; default: the system clock
   // Test-only fault hook, called before every decide(); may throw to crash the actor.
   std::function<void(std::string_view entity, const std::string& command_bytes)> before_decide;
+  // The order saga (docs/saga.md): on by default, so a placed order drives itself to
+  // delivered / rejected / cancelled. Off: commands only (tests that play the services).
+  saga::saga_config saga;
 };
 
 struct runtime_stats {
@@ -133,9 +138,12 @@ public:
             std::chrono::milliseconds idle_poll = std::chrono::milliseconds{5});
 
   runtime_stats stats() const;
+  /// The saga dispatcher's counters (all zero when the saga is off).
+  saga::saga_stats saga_stats() const;
 
-  /// Stops accepting (new submits answer `failed/stopping`), waits up to `drain` for
-  /// in-flight commands to be answered, stops the actors, flushes and closes the journal.
+  /// Stops the saga dispatcher (saving its offset), stops accepting (new submits answer
+  /// `failed/stopping`), waits up to `drain` for in-flight commands to be answered, stops the
+  /// actors, flushes and closes the journal.
   void stop(std::chrono::milliseconds drain = std::chrono::seconds{30});
 
   struct impl;

@@ -26,6 +26,11 @@ struct actor_limits {
   int crashes_per_command_max = 3;            // then the command is refused, the entity quarantined
 };
 
+/// Durable timers the entity actors attach to their appends (0 = none). The saga sets them.
+struct timer_policy {
+  int64_t payment_timeout_ms = 0; // StockReserved schedules "payment" at now + this
+};
+
 struct runtime_counters {
   std::atomic<uint64_t> activations{0};
   std::atomic<uint64_t> passivations{0};
@@ -39,10 +44,15 @@ struct runtime_env {
   domain::order_id_generator* ids = nullptr; // one per node: ids unique across its shards
   uint16_t shard_count = 0;
   actor_limits limits;
+  timer_policy timers;
   std::function<int64_t()> now_ms;
   // Test-only fault hook (FoundationDB's BUGGIFY): called before decide() with the entity id
   // and the serialized command; it may throw to simulate a crashing actor. Empty in production.
   std::function<void(std::string_view entity, const std::string& command_bytes)> before_decide;
+  // How a journal answer travels from the writer thread to its actor. Empty (production): sent
+  // at once from the writer thread. Deterministic tests set it to queue the send and run it on
+  // the test's own thread, because CAF's test scheduler is single-threaded.
+  std::function<void(std::function<void()>)> deliver;
   runtime_counters counters;
 };
 

@@ -38,6 +38,9 @@ bool parse_u64(const char* s, uint64_t& out) {
 
 int main(int argc, char** argv) {
   ordo::runtime_config cfg;
+  // The scripted demo plays inventory, payment and the warehouse itself (see
+  // demo_workload.hpp), so the order saga stays off here; bench/saga_bench drives the saga.
+  cfg.saga.enabled = false;
   ordo::app::demo_options demo;
   demo.seed = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   for (int i = 1; i < argc; ++i) {

@@ -12,11 +12,26 @@ namespace {
 // How many positional words each verb takes (after the verb itself).
 const std::map<std::string, size_t>& arity() {
   static const std::map<std::string, size_t> table{
-      {"stock", 2},      {"place", 1},    {"reserved", 1},        {"out-of-stock", 1},
-      {"authorized", 1}, {"declined", 1}, {"payment-timeout", 1}, {"fulfil", 1},
-      {"ship", 1},       {"deliver", 1},  {"cancel", 1},          {"refund", 1},
-      {"reserve", 1},    {"release", 1},  {"commit", 1},          {"adjust", 1},
-      {"restart", 0},    {"sleep", 1},
+      {"stock", 2},
+      {"place", 1},
+      {"reserved", 1},
+      {"out-of-stock", 1},
+      {"authorized", 1},
+      {"declined", 1},
+      {"payment-timeout", 1},
+      {"fulfil", 1},
+      {"ship", 1},
+      {"deliver", 1},
+      {"cancel", 1},
+      {"refund", 1},
+      {"reserve", 1},
+      {"release", 1},
+      {"commit", 1},
+      {"adjust", 1},
+      {"restart", 0},
+      {"sleep", 1},
+      {"saga", 1},
+      {"await", 2},
   };
   return table;
 }

@@ -14,7 +14,7 @@ namespace ordo::scenario {
 namespace {
 
 struct context {
-  const runtime_config& cfg;
+  runtime_config cfg; // a copy: `saga on|off` changes it
   std::unique_ptr<runtime> rt;
   std::map<std::string, std::string> orders; // alias -> order id
   std::optional<outcome> last;
@@ -203,9 +203,31 @@ std::optional<std::string> expect(context& c, const step& s) {
   return std::nullopt;
 }
 
+// `await A STATUS [ms=N]`: polls the order until it is in STATUS (the saga drives it).
+std::optional<std::string> await_status(context& c, const step& s) {
+  auto ms = number(get(s, "ms", "10000"));
+  if (!ms) return std::string("await needs ms=<milliseconds>");
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds{*ms};
+  std::string status;
+  for (;;) {
+    auto st = c.rt->order(order_of(c, s.args[0]));
+    if (!st) return fmt::format("reading order failed: {}", to_string(st.error()));
+    status = v1::OrderStatus_Name(st->status()).substr(std::string("ORDER_STATUS_").size());
+    if (status == s.args[1]) return std::nullopt;
+    if (std::chrono::steady_clock::now() >= until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  return fmt::format("order {} is {} after {} ms, expected {}", s.args[0], status, *ms, s.args[1]);
+}
+
 std::optional<std::string> execute(context& c, const step& s, int index) {
   if (s.verb == "expect") return expect(c, s);
-  if (s.verb == "restart") {
+  if (s.verb == "await") return await_status(c, s);
+  if (s.verb == "restart" || s.verb == "saga") {
+    if (s.verb == "saga") {
+      if (s.args[0] != "on" && s.args[0] != "off") return std::string("saga takes on or off");
+      c.cfg.saga.enabled = s.args[0] == "on";
+    }
     c.rt->stop();
     c.rt.reset();
     auto rt = runtime::start(c.cfg);

@@ -18,6 +18,8 @@
 //   expect state A DELIVERED [total=3000] [authorized=..] [captured=..] [refunded=..] [seq=..]
 //   expect stock SKU-1 [on_hand=10] [reserved=2] [available=8]
 //   restart                                         # stop the runtime, start it again
+//   saga on | saga off                              # restart with the order saga on/off
+//   await A DELIVERED [ms=10000]                    # wait until the saga brought A there
 //   sleep 50                                        # milliseconds
 //
 // `expect rejected CODE` matches the rejection code without its REJECTION_CODE_ prefix,
@@ -54,7 +56,9 @@ struct run_report {
   bool ok() const { return failures.empty(); }
 };
 
-/// Runs the steps against a runtime started (and restarted) with `cfg`. Stops at the first
+/// Runs the steps against a runtime started (and restarted) with `cfg`; scenario files
+/// play the services by hand, so callers normally pass cfg.saga.enabled = false and a
+/// scenario turns the saga on with the `saga on` step. Stops at the first
 /// failing step unless `keep_going`.
 run_report run(const std::vector<step>& steps, const runtime_config& cfg, bool keep_going = false);
 

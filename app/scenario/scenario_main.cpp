@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < files.size(); ++i) {
     ordo::runtime_config cfg;
     cfg.data_dir = fmt::format("{}/{}", data, i);
+    cfg.saga.enabled = false; // scenarios play the services; `saga on` turns the saga on
     std::filesystem::create_directories(cfg.data_dir);
     auto report = ordo::scenario::run_file(files[i], cfg, keep_going);
     if (report.ok()) {

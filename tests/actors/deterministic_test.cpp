@@ -27,6 +27,9 @@ struct fixture {
   caf::actor shard;
   std::mutex mu;
   std::vector<std::pair<std::string, outcome>> answers; // (tag, outcome) in answer order
+  // Journal answers, handed over from the writer thread; sent on the test thread.
+  std::mutex deliveries_mu;
+  std::vector<std::function<void()>> deliveries;
 
   fixture() {
     storage::journal_options o;
@@ -39,6 +42,10 @@ struct fixture {
     env.shard_count = 1;
     env.now_ms = [] { return int64_t{1'000'000}; };
     env.limits.passivate_after = std::chrono::milliseconds{100};
+    env.deliver = [this](std::function<void()> send) {
+      std::lock_guard<std::mutex> g{deliveries_mu};
+      deliveries.push_back(std::move(send));
+    };
     cfg.set("scheduler.policy", caf::atom("testing"));
     sys = std::make_unique<caf::actor_system>(cfg);
     sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
@@ -61,11 +68,19 @@ struct fixture {
       sched->run_once();
   }
 
-  // Waits (bounded) for a journal answer to arrive as a job, then runs everything queued.
+  // Waits (bounded) for a journal answer, sends it from this thread, runs everything queued.
   void await_journal() {
-    for (int i = 0; i < 5'000 && !sched->has_job(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds{1});
-    REQUIRE(sched->has_job());
+    std::vector<std::function<void()>> ready;
+    for (int i = 0; i < 5'000 && ready.empty(); ++i) {
+      {
+        std::lock_guard<std::mutex> g{deliveries_mu};
+        ready.swap(deliveries);
+      }
+      if (ready.empty()) std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    }
+    REQUIRE(!ready.empty());
+    for (auto& send : ready)
+      send();
     drain();
   }
 

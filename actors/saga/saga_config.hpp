@@ -1,0 +1,36 @@
+#pragma once
+// Settings of the order saga (see docs/saga.md), part of runtime_config.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "actors/saga/payment_gateway.hpp"
+#include "ordo/v1/envelope.pb.h"
+
+namespace ordo::saga {
+
+struct saga_config {
+  bool enabled = true; // off: nothing reacts to events (tests that play the services by hand)
+  std::chrono::milliseconds payment_timeout{30'000}; // StockReserved → TimeOutPayment
+  std::shared_ptr<payment_gateway> gateway;          // null: a simulated_gateway(simulated)
+  simulated_gateway_options simulated;
+  std::chrono::milliseconds warehouse_latency{0}; // FulfilmentStarted → shipped → delivered
+  std::chrono::milliseconds gateway_call_timeout{5'000}; // then retry with the same key
+  size_t events_in_flight_max = 4'096;                   // feed records read but not handled
+  std::chrono::milliseconds offset_save_every{100};
+  std::chrono::milliseconds timer_poll_every{50};
+  int retries_max = 8;              // failed / timed-out effects, then log and hold the offset
+  int overloaded_retries_max = 200; // `overloaded` is backpressure, not failure: more patience
+  std::chrono::milliseconds backoff_base{5};
+  std::chrono::milliseconds backoff_max{1'000};
+  // Start after this feed position instead of the saved offset (replay; tests).
+  std::optional<uint64_t> start_after;
+  // Test-only: an event for which this returns true is held (never handled in this run), so
+  // a test can stop the runtime with an order parked at an exact saga step.
+  std::function<bool(const v1::Envelope&)> hold_event;
+};
+
+} // namespace ordo::saga

@@ -1,0 +1,363 @@
+#include "actors/saga/saga_dispatcher.hpp"
+
+#include <algorithm>
+
+#include <fmt/core.h>
+
+#include "actors/runtime.hpp"
+#include "storage/journal.hpp"
+
+namespace ordo::saga {
+
+using clk = std::chrono::steady_clock;
+
+struct dispatcher::command_job {
+  uint64_t pos = 0;
+  bool to_order = true;
+  v1::OrderCommand order;
+  v1::InventoryCommand inventory;
+  std::string key;
+  answer_fn then;
+  int failures = 0, overloads = 0;
+};
+
+struct dispatcher::payment_job {
+  uint64_t pos = 0;
+  pay_op op = pay_op::authorize;
+  payment_request req;
+  paid_fn then;
+  std::function<bool()> still_needed;
+  int attempt = 0;
+  bool done = false;
+};
+
+void dispatcher::mailbox::post(task t) {
+  {
+    std::lock_guard<std::mutex> g{mu};
+    if (closed) return;
+    tasks.push_back(std::move(t));
+  }
+  cv.notify_one();
+}
+
+dispatcher::dispatcher(runtime& rt, storage::journal& j, saga_config cfg,
+                       std::shared_ptr<payment_gateway> gateway, std::function<int64_t()> now_ms)
+    : rt_(rt), journal_(j), cfg_(std::move(cfg)), gateway_(std::move(gateway)),
+      now_ms_(std::move(now_ms)), mailbox_(std::make_shared<mailbox>()) {
+  if (cfg_.start_after) {
+    read_upto_ = *cfg_.start_after;
+  } else if (auto off = journal_.load_offset(offset_name); off && *off) {
+    read_upto_ = **off;
+  } else if (!off) {
+    fmt::print(stderr, "[error] saga: cannot load offset: {}; starting at 0\n",
+               to_string(off.error()));
+  }
+  saved_ = read_upto_;
+  thread_ = std::thread([this] { run(); });
+}
+
+dispatcher::~dispatcher() {
+  stop();
+}
+
+void dispatcher::stop() {
+  if (stop_.exchange(true)) return;
+  {
+    std::lock_guard<std::mutex> g{mailbox_->mu};
+    mailbox_->closed = true;
+    mailbox_->tasks.clear();
+  }
+  mailbox_->cv.notify_all();
+  if (thread_.joinable()) thread_.join();
+  save_offset();
+}
+
+saga_stats dispatcher::stats() const {
+  std::lock_guard<std::mutex> g{stats_mu_};
+  return stats_;
+}
+
+void dispatcher::run() {
+  auto next_timers = clk::now();
+  auto next_save = clk::now() + cfg_.offset_save_every;
+  std::vector<task> batch;
+  while (!stop_.load()) {
+    {
+      std::lock_guard<std::mutex> g{mailbox_->mu};
+      batch.swap(mailbox_->tasks);
+    }
+    for (auto& t : batch)
+      t();
+    batch.clear();
+    auto now = clk::now();
+    while (!delayed_.empty() && delayed_.top().due <= now) {
+      auto fn = std::move(const_cast<delayed&>(delayed_.top()).fn);
+      delayed_.pop();
+      fn();
+    }
+    if (now >= next_timers) {
+      poll_timers();
+      next_timers = now + cfg_.timer_poll_every;
+    }
+    if (now >= next_save) {
+      save_offset();
+      next_save = now + cfg_.offset_save_every;
+    }
+    auto before = read_upto_;
+    read_feed();
+    if (read_upto_ != before) continue; // more may be waiting
+    auto wake = std::min({now + std::chrono::milliseconds{1}, next_timers, next_save});
+    if (!delayed_.empty()) wake = std::min(wake, delayed_.top().due);
+    std::unique_lock<std::mutex> lock{mailbox_->mu};
+    mailbox_->cv.wait_until(lock, wake, [&] { return !mailbox_->tasks.empty() || stop_.load(); });
+  }
+}
+
+void dispatcher::read_feed() {
+  if (feed_broken_ || holds_.size() >= cfg_.events_in_flight_max) return;
+  size_t room = std::min<size_t>(512, cfg_.events_in_flight_max - holds_.size());
+  auto batch = rt_.read_feed(read_upto_, room);
+  if (!batch) {
+    // Corruption or truncation: stop here, loudly; the offset stays before the bad record.
+    fmt::print(stderr,
+               "[error] saga: reading the feed after position {} failed: {}; the saga "
+               "stops following the feed\n",
+               read_upto_, to_string(batch.error()));
+    feed_broken_ = true;
+    return;
+  }
+  for (const auto& item : *batch) {
+    read_upto_ = item.position;
+    if (item.event.has_order_event()) on_event(item.position, item.event);
+  }
+}
+
+uint64_t dispatcher::low_water() const {
+  return holds_.empty() ? read_upto_ : holds_.begin()->first - 1;
+}
+
+void dispatcher::save_offset() {
+  auto lw = low_water();
+  {
+    std::lock_guard<std::mutex> g{stats_mu_};
+    stats_.low_water = lw;
+  }
+  if (lw == saved_) return;
+  if (auto err = journal_.save_offset(offset_name, lw)) {
+    fmt::print(stderr, "[error] saga: saving offset {} failed: {}\n", lw, to_string(err));
+    return;
+  }
+  saved_ = lw;
+}
+
+void dispatcher::hold(uint64_t pos) {
+  if (pos != 0) ++holds_[pos];
+}
+
+void dispatcher::release(uint64_t pos) {
+  if (pos == 0) return;
+  auto it = holds_.find(pos);
+  if (it != holds_.end() && --it->second == 0) holds_.erase(it);
+}
+
+void dispatcher::after(std::chrono::milliseconds d, task fn) {
+  delayed_.push(delayed{clk::now() + d, delayed_n_++, std::move(fn)});
+}
+
+std::chrono::milliseconds dispatcher::backoff(int attempt) {
+  auto base = cfg_.backoff_base.count() << std::min(attempt, 16);
+  auto capped = std::min<int64_t>(base, cfg_.backoff_max.count());
+  std::uniform_int_distribution<int64_t> jitter(capped / 2, std::max<int64_t>(capped, 1));
+  return std::chrono::milliseconds{jitter(rng_)};
+}
+
+void dispatcher::give_up(uint64_t pos, const std::string& what, const std::string& why) {
+  {
+    std::lock_guard<std::mutex> g{stats_mu_};
+    ++stats_.stuck;
+  }
+  fmt::print(stderr,
+             "[error] saga: {} (feed position {}) gave up: {}; the saga offset stays "
+             "before it, so a restart retries\n",
+             what, pos, why);
+}
+
+void dispatcher::order_command(uint64_t pos, v1::OrderCommand cmd, std::string key,
+                               answer_fn then) {
+  auto job = std::make_shared<command_job>();
+  job->pos = pos;
+  job->order = std::move(cmd);
+  job->key = std::move(key);
+  job->then = std::move(then);
+  hold(pos);
+  submit(std::move(job));
+}
+
+void dispatcher::inventory_command(uint64_t pos, v1::InventoryCommand cmd, std::string key,
+                                   answer_fn then) {
+  auto job = std::make_shared<command_job>();
+  job->pos = pos;
+  job->to_order = false;
+  job->inventory = std::move(cmd);
+  job->key = std::move(key);
+  job->then = std::move(then);
+  hold(pos);
+  submit(std::move(job));
+}
+
+void dispatcher::submit(std::shared_ptr<command_job> job) {
+  {
+    std::lock_guard<std::mutex> g{stats_mu_};
+    ++stats_.commands;
+  }
+  auto mb = mailbox_;
+  auto done = [this, mb, job](outcome o) {
+    mb->post([this, job, o = std::move(o)]() mutable { on_answer(job, std::move(o)); });
+  };
+  if (job->to_order)
+    rt_.submit_order(job->order, job->key, std::move(done));
+  else
+    rt_.submit_inventory(job->inventory, job->key, std::move(done));
+}
+
+void dispatcher::on_answer(const std::shared_ptr<command_job>& job, outcome o) {
+  if (o.status == outcome_status::accepted || o.status == outcome_status::rejected) {
+    if (job->then) job->then(o);
+    release(job->pos);
+    return;
+  }
+  auto what = fmt::format("command {}", job->key);
+  if (o.code == "stopping") return; // the node is shutting down: the restart retries
+  bool over = o.status == outcome_status::overloaded;
+  int n = over ? ++job->overloads : ++job->failures;
+  if (n > (over ? cfg_.overloaded_retries_max : cfg_.retries_max)) {
+    give_up(job->pos, what, fmt::format("{} {}: {}", to_string(o.status), o.code, o.message));
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> g{stats_mu_};
+    ++stats_.retries;
+  }
+  after(backoff(n), [this, job] { submit(job); });
+}
+
+void dispatcher::pay(uint64_t pos, pay_op op, payment_request req, paid_fn then,
+                     std::function<bool()> still_needed) {
+  auto job = std::make_shared<payment_job>();
+  job->pos = pos;
+  job->op = op;
+  job->req = std::move(req);
+  job->then = std::move(then);
+  job->still_needed = std::move(still_needed);
+  hold(pos);
+  call_gateway(std::move(job));
+}
+
+void dispatcher::call_gateway(std::shared_ptr<payment_job> job) {
+  if (job->attempt > 0 && job->still_needed && !job->still_needed()) {
+    job->done = true; // the order moved on (e.g. timed out): nothing left to do
+    release(job->pos);
+    return;
+  }
+  int attempt = ++job->attempt;
+  {
+    std::lock_guard<std::mutex> g{stats_mu_};
+    ++stats_.gateway_calls;
+  }
+  auto mb = mailbox_;
+  auto retry = [this, job](const std::string& why) {
+    if (job->attempt > cfg_.retries_max) {
+      job->done = true;
+      give_up(job->pos, fmt::format("payment call {}", job->req.idempotency_key), why);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> g{stats_mu_};
+      ++stats_.retries;
+    }
+    after(backoff(job->attempt), [this, job] { call_gateway(job); });
+  };
+  auto done = [this, mb, job, retry, attempt](payment_result r) {
+    mb->post([job, retry, attempt, r = std::move(r), this]() {
+      if (job->done) return; // a late answer to an attempt we already replaced
+      if (r.status == payment_status::failed) {
+        if (attempt == job->attempt) retry("gateway error: " + r.reason);
+        return;
+      }
+      job->done = true;
+      if (job->then) job->then(r);
+      release(job->pos);
+    });
+  };
+  after(cfg_.gateway_call_timeout, [job, retry, attempt] {
+    if (!job->done && attempt == job->attempt) retry("no answer within the call timeout");
+  });
+  switch (job->op) {
+  case pay_op::authorize:
+    gateway_->authorize(job->req, std::move(done));
+    break;
+  case pay_op::capture:
+    gateway_->capture(job->req, std::move(done));
+    break;
+  case pay_op::void_payment:
+    gateway_->void_payment(job->req, std::move(done));
+    break;
+  case pay_op::refund:
+    gateway_->refund(job->req, std::move(done));
+    break;
+  }
+}
+
+// Durable payment timers: the order actor schedules "payment" with StockReserved and cancels
+// it with the events that leave stock_reserved. A due one becomes TimeOutPayment; if that is
+// refused (or was answered before), the timer is cancelled with an event-less append.
+void dispatcher::poll_timers() {
+  std::vector<std::string> due;
+  auto err = journal_.due_timers(
+      static_cast<uint64_t>(now_ms_()), 1'024,
+      [&](std::string_view entity, std::string_view id, uint64_t, std::string_view) {
+        if (id == "payment" && entity.substr(0, 2) == "o/") due.emplace_back(entity.substr(2));
+        return true;
+      });
+  if (err) {
+    fmt::print(stderr, "[error] saga: reading due timers failed: {}\n", to_string(err));
+    return;
+  }
+  for (auto& id : due) {
+    if (!timeouts_.insert(id).second) continue;
+    {
+      std::lock_guard<std::mutex> g{stats_mu_};
+      ++stats_.timeouts;
+    }
+    v1::OrderCommand c;
+    c.set_order_id(id);
+    c.mutable_payment_timed_out();
+    order_command(0, std::move(c), "timeout-" + id, [this, id](const outcome& o) {
+      if (o.ok() && !o.duplicate)
+        timeouts_.erase(id); // the PaymentTimedOut append cancelled the timer
+      else
+        cancel_timer(id);
+    });
+  }
+}
+
+void dispatcher::cancel_timer(const std::string& order_id) {
+  auto entity = "o/" + order_id;
+  auto last = journal_.last_seq(entity);
+  if (!last) {
+    timeouts_.erase(order_id);
+    return;
+  }
+  storage::append_request req;
+  req.entity = entity;
+  req.expected_seq = *last; // a conflict just means the next poll tries again
+  req.timer_cancels.push_back("payment");
+  req.now_ms = static_cast<uint64_t>(now_ms_());
+  auto mb = mailbox_;
+  auto err = journal_.submit(std::move(req), [this, mb, order_id](auto) {
+    mb->post([this, order_id] { timeouts_.erase(order_id); });
+  });
+  if (err) timeouts_.erase(order_id);
+}
+
+} // namespace ordo::saga

@@ -1,0 +1,148 @@
+#pragma once
+// The saga dispatcher: follows the journal's event feed (the outbox) from a durable consumer
+// offset and performs each order event's effect — inventory commands, payment gateway calls,
+// warehouse steps, follow-up order commands — so a placed order drives itself to delivered,
+// rejected or cancelled. See docs/saga.md for the design.
+//
+// Promises:
+// - Every effect carries a deterministic idempotency key (order id, event sequence, step), so
+//   re-handling an event after a crash or restart repeats no effect: the runtime and the
+//   gateway return their stored first answers.
+// - The saved offset ("saga") only passes events whose effects are complete (low-water mark),
+//   saved every `offset_save_every`; everything after it is re-handled on restart.
+// - Every effect is retried with jittered exponential backoff, boundedly; an effect that
+//   still fails is logged and left unfinished, holding the offset so a restart retries it.
+// Threading: one thread owns all state. Runtime and gateway callbacks only post closures to
+// its mailbox; after stop() they are dropped.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "actors/outcome.hpp"
+#include "actors/saga/saga_config.hpp"
+#include "ordo/v1/inventory.pb.h"
+#include "ordo/v1/order.pb.h"
+
+namespace ordo {
+class runtime;
+namespace storage {
+class journal;
+}
+} // namespace ordo
+
+namespace ordo::saga {
+
+inline constexpr const char* offset_name = "saga";
+
+struct saga_stats {
+  uint64_t events = 0;   // order events handled (re-handled ones included)
+  uint64_t commands = 0; // runtime commands submitted (retries included)
+  uint64_t gateway_calls = 0;
+  uint64_t retries = 0;
+  uint64_t stuck = 0;      // effects given up after their retries (offset held)
+  uint64_t timeouts = 0;   // TimeOutPayment commands sent by the timer poller
+  uint64_t unexpected = 0; // effects refused where the design expects no refusal
+  uint64_t low_water = 0;  // every event at or before this position is fully handled
+};
+
+class dispatcher {
+public:
+  dispatcher(runtime& rt, storage::journal& j, saga_config cfg,
+             std::shared_ptr<payment_gateway> gateway, std::function<int64_t()> now_ms);
+  ~dispatcher();
+  dispatcher(const dispatcher&) = delete;
+  dispatcher& operator=(const dispatcher&) = delete;
+
+  /// Stops the thread, drops answers still to come, saves the low-water offset.
+  void stop();
+  saga_stats stats() const;
+
+private:
+  using task = std::function<void()>;
+  struct mailbox {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<task> tasks;
+    bool closed = false;
+    void post(task t);
+  };
+  struct delayed {
+    std::chrono::steady_clock::time_point due;
+    uint64_t n;
+    task fn;
+    bool operator>(const delayed& o) const { return due != o.due ? due > o.due : n > o.n; }
+  };
+  struct command_job; // one runtime command with its retries
+  struct payment_job; // one gateway call with its timeouts and retries
+  enum class pay_op : uint8_t { authorize, capture, void_payment, refund };
+  using answer_fn = std::function<void(const outcome&)>;
+  using paid_fn = std::function<void(const payment_result&)>;
+
+  // saga_dispatcher.cpp: the loop, the feed, offsets, retries, timers.
+  void run();
+  void read_feed();
+  void poll_timers();
+  void cancel_timer(const std::string& order_id);
+  void save_offset();
+  uint64_t low_water() const;
+  void hold(uint64_t pos);
+  void release(uint64_t pos);
+  void after(std::chrono::milliseconds d, task fn);
+  std::chrono::milliseconds backoff(int attempt);
+  void order_command(uint64_t pos, v1::OrderCommand cmd, std::string key, answer_fn then = {});
+  void inventory_command(uint64_t pos, v1::InventoryCommand cmd, std::string key,
+                         answer_fn then = {});
+  void submit(std::shared_ptr<command_job> job);
+  void on_answer(const std::shared_ptr<command_job>& job, outcome o);
+  void pay(uint64_t pos, pay_op op, payment_request req, paid_fn then,
+           std::function<bool()> still_needed = {});
+  void call_gateway(std::shared_ptr<payment_job> job);
+  void give_up(uint64_t pos, const std::string& what, const std::string& why);
+
+  // saga_effects.cpp: what each order event means.
+  void on_event(uint64_t pos, const v1::Envelope& e);
+  void reserve_lines(uint64_t pos, const std::string& id, uint64_t seq,
+                     const google::protobuf::RepeatedPtrField<v1::OrderLine>& lines);
+  void authorize(uint64_t pos, const std::string& id, uint64_t seq);
+  void per_sku(uint64_t pos, const std::string& id, uint64_t seq, const char* tag,
+               const google::protobuf::RepeatedPtrField<v1::OrderLine>& lines);
+  void warehouse(uint64_t pos, v1::OrderCommand cmd, std::string key);
+  bool holds_stock(const std::string& sku, const std::string& order_id);
+  bool order_in(const std::string& id, v1::OrderStatus status, v1::OrderState* out = nullptr);
+
+  runtime& rt_;
+  storage::journal& journal_;
+  saga_config cfg_;
+  std::shared_ptr<payment_gateway> gateway_;
+  std::function<int64_t()> now_ms_;
+  std::shared_ptr<mailbox> mailbox_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+
+  // Owned by the dispatcher thread.
+  std::map<uint64_t, uint32_t> holds_; // feed position -> effects still running for it
+  uint64_t read_upto_ = 0;             // last feed position read
+  uint64_t saved_ = 0;                 // last offset saved
+  bool feed_broken_ = false;
+  std::priority_queue<delayed, std::vector<delayed>, std::greater<>> delayed_;
+  uint64_t delayed_n_ = 0;
+  std::set<std::string> timeouts_; // orders whose TimeOutPayment is in flight
+  std::mt19937_64 rng_{42};
+
+  mutable std::mutex stats_mu_;
+  saga_stats stats_;
+};
+
+} // namespace ordo::saga

@@ -1,0 +1,258 @@
+// What each order event means to the saga. Keys: "s:<order>:<event seq>:<step>", so the same
+// event always produces the same keys (see docs/saga.md, "Idempotency keys").
+#include <map>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "actors/runtime.hpp"
+#include "actors/saga/saga_dispatcher.hpp"
+
+namespace ordo::saga {
+
+namespace {
+
+std::string key(const std::string& id, uint64_t seq, std::string_view step) {
+  return fmt::format("s:{}:{}:{}", id, seq, step);
+}
+
+v1::OrderCommand for_order(const std::string& id) {
+  v1::OrderCommand c;
+  c.set_order_id(id);
+  return c;
+}
+
+// Lines summed per SKU, in first-seen order: inventory holds one reservation per (sku, order).
+std::vector<std::pair<std::string, int64_t>>
+per_sku_lines(const google::protobuf::RepeatedPtrField<v1::OrderLine>& lines) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (const auto& l : lines) {
+    auto it = std::find_if(out.begin(), out.end(), [&](auto& p) { return p.first == l.sku(); });
+    if (it == out.end())
+      out.emplace_back(l.sku(), l.quantity());
+    else
+      it->second += l.quantity();
+  }
+  return out;
+}
+
+} // namespace
+
+bool dispatcher::order_in(const std::string& id, v1::OrderStatus status, v1::OrderState* out) {
+  auto st = rt_.order(id);
+  if (!st) return false;
+  bool in = st->status() == status;
+  if (out) *out = std::move(*st);
+  return in;
+}
+
+void dispatcher::on_event(uint64_t pos, const v1::Envelope& e) {
+  if (cfg_.hold_event && cfg_.hold_event(e)) {
+    hold(pos); // parked for this run: the offset stays before it
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> g{stats_mu_};
+    ++stats_.events;
+  }
+  const auto& ev = e.order_event();
+  const auto& id = e.entity_id();
+  const uint64_t seq = e.sequence();
+  using K = v1::OrderEvent;
+  switch (ev.kind_case()) {
+  case K::kOrderPlaced:
+    reserve_lines(pos, id, seq, ev.order_placed().lines());
+    break;
+  case K::kStockReserved:
+    authorize(pos, id, seq);
+    break;
+  case K::kPaymentAuthorized: {
+    auto c = for_order(id);
+    c.mutable_start_fulfilment();
+    order_command(pos, std::move(c), key(id, seq, "ful"));
+    break;
+  }
+  case K::kFulfilmentStarted: {
+    auto c = for_order(id);
+    c.mutable_mark_shipped()->set_carrier("SIM");
+    c.mutable_mark_shipped()->set_tracking_number("T-" + id);
+    warehouse(pos, std::move(c), key(id, seq, "ship"));
+    break;
+  }
+  case K::kOrderShipped: {
+    auto c = for_order(id);
+    c.mutable_mark_delivered();
+    warehouse(pos, std::move(c), key(id, seq, "dlv"));
+    break;
+  }
+  case K::kPaymentCaptured: {
+    payment_request r{key(id, seq, "cap"), id, ev.payment_captured().payment_id(),
+                      ev.payment_captured().amount()};
+    pay(pos, pay_op::capture, std::move(r), {});
+    break;
+  }
+  case K::kStockCommitRequested:
+    per_sku(pos, id, seq, "c", ev.stock_commit_requested().lines());
+    break;
+  case K::kStockReleaseRequested:
+    per_sku(pos, id, seq, "l", ev.stock_release_requested().lines());
+    break;
+  case K::kRestockRequested:
+    per_sku(pos, id, seq, "rs", ev.restock_requested().lines());
+    break;
+  case K::kPaymentVoidRequested: {
+    payment_request r{key(id, seq, "void"), id, ev.payment_void_requested().payment_id(), {}};
+    pay(pos, pay_op::void_payment, std::move(r), {});
+    break;
+  }
+  case K::kRefundIssued: {
+    v1::OrderState st;
+    order_in(id, v1::ORDER_STATUS_DELIVERED, &st); // any status: we need the payment id
+    payment_request r{key(id, seq, "ref"), id, st.payment_id(), ev.refund_issued().amount()};
+    pay(pos, pay_op::refund, std::move(r), {});
+    break;
+  }
+  default: // rejected, declined, timed out, cancelled, delivered: nothing more to do
+    break;
+  }
+}
+
+// Reserves every SKU of the order at once (they live on different inventory shards); when
+// all have answered: all reserved → ConfirmStockReserved; else release what was reserved and
+// RejectOutOfStock. If the order refuses the confirmation (the customer cancelled meanwhile),
+// the reservations are released: a cancel's own release may have run before our reserve.
+void dispatcher::reserve_lines(uint64_t pos, const std::string& id, uint64_t seq,
+                               const google::protobuf::RepeatedPtrField<v1::OrderLine>& lines) {
+  struct progress {
+    std::vector<std::pair<std::string, int64_t>> skus;
+    std::vector<bool> reserved;
+    size_t left = 0;
+    std::string short_sku;
+  };
+  auto p = std::make_shared<progress>();
+  p->skus = per_sku_lines(lines);
+  p->reserved.assign(p->skus.size(), false);
+  p->left = p->skus.size();
+  auto release_reserved = [this, p, pos, id, seq](const char* tag) {
+    for (size_t i = 0; i < p->skus.size(); ++i) {
+      if (!p->reserved[i]) continue;
+      v1::InventoryCommand c;
+      c.set_sku(p->skus[i].first);
+      c.mutable_release()->set_order_id(id);
+      inventory_command(pos, std::move(c), key(id, seq, fmt::format("{}{}", tag, i)));
+    }
+  };
+  for (size_t i = 0; i < p->skus.size(); ++i) {
+    v1::InventoryCommand c;
+    c.set_sku(p->skus[i].first);
+    c.mutable_reserve()->set_order_id(id);
+    c.mutable_reserve()->set_quantity(p->skus[i].second);
+    inventory_command(pos, std::move(c), key(id, seq, fmt::format("r{}", i)),
+                      [this, p, i, pos, id, seq, release_reserved](const outcome& o) {
+                        if (o.ok())
+                          p->reserved[i] = true;
+                        else if (p->short_sku.empty())
+                          p->short_sku = p->skus[i].first;
+                        if (--p->left > 0) return;
+                        if (p->short_sku.empty()) {
+                          auto c = for_order(id);
+                          c.mutable_confirm_stock_reserved();
+                          order_command(pos, std::move(c), key(id, seq, "ok"),
+                                        [release_reserved](const outcome& a) {
+                                          if (!a.ok()) release_reserved("cr");
+                                        });
+                          return;
+                        }
+                        release_reserved("rl");
+                        auto c = for_order(id);
+                        c.mutable_reject_out_of_stock()->set_sku(p->short_sku);
+                        order_command(pos, std::move(c), key(id, seq, "oos"));
+                      });
+  }
+}
+
+// Authorizes the order total. The answer becomes ConfirmPaymentAuthorized or DeclinePayment
+// (one key: the order keeps the first answer). If the order refuses an authorization (it was
+// cancelled or timed out meanwhile), the authorization is voided at the gateway.
+void dispatcher::authorize(uint64_t pos, const std::string& id, uint64_t seq) {
+  v1::OrderState st;
+  if (!order_in(id, v1::ORDER_STATUS_STOCK_RESERVED, &st)) return; // moved on already
+  payment_request r;
+  r.idempotency_key = key(id, seq, "auth");
+  r.order_id = id;
+  r.amount.set_amount_minor(st.total_minor());
+  r.amount.set_currency(st.currency());
+  auto amount = r.amount;
+  pay(
+      pos, pay_op::authorize, std::move(r),
+      [this, pos, id, seq, amount](const payment_result& res) {
+        auto c = for_order(id);
+        if (res.status == payment_status::approved) {
+          c.mutable_payment_authorized()->set_payment_id(res.payment_id);
+          *c.mutable_payment_authorized()->mutable_amount() = amount;
+        } else {
+          c.mutable_payment_declined()->set_reason(res.reason.empty() ? "declined" : res.reason);
+        }
+        bool approved = res.status == payment_status::approved;
+        auto payment_id = res.payment_id;
+        order_command(pos, std::move(c), key(id, seq, "pay"),
+                      [this, pos, id, seq, approved, payment_id](const outcome& o) {
+                        if (o.ok() || !approved) return;
+                        payment_request v{key(id, seq, "lv"), id, payment_id, {}};
+                        pay(pos, pay_op::void_payment, std::move(v), {});
+                      });
+      },
+      [this, id] { return order_in(id, v1::ORDER_STATUS_STOCK_RESERVED); });
+}
+
+// One inventory command per SKU of the event's lines: commit ("c"), release ("l") or
+// restock ("rs"). Commit/release are idempotent per order in the domain as well.
+void dispatcher::per_sku(uint64_t pos, const std::string& id, uint64_t seq, const char* tag,
+                         const google::protobuf::RepeatedPtrField<v1::OrderLine>& lines) {
+  auto skus = per_sku_lines(lines);
+  for (size_t i = 0; i < skus.size(); ++i) {
+    std::string t = tag;
+    if (t == "l" && !holds_stock(skus[i].first, id)) continue;
+    v1::InventoryCommand c;
+    c.set_sku(skus[i].first);
+    if (t == "c")
+      c.mutable_commit()->set_order_id(id);
+    else if (t == "l")
+      c.mutable_release()->set_order_id(id);
+    else
+      c.mutable_restock()->set_quantity(skus[i].second);
+    inventory_command(pos, std::move(c), key(id, seq, fmt::format("{}{}", tag, i)),
+                      [this, t, id](const outcome& o) {
+                        if (o.ok()) return;
+                        std::lock_guard<std::mutex> g{stats_mu_};
+                        ++stats_.unexpected;
+                        fmt::print(stderr,
+                                   "[warn] saga: inventory {} for order {} refused: {} {}\n", t, id,
+                                   o.code, o.message);
+                      });
+  }
+}
+
+// A release is skipped when the SKU holds nothing for the order: most releases of a sold-out
+// flash sale (the order's only reserve was refused). Safe against a reserve still in flight:
+// the saga sends ConfirmStockReserved after its reserves, and when the closed order refuses
+// it, the saga releases what it reserved (reserve_lines). A failed read sends the release.
+bool dispatcher::holds_stock(const std::string& sku, const std::string& order_id) {
+  auto st = rt_.inventory(sku);
+  return !st || st->reservations().count(order_id) > 0;
+}
+
+// The simulated warehouse: the next step after `warehouse_latency`.
+void dispatcher::warehouse(uint64_t pos, v1::OrderCommand cmd, std::string k) {
+  if (cfg_.warehouse_latency.count() <= 0) {
+    order_command(pos, std::move(cmd), std::move(k));
+    return;
+  }
+  hold(pos);
+  after(cfg_.warehouse_latency, [this, pos, cmd = std::move(cmd), k = std::move(k)]() mutable {
+    order_command(pos, std::move(cmd), std::move(k));
+    release(pos);
+  });
+}
+
+} // namespace ordo::saga

@@ -1,0 +1,151 @@
+#include "actors/saga/payment_gateway.hpp"
+
+#include "actors/placement.hpp"
+
+namespace ordo::saga {
+
+simulated_gateway::simulated_gateway(simulated_gateway_options o) : opt_(o), outage_(o.outage) {
+  if (opt_.latency.count() <= 0) return;
+  timer_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock{q_mu_};
+    while (!q_stop_) {
+      if (queue_.empty()) {
+        q_cv_.wait(lock);
+        continue;
+      }
+      auto due = queue_.top().due;
+      if (std::chrono::steady_clock::now() < due) {
+        q_cv_.wait_until(lock, due);
+        continue;
+      }
+      auto fn = std::move(const_cast<delayed&>(queue_.top()).fn);
+      queue_.pop();
+      lock.unlock();
+      fn();
+      lock.lock();
+    }
+  });
+}
+
+simulated_gateway::~simulated_gateway() {
+  {
+    std::lock_guard<std::mutex> g{q_mu_};
+    q_stop_ = true;
+  }
+  q_cv_.notify_all();
+  if (timer_.joinable()) timer_.join();
+}
+
+void simulated_gateway::authorize(const payment_request& r, payment_callback done) {
+  call(op::authorize, r, std::move(done));
+}
+void simulated_gateway::capture(const payment_request& r, payment_callback done) {
+  call(op::capture, r, std::move(done));
+}
+void simulated_gateway::void_payment(const payment_request& r, payment_callback done) {
+  call(op::void_payment, r, std::move(done));
+}
+void simulated_gateway::refund(const payment_request& r, payment_callback done) {
+  call(op::refund, r, std::move(done));
+}
+
+void simulated_gateway::call(op kind, const payment_request& r, payment_callback done) {
+  payment_result res;
+  {
+    std::lock_guard<std::mutex> g{mu_};
+    ++counts_.calls;
+    ++calls_by_key_[r.idempotency_key];
+    if (outage_.load()) return; // the request is lost: no answer, nothing executed
+    auto it = by_key_.find(r.idempotency_key);
+    if (it != by_key_.end()) {
+      res = it->second;
+    } else {
+      res = execute(kind, r);
+      by_key_.emplace(r.idempotency_key, res);
+    }
+  }
+  deliver(std::move(done), std::move(res));
+}
+
+payment_result simulated_gateway::execute(op kind, const payment_request& r) {
+  ++counts_.executed;
+  payment_result res;
+  res.status = payment_status::approved;
+  switch (kind) {
+  case op::authorize: {
+    // Deterministic per (seed, order): the same order gets the same verdict on every run.
+    auto h = stable_hash(r.order_id + "/" + std::to_string(opt_.seed));
+    double roll = static_cast<double>(h % 1'000'000) / 1'000'000.0;
+    if (roll < opt_.decline_rate) {
+      res.status = payment_status::declined;
+      res.reason = "card-declined";
+      ++counts_.declined;
+    } else {
+      res.payment_id = "pay-" + r.order_id;
+      ++authorizations_[r.order_id];
+      ++counts_.authorized;
+    }
+    break;
+  }
+  case op::capture:
+    ++captures_[r.order_id];
+    ++counts_.captured;
+    counts_.captured_minor += r.amount.amount_minor();
+    res.payment_id = r.payment_id;
+    break;
+  case op::void_payment:
+    voided_[r.order_id] = authorizations_.count(r.order_id) > 0;
+    ++counts_.voided;
+    break;
+  case op::refund:
+    ++counts_.refunded;
+    counts_.refunded_minor += r.amount.amount_minor();
+    res.payment_id = r.payment_id;
+    break;
+  }
+  return res;
+}
+
+void simulated_gateway::deliver(payment_callback done, payment_result res) {
+  if (opt_.latency.count() <= 0) {
+    done(std::move(res));
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> g{q_mu_};
+    queue_.push(delayed{
+        std::chrono::steady_clock::now() + opt_.latency, q_n_++,
+        [done = std::move(done), res = std::move(res)]() mutable { done(std::move(res)); }});
+  }
+  q_cv_.notify_one();
+}
+
+gateway_counts simulated_gateway::counts() const {
+  std::lock_guard<std::mutex> g{mu_};
+  return counts_;
+}
+
+uint64_t simulated_gateway::calls(const std::string& key) const {
+  std::lock_guard<std::mutex> g{mu_};
+  auto it = calls_by_key_.find(key);
+  return it == calls_by_key_.end() ? 0 : it->second;
+}
+
+uint64_t simulated_gateway::captures_of(const std::string& order_id) const {
+  std::lock_guard<std::mutex> g{mu_};
+  auto it = captures_.find(order_id);
+  return it == captures_.end() ? 0 : it->second;
+}
+
+uint64_t simulated_gateway::authorizations_of(const std::string& order_id) const {
+  std::lock_guard<std::mutex> g{mu_};
+  auto it = authorizations_.find(order_id);
+  return it == authorizations_.end() ? 0 : it->second;
+}
+
+bool simulated_gateway::voided(const std::string& order_id) const {
+  std::lock_guard<std::mutex> g{mu_};
+  return voided_.count(order_id) > 0;
+}
+
+} // namespace ordo::saga
