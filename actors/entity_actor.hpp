@@ -40,7 +40,10 @@ struct entity_state {
   std::vector<request_ptr> pending;
   // The command being persisted, with what it will become once the journal confirms.
   request_ptr inflight;
-  typename Model::state next_state;
+  // True while the in-flight command's events are already applied to `state` but not yet
+  // committed: evolving in place saves copying the whole state per command; if the journal
+  // refuses the append, the state is rebuilt from the journal.
+  bool speculative = false;
   outcome next_outcome;
   uint64_t token = 0;
   uint64_t received = 0; // commands received from the shard (the passivation handshake)
@@ -145,14 +148,15 @@ bool handle(entity_self<Model>* self, request_ptr r) {
   }
   int64_t now = env->now_ms();
   domain::idempotent_decision<typename Model::event> d;
-  typename Model::state next;
   try {
     if (env->before_decide) env->before_decide(st.id, r->command().SerializeAsString());
     d = domain::decide_once(st.state, Model::command_of(r->command()), key, now,
                             [&](std::string_view) { return known; });
-    next = st.state;
+    // Nobody sees this state before the commit: the actor handles one command at a time and
+    // reads go to the journal. A throw here stops the actor; its successor reloads.
     for (const auto& ev : d.result.events)
-      next = Model::evolve(std::move(next), ev);
+      st.state = Model::evolve(std::move(st.state), ev);
+    st.speculative = !d.result.events.empty();
   } catch (const std::exception& e) {
     crash(self, std::move(r), e.what());
     return true; // the actor is stopping
@@ -216,9 +220,8 @@ bool handle(entity_self<Model>* self, request_ptr r) {
   }
   auto every = env->limits.snapshot_every_events;
   if (every > 0 && seq / every > st.last_seq / every)
-    req.snapshot = storage::snapshot_write{seq, next.SerializeAsString()};
+    req.snapshot = storage::snapshot_write{seq, st.state.SerializeAsString()};
   st.inflight = std::move(r);
-  st.next_state = std::move(next);
   st.next_outcome = std::move(o);
   persist(*env->journal, std::move(req), caf::actor_cast<caf::actor>(self), ++st.token,
           env->deliver);
@@ -291,8 +294,8 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
         auto r = std::move(s.inflight);
         s.inflight.reset();
         ++s.activity;
+        bool was_speculative = std::exchange(s.speculative, false);
         if (a->ok) {
-          s.state = std::move(s.next_state);
           s.last_seq = s.next_outcome.last_seq > s.last_seq ? s.next_outcome.last_seq : s.last_seq;
           r->answer(std::move(s.next_outcome));
           if (s.stopping) {
@@ -300,9 +303,25 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
             return;
           }
         } else {
-          // Not committed: state unchanged. A fenced append means another writer owns the
-          // entity now; this activation must not serve it any more.
-          r->answer(failure(a->code, a->message, false));
+          // Not committed. A fenced append means another writer owns the entity now; this
+          // activation must not serve it any more. Otherwise undo the speculative events by
+          // rebuilding the state from the journal.
+          if (a->code == "overloaded") {
+            auto o = overloaded("the journal's queue");
+            o.entity_id = s.id;
+            r->answer(std::move(o));
+          } else {
+            r->answer(failure(a->code, a->message, false));
+          }
+          if (was_speculative && !(a->fenced || a->fatal || s.stopping)) {
+            auto loaded = load_entity<Model>(*s.env->journal, s.id);
+            if (auto* ok = std::get_if<loaded_entity<Model>>(&loaded)) {
+              s.state = std::move(ok->state);
+              s.last_seq = ok->last_seq;
+            } else {
+              s.broken = std::get<load_failure>(loaded);
+            }
+          }
           if (a->fenced || a->fatal || s.stopping) {
             for (auto& p : s.pending)
               p->answer(failure(a->fenced ? "fenced" : a->code,

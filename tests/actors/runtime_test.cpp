@@ -217,6 +217,55 @@ TEST_SUITE("overload") {
   }
 }
 
+TEST_SUITE("overload") {
+  TEST_CASE("an append the journal refuses leaves the order as it was (speculative state undone)") {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    cfg.journal_queue_max = 2; // most concurrent appends are refused with overloaded
+    auto rt = start(cfg);
+    // Place orders one at a time (always accepted), then race one step on all of them.
+    std::vector<std::string> ids;
+    for (int i = 0; i < 40; ++i) {
+      outcome o;
+      for (int attempt = 0; attempt < 1000; ++attempt) {
+        o = wait(rt->submit_order(place(), fmt::format("sp-{}", i)));
+        if (o.status != outcome_status::overloaded) break;
+      }
+      REQUIRE(o.ok());
+      ids.push_back(o.entity_id);
+    }
+    answers a;
+    for (auto& id : ids) {
+      auto c = for_order(id);
+      c.mutable_confirm_stock_reserved();
+      rt->submit_order(c, id + "-reserve", a.sink());
+    }
+    a.wait_for(static_cast<int>(ids.size()));
+    int refused = 0;
+    for (auto& o : a.got) {
+      if (o.ok()) continue;
+      REQUIRE(o.status == outcome_status::overloaded);
+      ++refused;
+      // The journal has nothing of it, and the actor agrees: the same command is decided again
+      // on the old state and accepted as the order's 2nd event.
+      CHECK(rt->order(o.entity_id)->last_sequence() == 1);
+      auto c = for_order(o.entity_id);
+      c.mutable_confirm_stock_reserved();
+      outcome retry;
+      for (int attempt = 0; attempt < 1000; ++attempt) {
+        retry = wait(rt->submit_order(c, o.entity_id + "-reserve"));
+        if (retry.status != outcome_status::overloaded) break;
+      }
+      CHECK(retry.ok());
+      CHECK(retry.first_seq == 2);
+    }
+    CHECK(refused > 0); // the test exercised the path
+    for (auto& id : ids)
+      CHECK(rt->order(id)->status() == v1::ORDER_STATUS_STOCK_RESERVED);
+    rt->stop();
+  }
+}
+
 TEST_SUITE("shutdown") {
   TEST_CASE("stop() under load drains: every acknowledged command is in the journal") {
     temp_dir dir;
