@@ -10,6 +10,7 @@ packages=(
   liblmdb-dev lmdb-utils
   libfmt-dev
   doctest-dev
+  libjemalloc-dev
   strace
 )
 
