@@ -39,6 +39,11 @@ v1::InventoryState evolve(v1::InventoryState s, const v1::InventoryEvent& e) {
     s.set_reserved_total(s.reserved_total() - r.quantity());
     s.set_on_hand(s.on_hand() - r.quantity());
     (*s.mutable_committed())[r.order_id()] = r.quantity();
+    s.add_committed_order(r.order_id());
+    if (s.committed_order_size() > limits::committed_remembered_max) { // forget the oldest
+      s.mutable_committed()->erase(s.committed_order(0));
+      s.mutable_committed_order()->DeleteSubrange(0, 1);
+    }
     s.set_committed_total(s.committed_total() + r.quantity());
     break;
   }
@@ -76,6 +81,10 @@ void check_invariants(const v1::InventoryState& s, bool deep) {
   }
   ORDO_ASSERT(sum == s.reserved_total(), "sku \"{}\": reservations sum {} != reserved_total {}",
               s.sku(), sum, s.reserved_total());
+  ORDO_ASSERT(s.committed_order_size() == static_cast<int>(s.committed().size()) &&
+                  s.committed_order_size() <= limits::committed_remembered_max,
+              "sku \"{}\": {} remembered commits, {} in order, at most {}", s.sku(),
+              s.committed().size(), s.committed_order_size(), limits::committed_remembered_max);
 }
 
 } // namespace ordo::domain

@@ -33,6 +33,9 @@ inline constexpr std::size_t short_text_bytes_max = 64;
 
 // Inventory of one SKU.
 inline constexpr int64_t stock_max = 1'000'000'000; // on_hand never exceeds this
+// Commits a SKU remembers for idempotency (see InventoryState.committed_order): bounds the
+// state and its snapshots; older repeats are answered by the runtime's idempotency records.
+inline constexpr int committed_remembered_max = 4'096;
 inline constexpr int64_t restock_quantity_max = 1'000'000;
 inline constexpr int64_t adjust_delta_max = 1'000'000; // |delta| in 1..this
 

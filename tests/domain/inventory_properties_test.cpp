@@ -8,6 +8,7 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include "domain/inventory.hpp"
+#include "domain/limits.hpp"
 #include "support/seed.hpp"
 
 namespace {
@@ -175,3 +176,53 @@ TEST_SUITE("inventory_properties") {
   }
 
 } // TEST_SUITE
+
+TEST_SUITE("inventory_properties") {
+  TEST_CASE("commit memory is bounded; the newest commits stay idempotent; replay agrees") {
+    const int max = ordo::domain::limits::committed_remembered_max;
+    const int orders = max + 10;
+    v1::InventoryState live;
+    std::vector<v1::InventoryEvent> log;
+    auto apply = [&](const v1::InventoryCommand& c) {
+      auto d = domain::decide(live, c, 1'000);
+      for (const auto& e : d.events) {
+        live = domain::evolve(std::move(live), e);
+        log.push_back(e);
+      }
+      return d;
+    };
+    v1::InventoryCommand restock;
+    restock.set_sku("sku-1");
+    restock.mutable_restock()->set_quantity(orders);
+    REQUIRE(apply(restock).accepted());
+    for (int i = 0; i < orders; ++i) {
+      v1::InventoryCommand r;
+      r.set_sku("sku-1");
+      r.mutable_reserve()->set_order_id(fmt::format("o-{}", i));
+      r.mutable_reserve()->set_quantity(1);
+      REQUIRE(apply(r).accepted());
+      v1::InventoryCommand c;
+      c.set_sku("sku-1");
+      c.mutable_commit()->set_order_id(fmt::format("o-{}", i));
+      REQUIRE(apply(c).accepted());
+    }
+    CHECK(live.committed_size() == max);
+    CHECK(live.committed_order_size() == max);
+    CHECK(live.committed_total() == orders);
+    CHECK(live.on_hand() == 0);
+    domain::check_invariants(live, /*deep=*/true);
+    // A remembered commit repeats as a no-op; a forgotten one is refused, never applied twice.
+    v1::InventoryCommand newest;
+    newest.set_sku("sku-1");
+    newest.mutable_commit()->set_order_id(fmt::format("o-{}", orders - 1));
+    auto again = domain::decide(live, newest, 1'000);
+    CHECK(again.accepted());
+    CHECK(again.events.empty());
+    v1::InventoryCommand oldest = newest;
+    oldest.mutable_commit()->set_order_id("o-0");
+    auto old = domain::decide(live, oldest, 1'000);
+    REQUIRE_FALSE(old.accepted());
+    CHECK(old.rejection->code() == v1::REJECTION_CODE_NOT_RESERVED);
+    CHECK(MessageDifferencer::Equals(domain::replay(log), live));
+  }
+}
