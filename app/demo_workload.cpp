@@ -158,17 +158,20 @@ struct driver {
       *l->mutable_unit_price() = money(unit_price_minor);
       o->total += l->quantity() * unit_price_minor;
     }
-    auto* a = p->mutable_shipping_address();
-    a->set_name("Demo Customer");
-    a->set_line1("1 Demo Street");
-    a->set_city("Berlin");
-    a->set_postal_code("10115");
-    a->set_country("DE");
+    set_demo_address(*p->mutable_shipping_address());
     send(o, cmd);
   }
 };
 
 } // namespace
+
+void set_demo_address(v1::Address& a) {
+  a.set_name("Demo Customer");
+  a.set_line1("1 Demo Street");
+  a.set_city("Berlin");
+  a.set_postal_code("10115");
+  a.set_country("DE");
+}
 
 demo_result run_demo(runtime& rt, const demo_options& opt) {
   demo_result res;

@@ -29,4 +29,7 @@ struct demo_result {
 
 demo_result run_demo(runtime& rt, const demo_options& opt);
 
+/// The shipping address every demo order uses.
+void set_demo_address(v1::Address& a);
+
 } // namespace ordo::app

@@ -27,8 +27,8 @@ void usage() {
              "  --shards N         virtual shards (default 64)\n"
              "  --node-id N        this node's id, unique in a cluster (default 1)\n"
              "  --saga             let the saga drive the orders (inventory, simulated payment\n"
-    "                     gateway and warehouse) instead of scripting each step;\n"
-    "                     try --saga --orders 2000 (see docs/saga.md for its throughput)\n"
+             "                     gateway and warehouse) instead of scripting each step;\n"
+             "                     try --saga --orders 2000 (see docs/saga.md for its throughput)\n"
              "  --help             this text\n");
 }
 

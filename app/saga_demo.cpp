@@ -25,12 +25,7 @@ v1::OrderCommand make_order(uint64_t n) {
     l->mutable_unit_price()->set_amount_minor(1'250);
     l->mutable_unit_price()->set_currency("EUR");
   }
-  auto* a = p->mutable_shipping_address();
-  a->set_name("Demo Customer");
-  a->set_line1("1 Demo Street");
-  a->set_city("Berlin");
-  a->set_postal_code("10115");
-  a->set_country("DE");
+  set_demo_address(*p->mutable_shipping_address());
   return cmd;
 }
 
