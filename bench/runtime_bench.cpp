@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -297,18 +298,17 @@ int main(int argc, char** argv) {
   std::vector<load*> loads;
   latency_log* lat = nullptr;
   load* l = nullptr;
-  double peak_1k = closed_loop(**rt, 1'000, opt.window, opt.seconds, 1, &lat, &l);
-  loads.push_back(l);
-  double p50_1k = lat->pct(0.5) / 1000, p99_1k = lat->pct(0.99) / 1000;
-  fmt::print("closed loop, 1K distinct orders:   {:>9.0f} commands/s  p50 {:.2f} ms  p99 {:.2f} "
-             "ms  ({} errors)\n",
-             peak_1k, p50_1k, p99_1k, l->errors.load());
-  double peak_100k = closed_loop(**rt, 100'000, opt.window, opt.seconds, 2, &lat, &l);
-  loads.push_back(l);
-  double p50_100k = lat->pct(0.5) / 1000, p99_100k = lat->pct(0.99) / 1000;
-  fmt::print("closed loop, 100K distinct orders: {:>9.0f} commands/s  p50 {:.2f} ms  p99 {:.2f} "
-             "ms  ({} errors)\n",
-             peak_100k, p50_100k, p99_100k, l->errors.load());
+  // One closed-loop phase over `distinct` orders: commands/s, p50 and p99 in ms.
+  auto closed_phase = [&](size_t distinct, uint64_t run, const char* label) {
+    double peak = closed_loop(**rt, distinct, opt.window, opt.seconds, run, &lat, &l);
+    loads.push_back(l);
+    double p50 = lat->pct(0.5) / 1000, p99 = lat->pct(0.99) / 1000;
+    fmt::print("closed loop, {} {:>9.0f} commands/s  p50 {:.2f} ms  p99 {:.2f} ms  ({} errors)\n",
+               label, peak, p50, p99, l->errors.load());
+    return std::array<double, 3>{peak, p50, p99};
+  };
+  auto [peak_1k, p50_1k, p99_1k] = closed_phase(1'000, 1, "1K distinct orders:  ");
+  auto [peak_100k, p50_100k, p99_100k] = closed_phase(100'000, 2, "100K distinct orders:");
   double rate = 0.8 * peak_100k; // 80 % of the peak of the same workload
   double achieved = open_loop(**rt, 100'000, rate, opt.seconds, 3, &l);
   loads.push_back(l);

@@ -125,6 +125,19 @@ struct phase_result {
   uint64_t delivered = 0, rejected = 0, cancelled = 0, commands = 0, retries = 0;
 };
 
+// What a phase ends with: elapsed time since t0, outcomes and place→delivered latencies.
+phase_result settled(finish_line& fl, clk::time_point t0) {
+  phase_result r;
+  r.seconds = std::chrono::duration<double>(clk::now() - t0).count();
+  std::lock_guard<std::mutex> g{fl.mu};
+  r.delivered = fl.delivered;
+  r.rejected = fl.rejected;
+  r.cancelled = fl.cancelled;
+  r.p50 = percentile(fl.latencies_ms, 0.50);
+  r.p99 = percentile(fl.latencies_ms, 0.99);
+  return r;
+}
+
 phase_result closed_loop(const options& o) {
   auto rt = std::move(*runtime::start(config(o, "closed")));
   const int skus = o.skus;
@@ -156,16 +169,9 @@ phase_result closed_loop(const options& o) {
     std::unique_lock<std::mutex> lock{fl.mu};
     fl.cv.wait(lock, [&] { return fl.delivered + fl.rejected + fl.cancelled >= o.orders; });
   }
-  phase_result r;
-  r.seconds = std::chrono::duration<double>(clk::now() - t0).count();
   sub->cancel();
-  std::lock_guard<std::mutex> g{fl.mu};
-  r.delivered = fl.delivered;
-  r.rejected = fl.rejected;
-  r.cancelled = fl.cancelled;
+  auto r = settled(fl, t0);
   r.per_s = static_cast<double>(r.delivered) / r.seconds;
-  r.p50 = percentile(fl.latencies_ms, 0.50);
-  r.p99 = percentile(fl.latencies_ms, 0.99);
   auto ss = rt->saga_stats();
   r.commands = ss.commands;
   r.retries = ss.retries;
@@ -199,16 +205,9 @@ phase_result flash_sale(const options& o) {
                  ss.retries, ss.stuck, ss.low_water);
     }
   }
-  phase_result r;
-  r.seconds = std::chrono::duration<double>(clk::now() - t0).count();
   sub->cancel();
-  std::lock_guard<std::mutex> g{fl.mu};
-  r.delivered = fl.delivered;
-  r.rejected = fl.rejected;
-  r.cancelled = fl.cancelled;
+  auto r = settled(fl, t0);
   r.per_s = static_cast<double>(o.flash) / r.seconds;
-  r.p50 = percentile(fl.latencies_ms, 0.50);
-  r.p99 = percentile(fl.latencies_ms, 0.99);
   r.commands = rt->saga_stats().commands;
   rt->stop();
   return r;
