@@ -293,6 +293,14 @@ std::unique_ptr<subscription> runtime::subscribe(uint64_t after,
   return std::make_unique<subscription>([sub] { sub->end(); });
 }
 
+storage::journal::stats_t runtime::journal_stats() const {
+  return impl_->journal->stats();
+}
+
+caf::expected<uint64_t> runtime::feed_head() const {
+  return impl_->journal->feed_head();
+}
+
 saga::saga_stats runtime::saga_stats() const {
   return impl_->saga ? impl_->saga->stats() : saga::saga_stats{};
 }

@@ -44,6 +44,7 @@
 #include "actors/saga/saga_dispatcher.hpp"
 #include "ordo/v1/inventory.pb.h"
 #include "ordo/v1/order.pb.h"
+#include "storage/journal.hpp"
 
 namespace ordo {
 
@@ -138,6 +139,10 @@ public:
             std::chrono::milliseconds idle_poll = std::chrono::milliseconds{5});
 
   runtime_stats stats() const;
+  /// The journal's counters: group commits, commit latency histogram, appends queued.
+  storage::journal::stats_t journal_stats() const;
+  /// The newest committed feed position (0: empty); a consumer's lag is this minus its offset.
+  caf::expected<uint64_t> feed_head() const;
   /// The saga dispatcher's counters (all zero when the saga is off).
   saga::saga_stats saga_stats() const;
 

@@ -9,6 +9,8 @@ packages=(
   libprotobuf-dev protobuf-compiler
   liblmdb-dev lmdb-utils
   libfmt-dev
+  libtomlplusplus-dev
+  libboost-dev
   doctest-dev
   libjemalloc-dev
   strace

@@ -145,6 +145,7 @@ caf::error journal::submit(append_request req, completion done) {
     return make_error(storage_errc::overloaded,
                       fmt::format("submit queue full ({} requests)", p.opts.queue_max_requests));
   p.queue.push_back(pending{std::move(req), std::move(done), *bytes});
+  p.queued.store(p.queue.size(), std::memory_order_relaxed);
   bool wake =
       p.writer_wait == 1 || (p.writer_wait == 2 && p.queue.size() >= p.opts.batch_max_requests);
   lk.unlock();
@@ -168,8 +169,14 @@ void journal::close() {
 }
 
 journal::stats_t journal::stats() const {
-  return {impl_->batches.load(std::memory_order_relaxed),
-          impl_->batch_requests.load(std::memory_order_relaxed)};
+  stats_t s;
+  s.batches = impl_->batches.load(std::memory_order_relaxed);
+  s.requests = impl_->batch_requests.load(std::memory_order_relaxed);
+  s.commit_us_sum = impl_->commit_us_sum.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < commit_latency_buckets; ++i)
+    s.commit_buckets[i] = impl_->commit_buckets[i].load(std::memory_order_relaxed);
+  s.queued = impl_->queued.load(std::memory_order_relaxed);
+  return s;
 }
 
 caf::error journal::fail_stop_error() const {

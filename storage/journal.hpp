@@ -99,6 +99,7 @@
 //   Timers fire by polling due_timers(); cancel them (in the append that handles them) to
 //   remove them. Entities with a snapshot may have early events removed by truncate_feed.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -235,9 +236,17 @@ public:
   /// See FEED TRUNCATION above. Examines at most max_records records per call.
   caf::expected<truncate_result> truncate_feed(uint64_t up_to, size_t max_records = 100'000);
 
+  /// Upper bounds (µs) of the commit-latency histogram buckets; the last bucket is +Inf.
+  static constexpr size_t commit_latency_buckets = 12;
+  static constexpr std::array<uint64_t, commit_latency_buckets - 1> commit_latency_bounds_us = {
+      250, 500, 1'000, 2'000, 4'000, 8'000, 16'000, 32'000, 64'000, 128'000, 1'000'000};
+
   struct stats_t {
-    uint64_t batches = 0;  // group commits attempted
-    uint64_t requests = 0; // requests in them
+    uint64_t batches = 0;       // group commits attempted
+    uint64_t requests = 0;      // requests in them
+    uint64_t commit_us_sum = 0; // total time of the commits (begin → durable)
+    std::array<uint64_t, commit_latency_buckets> commit_buckets{}; // non-cumulative counts
+    uint64_t queued = 0; // appends waiting for the writer now
   };
   /// Counters since open (relaxed; for benchmarks and monitoring).
   stats_t stats() const;

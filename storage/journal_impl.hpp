@@ -1,7 +1,9 @@
 #pragma once
 // Internal: the state behind journal — the env, the bounded queue and the writer thread.
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -32,6 +34,11 @@ struct journal::impl {
   caf::error fail_error;     // guarded by mu; sticky once set
   std::atomic<bool> failed{false};
   std::atomic<uint64_t> batches{0}, batch_requests{0};
+  // Monitoring: commit latency (write txn begin → durable commit) as a histogram over
+  // journal::commit_latency_bounds_us, and how many appends wait for the writer.
+  std::atomic<uint64_t> commit_us_sum{0};
+  std::array<std::atomic<uint64_t>, journal::commit_latency_buckets> commit_buckets{};
+  std::atomic<uint64_t> queued{0};
   std::thread writer;
   std::mutex close_mu;
   bool closed = false; // guarded by close_mu
@@ -39,6 +46,7 @@ struct journal::impl {
   ~impl();
   void writer_loop();
   void run_batch(std::vector<pending>& batch);
+  void record_commit_latency(std::chrono::steady_clock::duration d);
   /// Makes the journal fail-stop with `err` (first error wins).
   void fail_stop(caf::error err);
   caf::error current_failure();

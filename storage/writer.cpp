@@ -156,6 +156,7 @@ void journal::impl::writer_loop() {
         batch.push_back(std::move(queue.front()));
         queue.pop_front();
       }
+      queued.store(queue.size(), std::memory_order_relaxed);
     }
     if (failed.load()) {
       complete_all(batch, make_error(storage_errc::failed, describe(current_failure())));
@@ -165,10 +166,20 @@ void journal::impl::writer_loop() {
   }
 }
 
+void journal::impl::record_commit_latency(std::chrono::steady_clock::duration d) {
+  auto us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+  commit_us_sum.fetch_add(us, std::memory_order_relaxed);
+  size_t b = 0;
+  while (b < commit_latency_bounds_us.size() && us > commit_latency_bounds_us[b])
+    ++b;
+  commit_buckets[b].fetch_add(1, std::memory_order_relaxed);
+}
+
 void journal::impl::run_batch(std::vector<pending>& batch) {
   ORDO_STORAGE_CHECK(!batch.empty(), "empty batch");
   batches.fetch_add(1, std::memory_order_relaxed);
   batch_requests.fetch_add(batch.size(), std::memory_order_relaxed);
+  const auto began = std::chrono::steady_clock::now();
   lmdb::txn t;
   if (int rc = t.begin(env, false); rc != 0) {
     auto err = make_error(storage_errc::io_error,
@@ -219,6 +230,7 @@ void journal::impl::run_batch(std::vector<pending>& batch) {
     complete_all(batch, err);
     return;
   }
+  record_commit_latency(std::chrono::steady_clock::now() - began);
   for (size_t i = 0; i < batch.size(); ++i)
     batch[i].done(std::move(results[i]));
 }

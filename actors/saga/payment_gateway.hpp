@@ -38,6 +38,9 @@ enum class payment_status : uint8_t {
   approved, // done (authorize: payment_id names the authorization)
   declined, // authorize only: a definitive no
   failed,   // transient gateway error: retry with the same key
+  pending,  // authorize only: accepted by the gateway, whose answer arrives later from
+            // outside (a webhook submits it to the order); the order's durable payment
+            // timer cancels it if no answer comes
 };
 
 struct payment_result {

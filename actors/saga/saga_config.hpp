@@ -18,6 +18,10 @@ struct saga_config {
   std::shared_ptr<payment_gateway> gateway;          // null: a simulated_gateway(simulated)
   simulated_gateway_options simulated;
   std::chrono::milliseconds warehouse_latency{0}; // FulfilmentStarted → shipped → delivered
+  // External fulfilment: the saga hands the order to fulfilment (StartFulfilment) and then
+  // waits for MarkShipped / MarkDelivered from outside (the node's HTTP API) instead of
+  // playing the simulated warehouse.
+  bool external_fulfilment = false;
   std::chrono::milliseconds gateway_call_timeout{5'000}; // then retry with the same key
   size_t events_in_flight_max = 4'096;                   // feed records read but not handled
   std::chrono::milliseconds offset_save_every{100};

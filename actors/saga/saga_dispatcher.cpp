@@ -285,7 +285,7 @@ void dispatcher::call_gateway(std::shared_ptr<payment_job> job) {
         return;
       }
       job->done = true;
-      if (job->then) job->then(r);
+      if (job->then && r.status != payment_status::pending) job->then(r);
       release(job->pos);
     });
   };

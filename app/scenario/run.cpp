@@ -8,14 +8,68 @@
 #include <fmt/core.h>
 
 #include "app/scenario/scenario.hpp"
+#include "app/scenario/target.hpp"
 
 namespace ordo::scenario {
 
 namespace {
 
+// The embedded runtime as a scenario target: restarts stop and start it on the same store.
+class embedded_target final : public target {
+public:
+  explicit embedded_target(runtime_config cfg) : cfg_(std::move(cfg)) {}
+  ~embedded_target() override {
+    if (rt_) rt_->stop();
+  }
+  std::optional<std::string> start() {
+    auto rt = runtime::start(cfg_);
+    if (!rt) return to_string(rt.error());
+    rt_ = std::move(*rt);
+    return std::nullopt;
+  }
+  std::optional<outcome> submit_order(const v1::OrderCommand& cmd,
+                                      const std::string& key) override {
+    return await(rt_->submit_order(cmd, key));
+  }
+  std::optional<outcome> submit_inventory(const v1::InventoryCommand& cmd,
+                                          const std::string& key) override {
+    return await(rt_->submit_inventory(cmd, key));
+  }
+  std::optional<v1::OrderState> order(const std::string& id, std::string& error) override {
+    auto st = rt_->order(id);
+    if (!st) {
+      error = to_string(st.error());
+      return std::nullopt;
+    }
+    return std::move(*st);
+  }
+  std::optional<v1::InventoryState> inventory(const std::string& sku, std::string& error) override {
+    auto st = rt_->inventory(sku);
+    if (!st) {
+      error = to_string(st.error());
+      return std::nullopt;
+    }
+    return std::move(*st);
+  }
+  std::optional<std::string> restart(std::optional<bool> saga) override {
+    if (saga) cfg_.saga.enabled = *saga;
+    rt_->stop();
+    rt_.reset();
+    if (auto bad = start()) return "restart failed: " + *bad;
+    return std::nullopt;
+  }
+
+private:
+  static std::optional<outcome> await(std::future<outcome> f) {
+    if (f.wait_for(std::chrono::seconds{30}) != std::future_status::ready) return std::nullopt;
+    return f.get();
+  }
+  runtime_config cfg_;
+  std::unique_ptr<runtime> rt_;
+};
+
 struct context {
-  runtime_config cfg; // a copy: `saga on|off` changes it
-  std::unique_ptr<runtime> rt;
+  target* t = nullptr;
   std::map<std::string, std::string> orders; // alias -> order id
   std::optional<outcome> last;
   std::string currency = "EUR";
@@ -138,11 +192,6 @@ std::optional<std::string> build_inventory(context& c, const step& s, v1::Invent
   return std::nullopt;
 }
 
-std::optional<outcome> await(std::future<outcome> f) {
-  if (f.wait_for(std::chrono::seconds{30}) != std::future_status::ready) return std::nullopt;
-  return f.get();
-}
-
 std::string show(const outcome& o) {
   return fmt::format("{}{}{}{}", to_string(o.status), o.duplicate ? " (duplicate)" : "",
                      o.code.empty() ? "" : " " + o.code, o.message.empty() ? "" : ": " + o.message);
@@ -162,8 +211,9 @@ std::optional<std::string> check_fields(const step& s, const std::map<std::strin
 std::optional<std::string> expect(context& c, const step& s) {
   const auto& what = s.args[0];
   if (what == "state") {
-    auto st = c.rt->order(order_of(c, s.args[1]));
-    if (!st) return fmt::format("reading order failed: {}", to_string(st.error()));
+    std::string err;
+    auto st = c.t->order(order_of(c, s.args[1]), err);
+    if (!st) return fmt::format("reading order failed: {}", err);
     auto status = v1::OrderStatus_Name(st->status()).substr(std::string("ORDER_STATUS_").size());
     if (s.args.size() > 2 && s.args[2] != status)
       return fmt::format("order {} is {}, expected {}", s.args[1], status, s.args[2]);
@@ -174,8 +224,9 @@ std::optional<std::string> expect(context& c, const step& s) {
                             {"seq", static_cast<int64_t>(st->last_sequence())}});
   }
   if (what == "stock") {
-    auto st = c.rt->inventory(s.args[1]);
-    if (!st) return fmt::format("reading stock failed: {}", to_string(st.error()));
+    std::string err;
+    auto st = c.t->inventory(s.args[1], err);
+    if (!st) return fmt::format("reading stock failed: {}", err);
     return check_fields(s, {{"on_hand", st->on_hand()},
                             {"reserved", st->reserved_total()},
                             {"available", st->on_hand() - st->reserved_total()},
@@ -210,8 +261,9 @@ std::optional<std::string> await_status(context& c, const step& s) {
   auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds{*ms};
   std::string status;
   for (;;) {
-    auto st = c.rt->order(order_of(c, s.args[0]));
-    if (!st) return fmt::format("reading order failed: {}", to_string(st.error()));
+    std::string err;
+    auto st = c.t->order(order_of(c, s.args[0]), err);
+    if (!st) return fmt::format("reading order failed: {}", err);
     status = v1::OrderStatus_Name(st->status()).substr(std::string("ORDER_STATUS_").size());
     if (status == s.args[1]) return std::nullopt;
     if (std::chrono::steady_clock::now() >= until) break;
@@ -224,16 +276,12 @@ std::optional<std::string> execute(context& c, const step& s, int index) {
   if (s.verb == "expect") return expect(c, s);
   if (s.verb == "await") return await_status(c, s);
   if (s.verb == "restart" || s.verb == "saga") {
+    std::optional<bool> saga;
     if (s.verb == "saga") {
       if (s.args[0] != "on" && s.args[0] != "off") return std::string("saga takes on or off");
-      c.cfg.saga.enabled = s.args[0] == "on";
+      saga = s.args[0] == "on";
     }
-    c.rt->stop();
-    c.rt.reset();
-    auto rt = runtime::start(c.cfg);
-    if (!rt) return fmt::format("restart failed: {}", to_string(rt.error()));
-    c.rt = std::move(*rt);
-    return std::nullopt;
+    return c.t->restart(saga);
   }
   if (s.verb == "sleep") {
     auto ms = number(s.args[0]);
@@ -241,18 +289,18 @@ std::optional<std::string> execute(context& c, const step& s, int index) {
     std::this_thread::sleep_for(std::chrono::milliseconds{*ms});
     return std::nullopt;
   }
-  auto key = get(s, "key", fmt::format("scenario-line-{}-{}", s.line, index));
+  auto key = c.t->key_prefix() + get(s, "key", fmt::format("scenario-line-{}-{}", s.line, index));
   static const std::set<std::string> inventory_verbs{"stock", "reserve", "release", "commit",
                                                      "adjust"};
   std::optional<outcome> o;
   if (inventory_verbs.count(s.verb) > 0) {
     v1::InventoryCommand cmd;
     if (auto bad = build_inventory(c, s, cmd)) return bad;
-    o = await(c.rt->submit_inventory(cmd, key));
+    o = c.t->submit_inventory(cmd, key);
   } else {
     v1::OrderCommand cmd;
     if (auto bad = build_order(c, s, cmd)) return bad;
-    o = await(c.rt->submit_order(cmd, key));
+    o = c.t->submit_order(cmd, key);
     if (o && s.verb == "place" && !o->entity_id.empty()) c.orders[s.args[0]] = o->entity_id;
   }
   if (!o) return std::string("no answer within 30 s");
@@ -262,15 +310,10 @@ std::optional<std::string> execute(context& c, const step& s, int index) {
 
 } // namespace
 
-run_report run(const std::vector<step>& steps, const runtime_config& cfg, bool keep_going) {
+run_report run_on(const std::vector<step>& steps, target& t, bool keep_going) {
   run_report report;
-  context c{cfg, nullptr, {}, std::nullopt};
-  auto rt = runtime::start(cfg);
-  if (!rt) {
-    report.failures.push_back(fmt::format("runtime did not start: {}", to_string(rt.error())));
-    return report;
-  }
-  c.rt = std::move(*rt);
+  context c;
+  c.t = &t;
   int index = 0;
   for (const auto& s : steps) {
     ++report.steps_run;
@@ -279,18 +322,35 @@ run_report run(const std::vector<step>& steps, const runtime_config& cfg, bool k
       if (!keep_going) break;
     }
   }
-  if (c.rt) c.rt->stop();
   return report;
 }
 
-run_report run_file(const std::string& path, const runtime_config& cfg, bool keep_going) {
+run_report run(const std::vector<step>& steps, const runtime_config& cfg, bool keep_going) {
+  embedded_target t{cfg};
+  if (auto bad = t.start()) return run_report{0, {fmt::format("runtime did not start: {}", *bad)}};
+  return run_on(steps, t, keep_going);
+}
+
+std::optional<std::vector<step>> read_file(const std::string& path, run_report& report) {
   std::ifstream in{path};
-  if (!in) return run_report{0, {fmt::format("cannot read scenario file {}", path)}};
+  if (!in) {
+    report.failures.push_back(fmt::format("cannot read scenario file {}", path));
+    return std::nullopt;
+  }
   std::stringstream buf;
   buf << in.rdbuf();
   auto parsed = parse(buf.str());
-  if (!parsed.errors.empty()) return run_report{0, parsed.errors};
-  return run(parsed.steps, cfg, keep_going);
+  if (!parsed.errors.empty()) {
+    report.failures = parsed.errors;
+    return std::nullopt;
+  }
+  return std::move(parsed.steps);
+}
+
+run_report run_file(const std::string& path, const runtime_config& cfg, bool keep_going) {
+  run_report report;
+  auto steps = read_file(path, report);
+  return steps ? run(*steps, cfg, keep_going) : report;
 }
 
 } // namespace ordo::scenario

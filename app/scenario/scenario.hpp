@@ -26,6 +26,7 @@
 // e.g. `expect rejected ORDER_CLOSED`. Values with spaces are not supported: use dashes.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,5 +65,12 @@ run_report run(const std::vector<step>& steps, const runtime_config& cfg, bool k
 
 /// Reads, parses and runs a scenario file; parse errors are reported as failures.
 run_report run_file(const std::string& path, const runtime_config& cfg, bool keep_going = false);
+
+class target;
+/// Runs the steps against any target (e.g. a remote node, remote.hpp).
+run_report run_on(const std::vector<step>& steps, target& t, bool keep_going = false);
+
+/// Reads and parses a scenario file; on failure fills report.failures and returns nullopt.
+std::optional<std::vector<step>> read_file(const std::string& path, run_report& report);
 
 } // namespace ordo::scenario

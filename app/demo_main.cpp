@@ -1,9 +1,9 @@
-// ordo-node: starts a single Ordo node on embedded defaults (data in ./data).
+// ordo-demo: drives a demo workload through an embedded runtime (data in ./data).
 //
 // At this stage the node runs a demo workload through the real runtime — every command a
 // CAF message to an order actor, persisted to LMDB with a full sync before it is answered —
 // then restarts the runtime and checks that every order replays to the state it was
-// acknowledged in. The node issue turns this into the HTTP/JSON server.
+// acknowledged in. The HTTP/JSON server is ordo-node (node/node_main.cpp).
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -19,7 +19,7 @@
 namespace {
 
 void usage() {
-  fmt::print("usage: ordo-node [options]\n"
+  fmt::print("usage: ordo-demo [options]\n"
              "  --data DIR         data directory (default ./data; created if missing)\n"
              "  --orders N         demo orders to drive through their lifecycle (default 20000)\n"
              "  --concurrent N     orders in progress at once (default 512)\n"
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     uint64_t v = 0;
     auto value = [&](const char* name) -> bool {
       if (i + 1 >= argc || !parse_u64(argv[i + 1], v)) {
-        fmt::print(stderr, "ordo-node: {} needs a number\n", name);
+        fmt::print(stderr, "ordo-demo: {} needs a number\n", name);
         return false;
       }
       ++i;
@@ -81,14 +81,14 @@ int main(int argc, char** argv) {
       if (!value("--node-id") || v > 65535) return 2;
       cfg.node_id = static_cast<uint16_t>(v);
     } else {
-      fmt::print(stderr, "ordo-node: unknown option '{}' (see --help)\n", a);
+      fmt::print(stderr, "ordo-demo: unknown option '{}' (see --help)\n", a);
       return 2;
     }
   }
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) {
-    fmt::print(stderr, "ordo-node: cannot create data directory {}: {}\n", cfg.data_dir,
+    fmt::print(stderr, "ordo-demo: cannot create data directory {}: {}\n", cfg.data_dir,
                ec.message());
     return 1;
   }
@@ -97,11 +97,11 @@ int main(int argc, char** argv) {
   auto t0 = std::chrono::steady_clock::now();
   auto rt = ordo::runtime::start(cfg);
   if (!rt) {
-    fmt::print(stderr, "ordo-node: cannot start: {}\n", to_string(rt.error()));
+    fmt::print(stderr, "ordo-demo: cannot start: {}\n", to_string(rt.error()));
     return 1;
   }
   auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
-  fmt::print("ordo-node: serving from {} after {:.1f} ms (node {}, {} shards, {} workers, "
+  fmt::print("ordo-demo: serving from {} after {:.1f} ms (node {}, {} shards, {} workers, "
              "full sync)\n",
              cfg.data_dir, ms(std::chrono::steady_clock::now() - t0), cfg.node_id, cfg.shard_count,
              cfg.worker_threads);
@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
   for (const auto& id : res.order_ids) {
     auto s = (*rt)->order(id);
     if (!s) {
-      fmt::print(stderr, "ordo-node: reading {} failed: {}\n", id, to_string(s.error()));
+      fmt::print(stderr, "ordo-demo: reading {} failed: {}\n", id, to_string(s.error()));
       return 1;
     }
     before[id] = s->SerializeAsString();
@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
   t0 = std::chrono::steady_clock::now();
   auto again = ordo::runtime::start(cfg);
   if (!again) {
-    fmt::print(stderr, "ordo-node: restart failed: {}\n", to_string(again.error()));
+    fmt::print(stderr, "ordo-demo: restart failed: {}\n", to_string(again.error()));
     return 1;
   }
   fmt::print("restart: serving again after {:.1f} ms\n", ms(std::chrono::steady_clock::now() - t0));
@@ -153,6 +153,6 @@ int main(int argc, char** argv) {
   (*again)->stop();
   bool ok = same == before.size() && res.failed == 0 && res.rejected == 0 && res.errors.empty() &&
             res.orders_done == demo.orders && (scripted || res.delivered == demo.orders);
-  fmt::print("ordo-node: {}\n", ok ? "done, all checks passed" : "CHECKS FAILED");
+  fmt::print("ordo-demo: {}\n", ok ? "done, all checks passed" : "CHECKS FAILED");
   return ok ? 0 : 1;
 }

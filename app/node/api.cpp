@@ -1,0 +1,525 @@
+#include "app/node/api.hpp"
+
+#include <charconv>
+#include <memory>
+#include <random>
+#include <string_view>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "actors/runtime.hpp"
+#include "app/node/errors.hpp"
+#include "app/node/json.hpp"
+#include "app/node/log.hpp"
+#include "domain/order_id.hpp"
+#include "ordo/v1/api.pb.h"
+
+namespace ordo::node {
+
+namespace {
+
+http_response json_response(int status, std::string body) {
+  return http_response{status, std::move(body), "application/json", {}};
+}
+
+http_response error(int status, std::string_view code, std::string_view message,
+                    bool unknown_if_applied = false) {
+  v1::ErrorBody b;
+  b.mutable_error()->set_code(std::string{code});
+  b.mutable_error()->set_message(std::string{message});
+  b.mutable_error()->set_unknown_if_applied(unknown_if_applied);
+  auto r = json_response(status, json::print(b));
+  if (status == 429 || status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+// The domain's rejection codes without their enum prefix: "INVALID_TRANSITION".
+std::string short_code(const std::string& code) {
+  constexpr std::string_view prefix = "REJECTION_CODE_";
+  return code.rfind(prefix, 0) == 0 ? code.substr(prefix.size()) : code;
+}
+
+int status_of_rejection(const std::string& code) {
+  if (code == "INVALID_ARGUMENT" || code == "UNKNOWN_COMMAND" || code == "WRONG_ENTITY" ||
+      code == "UNSUPPORTED_SCHEMA_VERSION")
+    return 400;
+  if (code == "NOT_FOUND") return 404;
+  return 409; // the command is refused in the entity's current state
+}
+
+enum class target { order, sku };
+
+// The runtime's answer as HTTP: 201 for a new placement, 200 for other successes and
+// duplicates; rejections 4xx; overload 429; failures 5xx naming the cause.
+http_response from_outcome(const outcome& o, target t, bool placement) {
+  switch (o.status) {
+  case outcome_status::accepted: {
+    v1::CommandAnswer a;
+    a.set_outcome("accepted");
+    (t == target::order ? a.mutable_order_id() : a.mutable_sku())->assign(o.entity_id);
+    a.set_duplicate(o.duplicate);
+    a.set_first_seq(o.first_seq);
+    a.set_last_seq(o.last_seq);
+    for (const auto& e : o.events)
+      *a.add_events() = e;
+    return json_response(placement && !o.duplicate ? 201 : 200, json::print(a));
+  }
+  case outcome_status::rejected: {
+    auto code = short_code(o.code);
+    return error(status_of_rejection(code), code, o.message);
+  }
+  case outcome_status::overloaded:
+    return error(429, "overloaded", o.message.empty() ? "the node is at capacity" : o.message);
+  case outcome_status::failed:
+    if (o.code == "stopping" || o.code == "shard_stopped")
+      return error(503, o.code, o.message, o.unknown_if_applied);
+    if (o.code == "invalid_order_id" || o.code == "invalid_sku")
+      return error(400, o.code, o.message);
+    return error(500, o.code, o.message, o.unknown_if_applied);
+  }
+  return error(500, "internal", "unknown outcome");
+}
+
+std::vector<std::string_view> split_path(std::string_view p) {
+  std::vector<std::string_view> parts;
+  size_t i = 0;
+  while (i < p.size()) {
+    if (p[i] == '/') {
+      ++i;
+      continue;
+    }
+    size_t j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    parts.push_back(p.substr(i, j - i));
+    i = j;
+  }
+  return parts;
+}
+
+// ?a=1&b=2 → the value of `name` ("" when absent). Values here are plain numbers.
+std::string_view query_param(std::string_view q, std::string_view name) {
+  while (!q.empty()) {
+    size_t amp = q.find('&');
+    auto kv = q.substr(0, amp);
+    auto eq = kv.find('=');
+    if (kv.substr(0, eq) == name) return eq == std::string_view::npos ? "" : kv.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+bool parse_u64(std::string_view s, uint64_t& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && p == s.data() + s.size();
+}
+
+// Without an Idempotency-Key a command still needs a unique key (the journal stores one per
+// command); it is then simply a new command on every try.
+std::string fresh_key() {
+  static std::atomic<uint64_t> n{0};
+  static const uint64_t boot = std::random_device{}();
+  return fmt::format("auto:{:x}:{}", boot, n.fetch_add(1));
+}
+
+const char* json_type = "application/json";
+
+} // namespace
+
+api::api(runtime& rt, const node_config& cfg, metrics& m)
+    : rt_(rt), cfg_(cfg), metrics_(m), auth_(cfg.keys) {
+  waiter_ = std::thread([this] { waiter_loop(); });
+}
+
+api::~api() {
+  stop();
+}
+
+void api::stop() {
+  ready_ = false;
+  {
+    std::lock_guard<std::mutex> g{polls_mu_};
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  polls_cv_.notify_all();
+  if (waiter_.joinable()) waiter_.join();
+}
+
+void api::handle(http_request req, responder respond) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto which = std::make_shared<route>(route::other);
+  responder counted = [this, t0, which, respond = std::move(respond)](http_response r) {
+    metrics_.record(*which, r.status, std::chrono::steady_clock::now() - t0);
+    respond(std::move(r));
+  };
+  // Health and metrics need no key: probes and scrapers (keep the port off the internet).
+  if (req.method == "GET" && (req.path == "/healthz" || req.path == "/readyz")) {
+    *which = route::health;
+    if (req.path == "/healthz" || ready_)
+      counted(json_response(200, "{\"status\":\"ok\"}"));
+    else
+      counted(error(503, "not_ready", "the node is starting or stopping"));
+    return;
+  }
+  if (req.method == "GET" && req.path == "/metrics") {
+    *which = route::metrics;
+    counted(http_response{200, metrics_.render(rt_), "text/plain; version=0.0.4", {}});
+    return;
+  }
+  auto who = auth_.identify(req);
+  if (!who) {
+    counted(error(401, "unauthenticated",
+                  "missing or unknown API key (Authorization: Bearer <key> or X-Api-Key)"));
+    return;
+  }
+  if (req.body.size() > cfg_.http.body_max_bytes) {
+    counted(error(413, "body_too_large",
+                  fmt::format("body of {} bytes exceeds http.body_max_bytes = {}", req.body.size(),
+                              cfg_.http.body_max_bytes)));
+    return;
+  }
+  if (req.method == "POST") {
+    auto ct = req.header("content-type");
+    if (ct.substr(0, std::string_view{json_type}.size()) != json_type) {
+      counted(error(415, "unsupported_media_type",
+                    fmt::format("Content-Type must be application/json, not '{}'", ct)));
+      return;
+    }
+  }
+  route_request(req, *who, counted, *which);
+}
+
+void api::route_request(const http_request& req, const principal& who, responder& respond,
+                        route& which) {
+  auto parts = split_path(req.path);
+  const bool get = req.method == "GET", post = req.method == "POST";
+  auto wrong_method = [&](const char* allowed) {
+    auto r = error(405, "method_not_allowed",
+                   fmt::format("{} {} is not supported; use {}", req.method, req.path, allowed));
+    r.headers.emplace_back("Allow", allowed);
+    respond(std::move(r));
+  };
+  // Idempotency keys are scoped to the caller, so one client's key can never return another
+  // client's answer (or order id).
+  auto scoped_key = [&]() -> std::string {
+    auto k = req.header("idempotency-key");
+    return k.empty() ? fresh_key() : who.name + ":" + std::string{k};
+  };
+  auto forbidden = [&](std::string_view what) {
+    respond(error(403, "forbidden", fmt::format("a {} key may not {}", to_string(who.who), what)));
+  };
+
+  if (parts.size() < 2 || parts[0] != "v1") {
+    respond(error(404, "not_found", fmt::format("no such path: {}", req.path)));
+    return;
+  }
+
+  // /v1/orders ...
+  if (parts[1] == "orders") {
+    if (parts.size() == 2) {
+      which = route::place_order;
+      if (!post) return wrong_method("POST");
+      auto key = req.header("idempotency-key");
+      if (key.empty()) {
+        respond(error(400, "missing_idempotency_key",
+                      "POST /v1/orders needs an Idempotency-Key header (retries reuse it)"));
+        return;
+      }
+      v1::OrderCommand cmd;
+      if (auto e = json::parse(req.body, *cmd.mutable_place_order()); !e.empty()) {
+        respond(error(400, "malformed_json", "PlaceOrder: " + e));
+        return;
+      }
+      if (who.who == role::merchant) return forbidden("place orders");
+      if (who.who == role::customer && cmd.place_order().customer_id() != who.subject) {
+        respond(error(403, "forbidden",
+                      fmt::format("customer_id '{}' is not the caller's customer id",
+                                  cmd.place_order().customer_id())));
+        return;
+      }
+      rt_.submit_order(cmd, scoped_key(),
+                       [respond](outcome o) { respond(from_outcome(o, target::order, true)); });
+      return;
+    }
+    std::string id{parts[2]};
+    std::string why;
+    if (!domain::parse_order_id(id, &why)) {
+      which = parts.size() == 3 ? route::get_order : route::other;
+      respond(error(400, "invalid_order_id", fmt::format("'{}' is not an order id: {}", id, why)));
+      return;
+    }
+    if (parts.size() == 3) {
+      which = route::get_order;
+      if (!get) return wrong_method("GET");
+      auto st = rt_.order(id);
+      if (!st) {
+        respond(error(500, "read_failed", describe(st.error())));
+        return;
+      }
+      if (st->status() == v1::ORDER_STATUS_UNSPECIFIED || !may_read(who, *st)) {
+        respond(error(404, "NOT_FOUND", fmt::format("no order {}", id)));
+        return;
+      }
+      respond(json_response(200, json::print(*st)));
+      return;
+    }
+    if (parts.size() != 4) {
+      respond(error(404, "not_found", fmt::format("no such path: {}", req.path)));
+      return;
+    }
+    v1::OrderCommand cmd;
+    cmd.set_order_id(id);
+    google::protobuf::Message* body = nullptr;
+    bool (*allowed)(const principal&, const v1::OrderState&) = nullptr;
+    auto action = parts[3];
+    if (action == "cancel") {
+      which = route::cancel_order;
+      body = cmd.mutable_cancel_order();
+      allowed = may_cancel;
+    } else if (action == "refund") {
+      which = route::refund_order;
+      body = cmd.mutable_refund_order();
+      allowed = may_fulfil;
+    } else if (action == "shipment") {
+      which = route::shipment;
+      body = cmd.mutable_mark_shipped();
+      allowed = may_fulfil;
+    } else if (action == "delivery") {
+      which = route::delivery;
+      body = cmd.mutable_mark_delivered();
+      allowed = may_fulfil;
+    } else {
+      respond(error(404, "not_found", fmt::format("no such path: {}", req.path)));
+      return;
+    }
+    if (!post) return wrong_method("POST");
+    if (auto e = json::parse(req.body.empty() ? "{}" : req.body, *body); !e.empty()) {
+      respond(error(400, "malformed_json", fmt::format("{}: {}", body->GetTypeName(), e)));
+      return;
+    }
+    if (who.who != role::operations) {
+      // Tenant check on the committed state: not yours reads as not found.
+      auto st = rt_.order(id);
+      if (!st) {
+        respond(error(500, "read_failed", describe(st.error())));
+        return;
+      }
+      if (st->status() == v1::ORDER_STATUS_UNSPECIFIED || !may_read(who, *st)) {
+        respond(error(404, "NOT_FOUND", fmt::format("no order {}", id)));
+        return;
+      }
+      if (!allowed(who, *st)) return forbidden(fmt::format("{} an order", action));
+    }
+    rt_.submit_order(cmd, scoped_key(),
+                     [respond](outcome o) { respond(from_outcome(o, target::order, false)); });
+    return;
+  }
+
+  // /v1/webhooks/payment
+  if (parts[1] == "webhooks" && parts.size() == 3 && parts[2] == "payment") {
+    which = route::payment_webhook;
+    if (!post) return wrong_method("POST");
+    if (who.who != role::operations) return forbidden("post payment webhooks");
+    v1::PaymentWebhook w;
+    if (auto e = json::parse(req.body, w); !e.empty()) {
+      respond(error(400, "malformed_json", "PaymentWebhook: " + e));
+      return;
+    }
+    std::string why;
+    if (!domain::parse_order_id(w.order_id(), &why)) {
+      respond(error(400, "invalid_order_id",
+                    fmt::format("order_id '{}' is not an order id: {}", w.order_id(), why)));
+      return;
+    }
+    v1::OrderCommand cmd;
+    cmd.set_order_id(w.order_id());
+    std::string key;
+    if (w.result() == "authorized") {
+      auto* a = cmd.mutable_payment_authorized();
+      a->set_payment_id(w.payment_id());
+      if (w.has_amount()) {
+        *a->mutable_amount() = w.amount();
+      } else {
+        // No amount: the provider authorized the order's total.
+        auto st = rt_.order(w.order_id());
+        if (!st) {
+          respond(error(500, "read_failed", describe(st.error())));
+          return;
+        }
+        a->mutable_amount()->set_amount_minor(st->total_minor());
+        a->mutable_amount()->set_currency(st->currency());
+      }
+      key = "webhook:auth:" + w.order_id() + ":" + w.payment_id();
+    } else if (w.result() == "declined") {
+      cmd.mutable_payment_declined()->set_reason(w.reason().empty() ? "declined" : w.reason());
+      key = "webhook:decline:" + w.order_id();
+    } else {
+      respond(error(400, "INVALID_ARGUMENT",
+                    fmt::format("result: '{}' is not authorized or declined", w.result())));
+      return;
+    }
+    // The provider re-sends webhooks: the key makes a re-sent one a duplicate, not an error.
+    rt_.submit_order(cmd, key,
+                     [respond](outcome o) { respond(from_outcome(o, target::order, false)); });
+    return;
+  }
+
+  // /v1/admin/{order,inventory}-commands: inject any command (test scripts, operations).
+  if (parts[1] == "admin" && parts.size() == 3 &&
+      (parts[2] == "order-commands" || parts[2] == "inventory-commands")) {
+    which = route::admin_command;
+    if (!post) return wrong_method("POST");
+    if (who.who != role::operations) return forbidden("inject commands");
+    if (parts[2] == "order-commands") {
+      v1::OrderCommand cmd;
+      if (auto e = json::parse(req.body, cmd); !e.empty()) {
+        respond(error(400, "malformed_json", "OrderCommand: " + e));
+        return;
+      }
+      bool placement = cmd.has_place_order();
+      rt_.submit_order(cmd, scoped_key(), [respond, placement](outcome o) {
+        respond(from_outcome(o, target::order, placement));
+      });
+    } else {
+      v1::InventoryCommand cmd;
+      if (auto e = json::parse(req.body, cmd); !e.empty()) {
+        respond(error(400, "malformed_json", "InventoryCommand: " + e));
+        return;
+      }
+      rt_.submit_inventory(cmd, scoped_key(),
+                           [respond](outcome o) { respond(from_outcome(o, target::sku, false)); });
+    }
+    return;
+  }
+
+  // /v1/events
+  if (parts[1] == "events" && parts.size() == 2) {
+    which = route::events;
+    if (!get) return wrong_method("GET");
+    if (who.who != role::operations) return forbidden("read the event feed");
+    uint64_t after = 0, limit = 100, wait_ms = 0;
+    auto a = query_param(req.query, "after"), l = query_param(req.query, "limit"),
+         w = query_param(req.query, "wait_ms");
+    if ((!a.empty() && !parse_u64(a, after)) || (!l.empty() && !parse_u64(l, limit)) ||
+        (!w.empty() && !parse_u64(w, wait_ms)) || limit == 0 || limit > 1000) {
+      respond(error(400, "INVALID_ARGUMENT",
+                    "after, limit (1..1000) and wait_ms must be non-negative whole numbers"));
+      return;
+    }
+    wait_ms = std::min<uint64_t>(wait_ms, static_cast<uint64_t>(cfg_.http.events_wait_max.count()));
+    auto head = rt_.feed_head();
+    if (wait_ms == 0 || !head || *head > after) {
+      answer_events(after, limit, respond);
+      return;
+    }
+    std::unique_lock<std::mutex> g{polls_mu_};
+    if (stopping_ || polls_.size() >= long_polls_max) {
+      g.unlock();
+      respond(error(503, stopping_ ? "stopping" : "too_many_long_polls",
+                    fmt::format("at most {} GET /v1/events may wait at once", long_polls_max)));
+      return;
+    }
+    polls_.push_back(long_poll{
+        after, limit, std::chrono::steady_clock::now() + std::chrono::milliseconds{wait_ms},
+        std::move(respond)});
+    g.unlock();
+    polls_cv_.notify_one();
+    return;
+  }
+
+  // /v1/inventory/{sku}[/adjust|/restock]
+  if (parts[1] == "inventory" && (parts.size() == 3 || parts.size() == 4)) {
+    std::string sku{parts[2]};
+    if (who.who == role::customer) {
+      which = parts.size() == 3 ? route::get_inventory : route::adjust_inventory;
+      return forbidden("read or change inventory");
+    }
+    if (parts.size() == 3) {
+      which = route::get_inventory;
+      if (!get) return wrong_method("GET");
+      auto st = rt_.inventory(sku);
+      if (!st) {
+        respond(error(500, "read_failed", describe(st.error())));
+        return;
+      }
+      if (st->last_sequence() == 0) {
+        respond(error(404, "NOT_FOUND", fmt::format("no inventory for SKU '{}'", sku)));
+        return;
+      }
+      respond(json_response(200, json::print(*st)));
+      return;
+    }
+    v1::InventoryCommand cmd;
+    cmd.set_sku(sku);
+    google::protobuf::Message* body = nullptr;
+    if (parts[3] == "adjust") {
+      which = route::adjust_inventory;
+      body = cmd.mutable_adjust();
+    } else if (parts[3] == "restock") {
+      which = route::restock_inventory;
+      body = cmd.mutable_restock();
+    } else {
+      respond(error(404, "not_found", fmt::format("no such path: {}", req.path)));
+      return;
+    }
+    if (!post) return wrong_method("POST");
+    if (auto e = json::parse(req.body, *body); !e.empty()) {
+      respond(error(400, "malformed_json", fmt::format("{}: {}", body->GetTypeName(), e)));
+      return;
+    }
+    rt_.submit_inventory(cmd, scoped_key(),
+                         [respond](outcome o) { respond(from_outcome(o, target::sku, false)); });
+    return;
+  }
+  respond(error(404, "not_found", fmt::format("no such path: {}", req.path)));
+}
+
+void api::answer_events(uint64_t after, size_t limit, responder& respond) {
+  auto items = rt_.read_feed(after, limit);
+  if (!items) {
+    respond(error(500, "read_failed", describe(items.error())));
+    return;
+  }
+  v1::FeedPage page;
+  page.set_next_after(after);
+  for (auto& it : *items) {
+    auto* f = page.add_events();
+    f->set_position(it.position);
+    *f->mutable_event() = std::move(it.event);
+    page.set_next_after(it.position);
+  }
+  respond(json_response(200, json::print(page)));
+}
+
+// Long polls: one thread checks the feed head every few ms for the waiting requests — cheap
+// (one read of a counter) and bounded (long_polls_max), instead of a thread per request.
+void api::waiter_loop() {
+  std::unique_lock<std::mutex> g{polls_mu_};
+  while (!stopping_) {
+    polls_cv_.wait_for(g, std::chrono::milliseconds{10});
+    if (polls_.empty()) continue;
+    auto head = rt_.feed_head();
+    auto now = std::chrono::steady_clock::now();
+    std::vector<long_poll> due;
+    for (auto it = polls_.begin(); it != polls_.end();) {
+      if (stopping_ || now >= it->deadline || !head || *head > it->after) {
+        due.push_back(std::move(*it));
+        it = polls_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    g.unlock();
+    for (auto& p : due)
+      answer_events(p.after, p.limit, p.respond);
+    g.lock();
+  }
+  auto rest = std::move(polls_);
+  g.unlock();
+  for (auto& p : rest)
+    answer_events(p.after, p.limit, p.respond);
+}
+
+} // namespace ordo::node

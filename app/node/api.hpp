@@ -1,0 +1,69 @@
+#pragma once
+// The HTTP/JSON API of docs/api.md on top of the embedded runtime: routing, authentication
+// and tenant checks, JSON ⇄ Protobuf, and the mapping of command outcomes to status codes.
+// Independent of the HTTP server library (http_types.hpp), so it is tested without sockets.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "app/node/auth.hpp"
+#include "app/node/config.hpp"
+#include "app/node/http_types.hpp"
+#include "app/node/metrics.hpp"
+
+namespace ordo {
+class runtime;
+}
+
+namespace ordo::node {
+
+class api {
+public:
+  api(runtime& rt, const node_config& cfg, metrics& m);
+  ~api();
+  api(const api&) = delete;
+  api& operator=(const api&) = delete;
+
+  /// Handles one request; `respond` is called exactly once (maybe later, on another thread:
+  /// commands answer after their commit). Call from any thread.
+  void handle(http_request req, responder respond);
+
+  /// /readyz answers 200 only while ready (set after start, cleared when stopping).
+  void set_ready(bool ready) { ready_ = ready; }
+
+  /// Answers every waiting long-poll now (shutdown) and stops the waiter thread.
+  void stop();
+
+  static constexpr size_t long_polls_max = 1'024; // more waiting GET /v1/events get 503
+
+private:
+  struct long_poll {
+    uint64_t after;
+    size_t limit;
+    std::chrono::steady_clock::time_point deadline;
+    responder respond;
+  };
+  void route_request(const http_request& req, const principal& who, responder& respond,
+                     route& which);
+  void answer_events(uint64_t after, size_t limit, responder& respond);
+  void waiter_loop();
+
+  runtime& rt_;
+  const node_config& cfg_;
+  metrics& metrics_;
+  authenticator auth_;
+  std::atomic<bool> ready_{false};
+
+  std::mutex polls_mu_;
+  std::condition_variable polls_cv_;
+  std::deque<long_poll> polls_; // guarded by polls_mu_, at most long_polls_max
+  bool stopping_ = false;       // guarded by polls_mu_
+  std::thread waiter_;
+};
+
+} // namespace ordo::node

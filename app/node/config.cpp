@@ -1,0 +1,448 @@
+#include "app/node/config.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+
+#include <fmt/core.h>
+#include <toml++/toml.h>
+
+#include "app/node/errors.hpp"
+
+namespace ordo::node {
+
+const char* to_string(role r) {
+  switch (r) {
+  case role::customer:
+    return "customer";
+  case role::merchant:
+    return "merchant";
+  case role::operations:
+    return "operations";
+  }
+  return "?";
+}
+
+const char* to_string(log_level l) {
+  switch (l) {
+  case log_level::debug:
+    return "debug";
+  case log_level::info:
+    return "info";
+  case log_level::warn:
+    return "warn";
+  case log_level::error:
+    return "error";
+  }
+  return "?";
+}
+
+namespace {
+
+// A setter gets the value as text (TOML scalars are converted) and answers "" or a problem.
+using setter = std::function<std::string(node_config&, const std::string&)>;
+
+struct option {
+  const char* key;
+  const char* fallback; // the default, as shown by --help
+  const char* help;
+  setter set;
+};
+
+std::string parse_u64(const std::string& s, uint64_t lo, uint64_t hi, uint64_t& out) {
+  if (s.empty() || s.find_first_not_of("0123456789_") != std::string::npos)
+    return fmt::format("'{}' is not a whole number", s);
+  std::string digits;
+  for (char c : s)
+    if (c != '_') digits += c;
+  errno = 0;
+  out = std::strtoull(digits.c_str(), nullptr, 10);
+  if (errno == ERANGE || out < lo || out > hi)
+    return fmt::format("{} is outside {}..{}", s, lo, hi);
+  return {};
+}
+
+// Durations: a whole number of milliseconds, or a number with a unit (us, ms, s, m).
+std::string parse_ms(const std::string& s, int64_t lo_ms, int64_t hi_ms,
+                     std::chrono::microseconds& out) {
+  size_t split = s.find_first_not_of("0123456789");
+  std::string num = s.substr(0, split), unit = split == std::string::npos ? "ms" : s.substr(split);
+  uint64_t v = 0;
+  if (auto e = parse_u64(num, 0, uint64_t{1} << 40, v); !e.empty())
+    return fmt::format("'{}' is not a duration (e.g. 250ms, 30s, 5m)", s);
+  if (unit == "us")
+    out = std::chrono::microseconds{v};
+  else if (unit == "ms")
+    out = std::chrono::milliseconds{v};
+  else if (unit == "s")
+    out = std::chrono::seconds{v};
+  else if (unit == "m")
+    out = std::chrono::minutes{v};
+  else
+    return fmt::format("'{}': unknown unit '{}' (us, ms, s, m)", s, unit);
+  if (out < std::chrono::milliseconds{lo_ms} || out > std::chrono::milliseconds{hi_ms})
+    return fmt::format("{} is outside {}ms..{}ms", s, lo_ms, hi_ms);
+  return {};
+}
+
+// Builders for the common kinds, so each option is one line in the table.
+template <class Get>
+setter number(Get get, uint64_t lo, uint64_t hi) {
+  return [get, lo, hi](node_config& c, const std::string& s) {
+    uint64_t v = 0;
+    auto e = parse_u64(s, lo, hi, v);
+    if (e.empty()) {
+      auto& field = get(c);
+      field = static_cast<std::remove_reference_t<decltype(field)>>(v);
+    }
+    return e;
+  };
+}
+
+template <class Get>
+setter duration(Get get, int64_t lo_ms, int64_t hi_ms) {
+  return [get, lo_ms, hi_ms](node_config& c, const std::string& s) {
+    std::chrono::microseconds v{0};
+    auto e = parse_ms(s, lo_ms, hi_ms, v);
+    if (e.empty()) {
+      auto& field = get(c);
+      field = std::chrono::duration_cast<std::remove_reference_t<decltype(field)>>(v);
+    }
+    return e;
+  };
+}
+
+template <class Get>
+setter boolean(Get get) {
+  return [get](node_config& c, const std::string& s) -> std::string {
+    if (s == "true")
+      get(c) = true;
+    else if (s == "false")
+      get(c) = false;
+    else
+      return fmt::format("'{}' is not true or false", s);
+    return {};
+  };
+}
+
+template <class Get>
+setter text(Get get, size_t max_len) {
+  return [get, max_len](node_config& c, const std::string& s) -> std::string {
+    if (s.empty() || s.size() > max_len) return fmt::format("must be 1..{} characters", max_len);
+    get(c) = s;
+    return {};
+  };
+}
+
+const std::vector<option>& options() {
+  static const std::vector<option> table = {
+      {"node.data_dir", "./data", "data directory (created if missing)",
+       text([](node_config& c) -> std::string& { return c.runtime.data_dir; }, 4096)},
+      {"node.id", "1", "this node's id, unique in a cluster (0..65535); part of every order id",
+       number([](node_config& c) -> uint16_t& { return c.runtime.node_id; }, 0, 65535)},
+      {"node.shards", "64", "virtual shards; fixed for the life of a store/cluster",
+       number([](node_config& c) -> uint16_t& { return c.runtime.shard_count; }, 1, 65535)},
+      {"node.worker_threads", "2", "actor worker threads",
+       number([](node_config& c) -> size_t& { return c.runtime.worker_threads; }, 1, 256)},
+      {"node.log_level", "info", "debug, info, warn or error",
+       [](node_config& c, const std::string& s) -> std::string {
+         for (auto l : {log_level::debug, log_level::info, log_level::warn, log_level::error})
+           if (s == to_string(l)) {
+             c.log = l;
+             return {};
+           }
+         return fmt::format("'{}' is not debug, info, warn or error", s);
+       }},
+      {"journal.durability", "full_sync",
+       "full_sync (an answer means on disk), no_meta_sync, or no_sync (benchmarks only; an OS "
+       "crash may lose acknowledged commands — see docs/storage.md)",
+       [](node_config& c, const std::string& s) -> std::string {
+         if (s == "full_sync")
+           c.runtime.sync = durability::full_sync;
+         else if (s == "no_meta_sync")
+           c.runtime.sync = durability::no_meta_sync;
+         else if (s == "no_sync")
+           c.runtime.sync = durability::no_sync;
+         else
+           return fmt::format("'{}' is not full_sync, no_meta_sync or no_sync", s);
+         return {};
+       }},
+      {"journal.map_size_mb", "65536", "LMDB map size in MiB (the file grows with use)",
+       [](node_config& c, const std::string& s) {
+         uint64_t v = 0;
+         auto e = parse_u64(s, 1, uint64_t{1} << 24, v);
+         if (e.empty()) c.runtime.map_size_bytes = v << 20;
+         return e;
+       }},
+      {"journal.queue_max", "65536", "appends waiting for the writer before overload",
+       number([](node_config& c) -> size_t& { return c.runtime.journal_queue_max; }, 16, 1 << 24)},
+      {"journal.batch_max", "4096", "appends per group commit",
+       number([](node_config& c) -> size_t& { return c.runtime.batch_max_requests; }, 1, 1 << 20)},
+      {"journal.batch_wait", "200us", "how long the writer waits to fill a batch",
+       duration(
+           [](node_config& c) -> std::chrono::microseconds& { return c.runtime.batch_max_wait; }, 0,
+           1'000)},
+      {"limits.in_flight_max", "100000", "commands accepted but not answered, node-wide",
+       number([](node_config& c) -> size_t& { return c.runtime.in_flight_max; }, 1, 1 << 24)},
+      {"limits.pending_per_order_max", "1024", "commands queued at one order before overload",
+       number([](node_config& c) -> size_t& { return c.runtime.limits.pending_per_entity_max; }, 1,
+              1 << 20)},
+      {"limits.snapshot_every", "64", "an order's snapshot is written every N events",
+       number([](node_config& c) -> uint32_t& { return c.runtime.limits.snapshot_every_events; }, 1,
+              1 << 20)},
+      {"limits.passivate_after", "30s", "idle order actors are stopped after this",
+       duration([](node_config& c)
+                    -> std::chrono::milliseconds& { return c.runtime.limits.passivate_after; },
+                10, 86'400'000)},
+      {"limits.crashes_per_command_max", "3", "crashes of one command before quarantine",
+       number([](node_config& c) -> int& { return c.runtime.limits.crashes_per_command_max; }, 1,
+              100)},
+      {"http.listen", "127.0.0.1:8080", "HTTP address host:port (port 0: any free port)",
+       text([](node_config& c) -> std::string& { return c.http.listen; }, 255)},
+      {"http.threads", "1", "HTTP I/O threads",
+       number([](node_config& c) -> uint32_t& { return c.http.threads; }, 1, 64)},
+      {"http.connections_max", "4096", "open connections; more are answered 503",
+       number([](node_config& c) -> uint32_t& { return c.http.connections_max; }, 1, 1 << 20)},
+      {"http.body_max_bytes", "65536", "larger request bodies are answered 413",
+       number([](node_config& c) -> uint32_t& { return c.http.body_max_bytes; }, 256, 16 << 20)},
+      {"http.header_max_bytes", "16384", "larger request heads are answered 431",
+       number([](node_config& c) -> uint32_t& { return c.http.header_max_bytes; }, 1024, 1 << 20)},
+      {"http.idle_timeout", "30s", "idle or slow connections are closed after this",
+       duration([](node_config& c) -> std::chrono::milliseconds& { return c.http.idle_timeout; },
+                100, 3'600'000)},
+      {"http.events_wait_max", "30s", "longest long-poll of GET /v1/events",
+       duration([](node_config& c) -> std::chrono::milliseconds& { return c.http.events_wait_max; },
+                0, 300'000)},
+      {"saga.enabled", "true", "placed orders drive themselves through stock, payment, fulfilment",
+       boolean([](node_config& c) -> bool& { return c.runtime.saga.enabled; })},
+      {"saga.gateway", "simulated",
+       "simulated (built-in gateway) or webhook (authorizations arrive on "
+       "POST /v1/webhooks/payment)",
+       [](node_config& c, const std::string& s) -> std::string {
+         if (s != "simulated" && s != "webhook")
+           return fmt::format("'{}' is not simulated or webhook", s);
+         c.gateway = s;
+         return {};
+       }},
+      {"saga.fulfilment", "simulated",
+       "simulated (built-in warehouse ships and delivers) or external (shipment and delivery "
+       "arrive on the HTTP API)",
+       [](node_config& c, const std::string& s) -> std::string {
+         if (s != "simulated" && s != "external")
+           return fmt::format("'{}' is not simulated or external", s);
+         c.runtime.saga.external_fulfilment = s == "external";
+         return {};
+       }},
+      {"saga.payment_timeout", "30s", "an order with no payment answer is cancelled after this",
+       duration([](node_config& c)
+                    -> std::chrono::milliseconds& { return c.runtime.saga.payment_timeout; },
+                10, 86'400'000)},
+      {"saga.gateway_latency", "0ms", "the simulated gateway's latency per call",
+       duration([](node_config& c)
+                    -> std::chrono::milliseconds& { return c.runtime.saga.simulated.latency; },
+                0, 60'000)},
+      {"saga.decline_percent", "0", "share of authorizations the simulated gateway declines",
+       [](node_config& c, const std::string& s) {
+         uint64_t v = 0;
+         auto e = parse_u64(s, 0, 100, v);
+         if (e.empty()) c.runtime.saga.simulated.decline_rate = static_cast<double>(v) / 100.0;
+         return e;
+       }},
+      {"saga.warehouse_latency", "0ms", "the simulated warehouse's time to ship and to deliver",
+       duration([](node_config& c)
+                    -> std::chrono::milliseconds& { return c.runtime.saga.warehouse_latency; },
+                0, 86'400'000)},
+  };
+  return table;
+}
+
+const option* find(const std::string& key) {
+  for (const auto& o : options())
+    if (key == o.key) return &o;
+  return nullptr;
+}
+
+caf::error bad(std::string msg) {
+  return make_error(node_errc::config_invalid, std::move(msg));
+}
+
+// A TOML scalar as the text the setters parse.
+std::optional<std::string> scalar_text(const toml::node& n) {
+  if (auto s = n.as_string()) return s->get();
+  if (auto i = n.as_integer()) return std::to_string(i->get());
+  if (auto b = n.as_boolean()) return b->get() ? "true" : "false";
+  return std::nullopt;
+}
+
+std::string where(const std::string& file, const toml::node& n) {
+  return fmt::format("{}:{}", file, n.source().begin.line);
+}
+
+caf::expected<void> load_keys(node_config& cfg, const std::string& file, const toml::array& arr) {
+  for (const auto& el : arr) {
+    auto t = el.as_table();
+    if (!t) return bad(where(file, el) + ": auth.keys: each entry must be a table");
+    api_key k;
+    for (const auto& [name, v] : *t) {
+      auto s = scalar_text(v);
+      std::string n{name.str()};
+      if (!s || v.as_string() == nullptr)
+        return bad(fmt::format("{}: auth.keys.{}: must be a string", where(file, v), n));
+      if (n == "name")
+        k.name = *s;
+      else if (n == "key")
+        k.key = *s;
+      else if (n == "subject")
+        k.subject = *s;
+      else if (n == "role") {
+        if (*s == "customer")
+          k.who = role::customer;
+        else if (*s == "merchant")
+          k.who = role::merchant;
+        else if (*s == "operations")
+          k.who = role::operations;
+        else
+          return bad(fmt::format("{}: auth.keys.role: '{}' is not customer, merchant or "
+                                 "operations",
+                                 where(file, v), *s));
+      } else
+        return bad(fmt::format("{}: auth.keys: unknown field '{}' (name, key, role, subject)",
+                               where(file, v), n));
+    }
+    if (k.name.empty() || k.key.size() < 16)
+      return bad(fmt::format("{}: auth.keys: every key needs a name and a key of at least 16 "
+                             "characters",
+                             where(file, el)));
+    if (k.who != role::operations && k.subject.empty())
+      return bad(fmt::format("{}: auth.keys '{}': a {} key needs the subject (customer or "
+                             "merchant id) it acts as",
+                             where(file, el), k.name, to_string(k.who)));
+    cfg.keys.push_back(std::move(k));
+  }
+  return caf::unit;
+}
+
+caf::expected<void> load_cluster(node_config& cfg, const std::string& file,
+                                 const toml::array& arr) {
+  for (const auto& el : arr) {
+    auto t = el.as_table();
+    auto id = t ? (*t)["id"].value<int64_t>() : std::nullopt;
+    auto host = t ? (*t)["host"].value<std::string>() : std::nullopt;
+    auto port = t ? (*t)["port"].value<int64_t>() : std::nullopt;
+    if (!id || !host || !port || *id < 0 || *id > 65535 || *port <= 0 || *port > 65535)
+      return bad(where(file, el) + ": cluster.nodes: each entry needs id (0..65535), host and "
+                                   "port (1..65535)");
+    cfg.cluster.push_back({static_cast<uint16_t>(*id), *host, static_cast<uint16_t>(*port)});
+  }
+  return caf::unit;
+}
+
+} // namespace
+
+caf::expected<node_config> load_config_file(const std::string& path) {
+  node_config cfg;
+  cfg.source = path;
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return bad(fmt::format("{}:{}:{}: {}", path, e.source().begin.line, e.source().begin.column,
+                           e.description()));
+  }
+  for (const auto& [section, node] : root) {
+    std::string sec{section.str()};
+    auto t = node.as_table();
+    if (sec == "auth" && t) {
+      for (const auto& [name, v] : *t) {
+        if (name.str() != "keys" || !v.is_array())
+          return bad(fmt::format("{}: auth: unknown key '{}' (only [[auth.keys]])", where(path, v),
+                                 name.str()));
+        if (auto r = load_keys(cfg, path, *v.as_array()); !r) return r.error();
+      }
+      continue;
+    }
+    if (sec == "cluster" && t) {
+      for (const auto& [name, v] : *t) {
+        if (name.str() != "nodes" || !v.is_array())
+          return bad(fmt::format("{}: cluster: unknown key '{}' (only [[cluster.nodes]])",
+                                 where(path, v), name.str()));
+        if (auto r = load_cluster(cfg, path, *v.as_array()); !r) return r.error();
+      }
+      continue;
+    }
+    if (!t) return bad(fmt::format("{}: '{}' must be a [section]", where(path, node), sec));
+    for (const auto& [name, v] : *t) {
+      std::string key = sec + "." + std::string{name.str()};
+      const option* o = find(key);
+      if (!o) return bad(fmt::format("{}: unknown setting '{}' (see --help)", where(path, v), key));
+      auto s = scalar_text(v);
+      if (!s)
+        return bad(
+            fmt::format("{}: {}: must be a string, integer or boolean", where(path, v), key));
+      if (auto e = o->set(cfg, *s); !e.empty())
+        return bad(fmt::format("{}: {}: {}", where(path, v), key, e));
+    }
+  }
+  return cfg;
+}
+
+caf::expected<void> apply_override(node_config& cfg, const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos)
+    return bad(fmt::format("'{}': expected section.name=value", assignment));
+  std::string key = assignment.substr(0, eq), value = assignment.substr(eq + 1);
+  const option* o = find(key);
+  if (!o) return bad(fmt::format("unknown setting '{}' (see --help)", key));
+  if (auto e = o->set(cfg, value); !e.empty()) return bad(fmt::format("{}: {}", key, e));
+  return caf::unit;
+}
+
+caf::expected<void> validate(const node_config& cfg) {
+  auto colon = cfg.http.listen.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return bad(fmt::format("http.listen: '{}' is not host:port", cfg.http.listen));
+  uint64_t port = 0;
+  if (auto e = parse_u64(cfg.http.listen.substr(colon + 1), 0, 65535, port); !e.empty())
+    return bad(fmt::format("http.listen: port {}", e));
+  std::string host = cfg.http.listen.substr(0, colon);
+  bool loopback = host == "127.0.0.1" || host == "localhost" || host == "[::1]";
+  if (cfg.keys.empty() && !loopback)
+    return bad(fmt::format("http.listen: {} is not loopback but no [[auth.keys]] are configured: "
+                           "refusing to serve without authentication",
+                           cfg.http.listen));
+  for (size_t i = 0; i < cfg.keys.size(); ++i)
+    for (size_t j = i + 1; j < cfg.keys.size(); ++j)
+      if (cfg.keys[i].key == cfg.keys[j].key || cfg.keys[i].name == cfg.keys[j].name)
+        return bad(fmt::format("auth.keys: '{}' and '{}' share a name or a key", cfg.keys[i].name,
+                               cfg.keys[j].name));
+  return caf::unit;
+}
+
+std::string help_text() {
+  std::string out =
+      "usage: ordo-node [--config FILE] [--section.name=value ...]\n"
+      "\n"
+      "Starts an Ordo node: the order runtime (CAF actors, LMDB journal, full sync) behind the\n"
+      "HTTP/JSON API of docs/api.md. Every setting has a default, so no config is needed for a\n"
+      "single node. A TOML file (--config) sets any of them per [section]; a command-line\n"
+      "--section.name=value overrides the file. SIGTERM/SIGINT: stop accepting, drain, flush.\n"
+      "\n"
+      "  --config FILE       TOML config file (example: app/node/ordo-node.example.toml)\n"
+      "  --data DIR          shorthand for --node.data_dir=DIR\n"
+      "  --listen HOST:PORT  shorthand for --http.listen=HOST:PORT\n"
+      "  --check-config      load and validate the config, print it, and exit\n"
+      "  --help              this text\n"
+      "\nSettings (key, default, meaning):\n";
+  for (const auto& o : options())
+    out += fmt::format("  {:<32} {:<15} {}\n", o.key, o.fallback, o.help);
+  out += "\nIn the file only:\n"
+         "  [[auth.keys]]  name, key (>= 16 chars), role (customer|merchant|operations), subject\n"
+         "                 (the customer or merchant id it acts as). No keys: no authentication,\n"
+         "                 and http.listen must stay on loopback.\n"
+         "  [[cluster.nodes]]  id, host, port (the cluster issue; one node: leave out)\n";
+  return out;
+}
+
+} // namespace ordo::node

@@ -1,0 +1,76 @@
+#pragma once
+// The node's configuration: one struct, loaded from a TOML file and/or command-line
+// overrides, every setting with a default so a single node needs no config at all.
+//
+// Every option is declared once, in config.cpp's option table: its TOML key
+// ("section.name"), its default, what it means. `--help`, the TOML loader and the
+// `--section.name=value` command-line overrides are all generated from that table, so they
+// cannot disagree. Unknown keys and invalid values are errors naming the key and the file
+// line — a typo in a config must not silently fall back to a default.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "actors/runtime.hpp"
+
+namespace ordo::node {
+
+enum class role : uint8_t { customer, merchant, operations };
+const char* to_string(role r);
+
+/// One API client: its key authenticates it; `subject` is the customer or merchant id it acts
+/// as (operations: unused). `name` is what logs show — never the key.
+struct api_key {
+  std::string name;
+  std::string key;
+  role who = role::customer;
+  std::string subject;
+};
+
+enum class log_level : uint8_t { debug, info, warn, error };
+const char* to_string(log_level l);
+
+struct http_config {
+  std::string listen = "127.0.0.1:8080";             // host:port; port 0 = any free port (printed)
+  uint32_t threads = 1;                              // HTTP I/O threads (actors have their own)
+  uint32_t connections_max = 4'096;                  // more are refused with 503
+  uint32_t body_max_bytes = 64 * 1024;               // larger bodies answer 413
+  uint32_t header_max_bytes = 16 * 1024;             // larger request heads answer 431
+  std::chrono::milliseconds idle_timeout{30'000};    // idle/slow connections are closed
+  std::chrono::milliseconds events_wait_max{30'000}; // long-poll cap of GET /v1/events
+};
+
+/// Filled in by the cluster issue: the nodes and their addresses. One node: empty.
+struct cluster_member {
+  uint16_t id = 0;
+  std::string host;
+  uint16_t port = 0;
+};
+
+struct node_config {
+  runtime_config runtime; // data dir, threads, durability, limits, saga
+  http_config http;
+  log_level log = log_level::info;
+  std::string gateway = "simulated"; // "simulated" or "webhook" (POST /v1/webhooks/payment)
+  std::vector<api_key> keys;         // empty: no authentication (loopback only)
+  std::vector<cluster_member> cluster;
+  std::string source = "defaults"; // where the config came from, for the start log line
+};
+
+/// Reads a TOML file over the defaults. Errors name the file, line, key and problem.
+caf::expected<node_config> load_config_file(const std::string& path);
+
+/// Applies one `section.name=value` override (the command line form). Errors name the key.
+caf::expected<void> apply_override(node_config& cfg, const std::string& assignment);
+
+/// Checks cross-field rules (e.g. a non-loopback listen address without API keys).
+caf::expected<void> validate(const node_config& cfg);
+
+/// The `--help` text: usage plus every option with its default and meaning.
+std::string help_text();
+
+} // namespace ordo::node

@@ -1,0 +1,339 @@
+// The HTTP/1.1 listener on Boost.Beast (chosen by measurement: bench/http_eval/README.md,
+// docs/dependencies.md). One io_context run by http.threads threads; each connection lives on
+// its own strand, so its handlers never run concurrently. A request is handed to the API
+// handler; its answer may come from any thread (a command answers after its commit) and is
+// posted back onto the connection's strand. The session holds itself alive (shared_ptr)
+// until the answer is written, even if the client left meanwhile.
+//
+// Limits: header and body size on the parser (431 / 413), one deadline per read covering
+// idle keep-alive and slow clients (http.idle_timeout: the connection is closed), a
+// connection count (http.connections_max: refused with 503). No pipelining: the next
+// request is read after the answer to the previous one is written.
+#include "app/node/http_server.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <future>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/core.h>
+
+#include "app/node/errors.hpp"
+#include "app/node/json.hpp"
+#include "app/node/log.hpp"
+
+namespace ordo::node {
+
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+class beast_server;
+
+http_response json_error(int status, std::string_view code, std::string_view message) {
+  http_response r;
+  r.status = status;
+  r.body = json::error_body(code, message);
+  return r;
+}
+
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket&& s, beast_server& server);
+  ~session();
+  void start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+  /// Closes the connection (from any thread); an answer still owed is dropped.
+  void close_from_outside() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
+  }
+
+private:
+  void read();
+  void on_read(beast::error_code ec);
+  void dispatch_request();
+  void reply(http_response r, bool keep_alive, bool counted);
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+public:
+  std::list<std::weak_ptr<session>>::iterator listed_; // in beast_server::sessions_
+
+private:
+  beast::tcp_stream stream_;
+  beast_server& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+  unsigned version_ = 11;
+};
+
+class beast_server final : public http_server {
+public:
+  beast_server(const http_config& cfg, http_handler handler, metrics& m)
+      : cfg_(cfg), handler_(std::move(handler)), metrics_(m), ioc_(static_cast<int>(cfg.threads)),
+        acceptor_(net::make_strand(ioc_)) {}
+
+  ~beast_server() override { stop(); }
+
+  caf::expected<void> listen() {
+    auto colon = cfg_.listen.rfind(':');
+    std::string host = cfg_.listen.substr(0, colon);
+    if (host == "localhost") host = "127.0.0.1";
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    beast::error_code ec;
+    auto addr = net::ip::make_address(host, ec);
+    if (ec)
+      return make_error(node_errc::listen_failed,
+                        fmt::format("http.listen: '{}' is not an IP address", host));
+    tcp::endpoint ep{addr, static_cast<unsigned short>(std::stoi(cfg_.listen.substr(colon + 1)))};
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec)
+      return make_error(node_errc::listen_failed,
+                        fmt::format("cannot listen on {}: {}", cfg_.listen, ec.message()));
+    port_ = acceptor_.local_endpoint().port();
+    accept();
+    // Sessions waiting for an answer have no pending I/O; without this guard run() would
+    // return once the acceptor closes, and answers posted later would never be written.
+    work_.emplace(ioc_.get_executor());
+    for (uint32_t i = 0; i < cfg_.threads; ++i)
+      threads_.emplace_back([this] { ioc_.run(); });
+    return caf::unit;
+  }
+
+  uint16_t port() const override { return port_; }
+
+  void stop_accepting() override {
+    stopping_ = true;
+    std::promise<void> closed;
+    net::post(acceptor_.get_executor(), [this, &closed] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+      closed.set_value();
+    });
+    closed.get_future().wait();
+  }
+
+  size_t in_flight() const override { return in_flight_.load(); }
+
+  void stop() override {
+    if (threads_.empty()) return;
+    if (!stopping_) stop_accepting();
+    {
+      std::lock_guard<std::mutex> g{sessions_mu_};
+      for (auto& w : sessions_)
+        if (auto s = w.lock()) s->close_from_outside();
+    }
+    // Give the closes a moment to run, then stop the loop.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds{2};
+    while (open_.load() > 0 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds{2});
+    work_.reset();
+    ioc_.stop();
+    for (auto& t : threads_)
+      t.join();
+    threads_.clear();
+  }
+
+  // For sessions.
+  const http_config& cfg() const { return cfg_; }
+  bool stopping() const { return stopping_.load(); }
+  void handle(http_request r, responder done) { handler_(std::move(r), std::move(done)); }
+  std::atomic<size_t> in_flight_{0};
+  metrics& m() { return metrics_; }
+  std::list<std::weak_ptr<session>>::iterator enlist(const std::shared_ptr<session>& s) {
+    std::lock_guard<std::mutex> g{sessions_mu_};
+    return sessions_.insert(sessions_.end(), s);
+  }
+  void delist(std::list<std::weak_ptr<session>>::iterator it) {
+    std::lock_guard<std::mutex> g{sessions_mu_};
+    sessions_.erase(it);
+  }
+  std::atomic<size_t> open_{0};
+
+private:
+  void accept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
+      if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+      if (!ec) {
+        if (open_.load() >= cfg_.connections_max) {
+          metrics_.connection_refused();
+          refuse(s);
+        } else {
+          s.set_option(tcp::no_delay(true), ec);
+          auto sess = std::make_shared<session>(std::move(s), *this);
+          sess->listed_ = enlist(sess);
+          sess->start();
+        }
+      }
+      accept();
+    });
+  }
+
+  // Over the connection limit: a best-effort 503 without blocking, then close.
+  static void refuse(tcp::socket& s) {
+    static const std::string body = json::error_body(
+        "too_many_connections", "the node is at http.connections_max; retry later");
+    static const std::string wire = fmt::format(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: "
+        "1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{}",
+        body.size(), body);
+    beast::error_code ec;
+    s.non_blocking(true, ec);
+    s.write_some(net::buffer(wire), ec);
+    s.shutdown(tcp::socket::shutdown_both, ec);
+    s.close(ec);
+  }
+
+  http_config cfg_;
+  http_handler handler_;
+  metrics& metrics_;
+  net::io_context ioc_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> threads_;
+  std::mutex sessions_mu_;
+  std::list<std::weak_ptr<session>> sessions_; // guarded by sessions_mu_
+};
+
+session::session(tcp::socket&& s, beast_server& server) : stream_(std::move(s)), server_(server) {
+  server_.open_.fetch_add(1);
+  server_.m().connection_opened();
+}
+
+session::~session() {
+  server_.delist(listed_);
+  server_.open_.fetch_sub(1);
+  server_.m().connection_closed();
+}
+
+void session::read() {
+  parser_.emplace();
+  parser_->header_limit(server_.cfg().header_max_bytes);
+  parser_->body_limit(server_.cfg().body_max_bytes);
+  // One deadline for an idle keep-alive connection and for a client dribbling its request.
+  stream_.expires_after(server_.cfg().idle_timeout);
+  http::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+}
+
+void session::on_read(beast::error_code ec) {
+  if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+      ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+      ec == net::error::eof) {
+    close();
+    return;
+  }
+  if (ec == http::error::header_limit) {
+    reply(json_error(431, "headers_too_large",
+                     fmt::format("request head exceeds http.header_max_bytes = {}",
+                                 server_.cfg().header_max_bytes)),
+          false, false);
+    return;
+  }
+  if (ec == http::error::body_limit) {
+    reply(json_error(
+              413, "body_too_large",
+              fmt::format("body exceeds http.body_max_bytes = {}", server_.cfg().body_max_bytes)),
+          false, false);
+    return;
+  }
+  if (ec) {
+    if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
+      reply(json_error(400, "bad_request", "malformed HTTP request: " + ec.message()), false,
+            false);
+    } else {
+      close();
+    }
+    return;
+  }
+  dispatch_request();
+}
+
+void session::dispatch_request() {
+  auto& req = parser_->get();
+  version_ = req.version();
+  bool keep_alive = req.keep_alive();
+  if (server_.stopping()) {
+    auto r = json_error(503, "stopping", "the node is shutting down; retry later");
+    r.headers.emplace_back("Retry-After", "1");
+    reply(std::move(r), false, false);
+    return;
+  }
+  http_request r;
+  r.method = std::string{req.method_string()};
+  auto target = req.target();
+  auto q = target.find('?');
+  r.path = std::string{target.substr(0, q)};
+  if (q != beast::string_view::npos) r.query = std::string{target.substr(q + 1)};
+  for (const auto& f : req) {
+    std::string name{f.name_string()};
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    r.headers.emplace_back(std::move(name), std::string{f.value()});
+  }
+  r.body = std::move(req.body());
+  stream_.expires_never(); // the answer may take a commit; the client waits
+  server_.in_flight_.fetch_add(1);
+  auto self = shared_from_this();
+  server_.handle(std::move(r), [self, keep_alive](http_response resp) {
+    // Any thread → the connection's strand.
+    net::post(self->stream_.get_executor(), [self, keep_alive, resp = std::move(resp)]() mutable {
+      self->reply(std::move(resp), keep_alive, true);
+    });
+  });
+}
+
+void session::reply(http_response r, bool keep_alive, bool counted) {
+  if (server_.stopping()) keep_alive = false; // drain: answer, then close
+  res_ = {};
+  res_.result(static_cast<unsigned>(r.status));
+  res_.version(version_);
+  res_.set(http::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers)
+    res_.set(k, v);
+  res_.keep_alive(keep_alive);
+  res_.body() = std::move(r.body);
+  res_.prepare_payload();
+  stream_.expires_after(server_.cfg().idle_timeout);
+  http::async_write(stream_, res_,
+                    [self = shared_from_this(), counted](beast::error_code ec, size_t) {
+                      if (counted) self->server_.in_flight_.fetch_sub(1);
+                      if (ec || !self->res_.keep_alive()) {
+                        self->close();
+                        return;
+                      }
+                      self->read();
+                    });
+}
+
+} // namespace
+
+caf::expected<std::unique_ptr<http_server>> http_server::start(const http_config& cfg,
+                                                               http_handler handler, metrics& m) {
+  auto s = std::make_unique<beast_server>(cfg, std::move(handler), m);
+  if (auto r = s->listen(); !r) return r.error();
+  return std::unique_ptr<http_server>{std::move(s)};
+}
+
+} // namespace ordo::node

@@ -1,0 +1,25 @@
+#pragma once
+// JSON ⇄ Protobuf through Protobuf's own JSON mapping: the .proto files are the one source of
+// truth for the API's bodies. Output uses the .proto field names (snake_case); input accepts
+// them or lowerCamel. Unknown fields and wrong types are errors (never silently dropped).
+
+#include <string>
+#include <string_view>
+
+#include <google/protobuf/message.h>
+
+namespace ordo::node::json {
+
+/// The message as compact JSON (proto field names, 64-bit integers as strings).
+std::string print(const google::protobuf::Message& m);
+
+/// Parses `text` into `m`. Returns "" or the parser's description of the problem.
+std::string parse(std::string_view text, google::protobuf::Message& m);
+
+/// `s` as a JSON string literal, quoted and escaped.
+std::string quote(std::string_view s);
+
+/// {"error":{"code":...,"message":...}}
+std::string error_body(std::string_view code, std::string_view message);
+
+} // namespace ordo::node::json

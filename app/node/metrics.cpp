@@ -1,0 +1,166 @@
+#include "app/node/metrics.hpp"
+
+#include <fmt/core.h>
+
+#include "actors/runtime.hpp"
+#include "storage/journal.hpp"
+
+namespace ordo::node {
+
+const char* to_string(route r) {
+  switch (r) {
+  case route::place_order:
+    return "place_order";
+  case route::get_order:
+    return "get_order";
+  case route::cancel_order:
+    return "cancel_order";
+  case route::refund_order:
+    return "refund_order";
+  case route::shipment:
+    return "shipment";
+  case route::delivery:
+    return "delivery";
+  case route::payment_webhook:
+    return "payment_webhook";
+  case route::events:
+    return "events";
+  case route::get_inventory:
+    return "get_inventory";
+  case route::adjust_inventory:
+    return "adjust_inventory";
+  case route::restock_inventory:
+    return "restock_inventory";
+  case route::admin_command:
+    return "admin_command";
+  case route::health:
+    return "health";
+  case route::metrics:
+    return "metrics";
+  case route::other:
+  case route::count_:
+    break;
+  }
+  return "other";
+}
+
+void metrics::record(route r, int status, std::chrono::steady_clock::duration took) {
+  auto& m = routes_[static_cast<size_t>(r)];
+  size_t cls = status == 429 ? 2 : status >= 500 ? 3 : status >= 400 ? 1 : 0;
+  m.by_class[cls].fetch_add(1, std::memory_order_relaxed);
+  double s = std::chrono::duration<double>(took).count();
+  size_t b = 0;
+  while (b < bounds_s.size() && s > bounds_s[b])
+    ++b;
+  m.latency[b].fetch_add(1, std::memory_order_relaxed);
+  m.latency_us_sum.fetch_add(
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()),
+      std::memory_order_relaxed);
+}
+
+namespace {
+void header(std::string& out, const char* name, const char* type, const char* help) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+} // namespace
+
+std::string metrics::render(const runtime& rt) const {
+  std::string out;
+  out.reserve(16 * 1024);
+  static const char* class_names[classes] = {"2xx", "4xx", "429", "5xx"};
+  header(out, "ordo_http_requests_total", "counter",
+         "HTTP requests answered, by route and status class");
+  for (size_t r = 0; r < routes; ++r)
+    for (size_t c = 0; c < classes; ++c)
+      if (auto n = routes_[r].by_class[c].load(std::memory_order_relaxed))
+        out += fmt::format("ordo_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n",
+                           to_string(static_cast<route>(r)), class_names[c], n);
+  header(out, "ordo_http_request_duration_seconds", "histogram",
+         "time from a request's arrival to its answer, by route");
+  for (size_t r = 0; r < routes; ++r) {
+    const auto& m = routes_[r];
+    uint64_t total = 0;
+    for (const auto& b : m.latency)
+      total += b.load(std::memory_order_relaxed);
+    if (total == 0) continue;
+    const char* name = to_string(static_cast<route>(r));
+    uint64_t cum = 0;
+    for (size_t b = 0; b < buckets; ++b) {
+      cum += m.latency[b].load(std::memory_order_relaxed);
+      if (b < bounds_s.size())
+        out +=
+            fmt::format("ordo_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
+                        name, bounds_s[b], cum);
+      else
+        out += fmt::format(
+            "ordo_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n", name,
+            cum);
+    }
+    out += fmt::format("ordo_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", name,
+                       static_cast<double>(m.latency_us_sum.load()) / 1e6);
+    out += fmt::format("ordo_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", name, cum);
+  }
+  header(out, "ordo_http_connections_open", "gauge", "open HTTP connections");
+  out += fmt::format("ordo_http_connections_open {}\n", open_connections_.load());
+  header(out, "ordo_http_connections_refused_total", "counter",
+         "connections refused at http.connections_max");
+  out += fmt::format("ordo_http_connections_refused_total {}\n", refused_connections_.load());
+
+  auto st = rt.stats();
+  header(out, "ordo_commands_total", "counter", "commands by what happened to them");
+  out += fmt::format("ordo_commands_total{{result=\"submitted\"}} {}\n", st.submitted);
+  out += fmt::format("ordo_commands_total{{result=\"answered\"}} {}\n", st.answered);
+  out += fmt::format("ordo_commands_total{{result=\"overloaded\"}} {}\n", st.overloaded);
+  header(out, "ordo_commands_in_flight", "gauge", "commands accepted and not yet answered");
+  out += fmt::format("ordo_commands_in_flight {}\n", st.in_flight);
+  header(out, "ordo_actors_active", "gauge", "live entity actors (orders and SKUs)");
+  out += fmt::format("ordo_actors_active {}\n", st.active);
+  header(out, "ordo_actor_lifecycle_total", "counter", "activations, passivations, crashes");
+  out += fmt::format("ordo_actor_lifecycle_total{{event=\"activated\"}} {}\n", st.activations);
+  out += fmt::format("ordo_actor_lifecycle_total{{event=\"passivated\"}} {}\n", st.passivations);
+  out += fmt::format("ordo_actor_lifecycle_total{{event=\"crashed\"}} {}\n", st.crashes);
+  out += fmt::format("ordo_actor_lifecycle_total{{event=\"quarantined\"}} {}\n", st.quarantined);
+
+  auto js = rt.journal_stats();
+  header(out, "ordo_journal_batches_total", "counter", "group commits");
+  out += fmt::format("ordo_journal_batches_total {}\n", js.batches);
+  header(out, "ordo_journal_batched_appends_total", "counter",
+         "appends in group commits (divide by batches: mean batch size)");
+  out += fmt::format("ordo_journal_batched_appends_total {}\n", js.requests);
+  header(out, "ordo_journal_queue_depth", "gauge", "appends waiting for the writer");
+  out += fmt::format("ordo_journal_queue_depth {}\n", js.queued);
+  header(out, "ordo_journal_commit_seconds", "histogram",
+         "write transaction begin to durable commit");
+  uint64_t cum = 0;
+  for (size_t b = 0; b < js.commit_buckets.size(); ++b) {
+    cum += js.commit_buckets[b];
+    if (b < storage::journal::commit_latency_bounds_us.size())
+      out += fmt::format("ordo_journal_commit_seconds_bucket{{le=\"{}\"}} {}\n",
+                         static_cast<double>(storage::journal::commit_latency_bounds_us[b]) / 1e6,
+                         cum);
+    else
+      out += fmt::format("ordo_journal_commit_seconds_bucket{{le=\"+Inf\"}} {}\n", cum);
+  }
+  out += fmt::format("ordo_journal_commit_seconds_sum {}\n",
+                     static_cast<double>(js.commit_us_sum) / 1e6);
+  out += fmt::format("ordo_journal_commit_seconds_count {}\n", cum);
+
+  auto head = rt.feed_head();
+  header(out, "ordo_feed_head", "gauge", "newest event feed position");
+  out += fmt::format("ordo_feed_head {}\n", head ? *head : 0);
+  auto ss = rt.saga_stats();
+  header(out, "ordo_feed_consumer_lag", "gauge",
+         "feed positions not yet fully handled, per consumer");
+  out += fmt::format("ordo_feed_consumer_lag{{consumer=\"saga\"}} {}\n",
+                     head && *head > ss.low_water ? *head - ss.low_water : 0);
+  header(out, "ordo_saga_total", "counter", "saga work");
+  out += fmt::format("ordo_saga_total{{what=\"events\"}} {}\n", ss.events);
+  out += fmt::format("ordo_saga_total{{what=\"commands\"}} {}\n", ss.commands);
+  out += fmt::format("ordo_saga_total{{what=\"gateway_calls\"}} {}\n", ss.gateway_calls);
+  out += fmt::format("ordo_saga_total{{what=\"retries\"}} {}\n", ss.retries);
+  out += fmt::format("ordo_saga_total{{what=\"stuck\"}} {}\n", ss.stuck);
+  out += fmt::format("ordo_saga_total{{what=\"payment_timeouts\"}} {}\n", ss.timeouts);
+  return out;
+}
+
+} // namespace ordo::node

@@ -1,0 +1,201 @@
+// ordo-node: an Ordo node — the order runtime behind the HTTP/JSON API (docs/api.md),
+// started from defaults, a TOML config and/or command-line settings (--help).
+//
+// Shutdown (SIGTERM/SIGINT): /readyz turns 503, the listener stops accepting, requests in
+// flight are answered (their commands commit first), long polls are answered, then the
+// runtime drains and flushes. A second signal does not interrupt this; SIGKILL is the
+// crash case, and then every acknowledged command is already on disk.
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "actors/runtime.hpp"
+#include "actors/saga/webhook_gateway.hpp"
+#include "app/node/api.hpp"
+#include "app/node/errors.hpp"
+#include "app/node/http_server.hpp"
+#include "app/node/log.hpp"
+#include "app/node/metrics.hpp"
+
+namespace {
+
+using namespace ordo::node;
+
+// Reads the command line over the config file. Returns an exit code to stop with, or -1.
+int parse_args(int argc, char** argv, node_config& cfg, bool& check_only) {
+  std::vector<std::string> overrides;
+  std::string file;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&](const char* name) -> std::string {
+      if (i + 1 >= argc) {
+        fmt::print(stderr, "ordo-node: {} needs a value (see --help)\n", name);
+        return {};
+      }
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      fmt::print("{}", help_text());
+      return 0;
+    } else if (a == "--config") {
+      file = next("--config");
+      if (file.empty()) return 2;
+    } else if (a == "--data") {
+      auto v = next("--data");
+      if (v.empty()) return 2;
+      overrides.push_back("node.data_dir=" + v);
+    } else if (a == "--listen") {
+      auto v = next("--listen");
+      if (v.empty()) return 2;
+      overrides.push_back("http.listen=" + v);
+    } else if (a == "--check-config") {
+      check_only = true;
+    } else if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
+      overrides.push_back(a.substr(2));
+    } else {
+      fmt::print(stderr, "ordo-node: unknown option '{}' (see --help)\n", a);
+      return 2;
+    }
+  }
+  if (!file.empty()) {
+    auto loaded = load_config_file(file);
+    if (!loaded) {
+      fmt::print(stderr, "ordo-node: {}\n", describe(loaded.error()));
+      return 2;
+    }
+    cfg = std::move(*loaded);
+  }
+  for (const auto& o : overrides)
+    if (auto r = apply_override(cfg, o); !r) {
+      fmt::print(stderr, "ordo-node: {}\n", describe(r.error()));
+      return 2;
+    }
+  if (auto r = validate(cfg); !r) {
+    fmt::print(stderr, "ordo-node: {}\n", describe(r.error()));
+    return 2;
+  }
+  return -1;
+}
+
+const char* durability_name(ordo::durability d) {
+  switch (d) {
+  case ordo::durability::full_sync:
+    return "full_sync";
+  case ordo::durability::no_meta_sync:
+    return "no_meta_sync";
+  case ordo::durability::no_sync:
+    return "no_sync";
+  }
+  return "?";
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Signals are taken by sigwait() below: block them before any thread starts, so every
+  // thread inherits the mask and none is interrupted.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN); // a client closing mid-answer is an error value, not a crash
+
+  node_config cfg;
+  bool check_only = false;
+  if (int rc = parse_args(argc, argv, cfg, check_only); rc >= 0) return rc;
+  log::set_level(cfg.log);
+  if (check_only) {
+    fmt::print("config OK ({}): data {}, listen {}, {} API keys, durability {}\n", cfg.source,
+               cfg.runtime.data_dir, cfg.http.listen, cfg.keys.size(),
+               durability_name(cfg.runtime.sync));
+    return 0;
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.runtime.data_dir, ec);
+  if (ec) {
+    log::error("start_failed", {{"reason", "cannot create data directory"},
+                                {"data_dir", cfg.runtime.data_dir},
+                                {"error", ec.message()}});
+    return 1;
+  }
+  if (cfg.gateway == "webhook")
+    cfg.runtime.saga.gateway = std::make_shared<ordo::saga::webhook_gateway>();
+
+  auto t0 = std::chrono::steady_clock::now();
+  auto ms_since = [&] {
+    return fmt::format(
+        "{:.1f}",
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  };
+  log::info("starting",
+            {{"config", cfg.source},
+             {"data_dir", cfg.runtime.data_dir},
+             {"node_id", std::to_string(cfg.runtime.node_id)},
+             {"shards", std::to_string(cfg.runtime.shard_count)},
+             {"workers", std::to_string(cfg.runtime.worker_threads)},
+             {"durability", durability_name(cfg.runtime.sync)},
+             {"saga", cfg.runtime.saga.enabled ? "on" : "off"},
+             {"gateway", cfg.gateway},
+             {"fulfilment", cfg.runtime.saga.external_fulfilment ? "external" : "simulated"}});
+  if (cfg.keys.empty())
+    log::warn("auth_disabled", {{"reason", "no [[auth.keys]] configured"},
+                                {"effect", "every caller is operations; loopback only"}});
+
+  auto rt = ordo::runtime::start(cfg.runtime);
+  if (!rt) {
+    log::error("start_failed", {{"error", describe(rt.error())}});
+    return 1;
+  }
+  metrics m;
+  api handler{**rt, cfg, m};
+  auto server = http_server::start(
+      cfg.http,
+      [&handler](http_request r, responder done) { handler.handle(std::move(r), std::move(done)); },
+      m);
+  if (!server) {
+    log::error("start_failed", {{"error", describe(server.error())}});
+    handler.stop();
+    (*rt)->stop();
+    return 1;
+  }
+  auto host = cfg.http.listen.substr(0, cfg.http.listen.rfind(':'));
+  auto addr = fmt::format("{}:{}", host, (*server)->port());
+  handler.set_ready(true);
+  log::info(
+      "serving",
+      {{"http", addr}, {"after_ms", ms_since()}, {"api_keys", std::to_string(cfg.keys.size())}});
+  // One plain line on stdout for scripts and tests that start a node on port 0.
+  fmt::print("ordo-node listening on {}\n", addr);
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  auto t_stop = std::chrono::steady_clock::now();
+  log::info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+                         {"in_flight", std::to_string((*server)->in_flight())}});
+  handler.set_ready(false);
+  (*server)->stop_accepting();
+  handler.stop(); // answers waiting long polls now
+  auto deadline = t_stop + std::chrono::seconds{30};
+  while ((*server)->in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  size_t unanswered = (*server)->in_flight();
+  (*rt)->stop(); // drains what the runtime still holds (saga work), flushes, closes
+  (*server)->stop();
+  auto st = (*rt)->stats();
+  log::info("stopped",
+            {{"unanswered_requests", std::to_string(unanswered)},
+             {"commands_answered", std::to_string(st.answered)},
+             {"took_ms", fmt::format("{:.1f}", std::chrono::duration<double, std::milli>(
+                                                   std::chrono::steady_clock::now() - t_stop)
+                                                   .count())}});
+  return unanswered == 0 ? 0 : 1;
+}

@@ -1,0 +1,17 @@
+#pragma once
+// Runs scenarios against a running node over its HTTP API (`ordoctl scenario FILE`): each
+// command goes to the operations-only injection endpoints (POST /v1/admin/order-commands,
+// /v1/admin/inventory-commands), states are read with GET. `restart` and `saga on|off`
+// cannot be done from outside and fail the step with a message saying so.
+
+#include <string>
+
+#include "app/ctl/http_client.hpp"
+#include "app/scenario/scenario.hpp"
+
+namespace ordo::scenario {
+
+run_report run_remote_file(const std::string& path, ctl::http_client& node,
+                           bool keep_going = false);
+
+} // namespace ordo::scenario

@@ -1,0 +1,91 @@
+#include "report.hpp"
+
+#include <fmt/core.h>
+
+namespace ordo::loadgen {
+
+namespace {
+
+double ms(uint64_t ns) {
+  return static_cast<double>(ns) / 1e6;
+}
+
+double per_s(uint64_t n, double s) {
+  return s > 0 ? static_cast<double>(n) / s : 0;
+}
+
+void print_row(const char* name, const op_stats& s, double measured_s) {
+  const counters& c = s.c;
+  const histogram& h = s.latency;
+  fmt::print("{:<6} {:>9} {:>9.0f} {:>8.2f} {:>8.2f} {:>8.2f} {:>8.2f} {:>8.2f}  {:>8} {:>7} {:>7} "
+             "{:>7} {:>7} {:>7} {:>7}\n",
+             name, c.responses, per_s(c.responses, measured_s), ms(h.percentile_ns(50)),
+             ms(h.percentile_ns(90)), ms(h.percentile_ns(99)), ms(h.percentile_ns(99.9)),
+             ms(h.max_ns()), c.status_2xx, c.status_409, c.status_429, c.status_4xx,
+             c.status_5xx + c.status_other, c.conn_errors + c.proto_errors, c.timeouts + c.unsent);
+}
+
+} // namespace
+
+void print_progress(double t_s, bool warming_up, const op_stats& interval, double interval_s) {
+  const counters& c = interval.c;
+  fmt::print(stderr,
+             "t={:.0f}s{} rps={:.0f} p99={:.1f}ms 2xx={} 409={} 429={} 4xx={} 5xx={} err={}\n", t_s,
+             warming_up ? " (warmup)" : "", per_s(c.responses, interval_s),
+             ms(interval.latency.percentile_ns(99)), c.status_2xx, c.status_409, c.status_429,
+             c.status_4xx, c.status_5xx + c.status_other, c.errors());
+}
+
+void print_summary(const options& opts, const run_stats& stats, double measured_s) {
+  fmt::print("ordo-loadgen: {} loop{}, {} connections on {} thread(s), {:.1f}s measured after "
+             "{:.1f}s warmup, http://{}:{}, seed {}\n",
+             opts.open_loop() ? "open" : "closed",
+             opts.open_loop() ? fmt::format(" at {:.0f} req/s", opts.rate) : std::string(),
+             opts.connections, opts.threads, measured_s,
+             std::chrono::duration<double>(opts.warmup).count(), opts.host, opts.port, opts.seed);
+  fmt::print("latency in ms from the {} send time; errors = connection + protocol errors; "
+             "t/o = timeouts + unsent\n",
+             opts.open_loop() ? "intended" : "actual");
+  fmt::print("{:<6} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}  {:>8} {:>7} {:>7} {:>7} {:>7} "
+             "{:>7} {:>7}\n",
+             "op", "answers", "rps", "p50", "p90", "p99", "p99.9", "max", "2xx", "409", "429",
+             "4xx", "5xx+", "errors", "t/o");
+  for (size_t i = 0; i < op_count; ++i)
+    print_row(op_name(static_cast<op_kind>(i)), stats.ops[i], measured_s);
+  if (stats.unassigned.errors() > 0)
+    print_row("(none)", op_stats{stats.unassigned, {}}, measured_s);
+  print_row("all", stats.total(), measured_s);
+  fmt::print("orders acknowledged (2xx placements, warmup included): {}{}\n", stats.acked_orders,
+             opts.ack_log.empty() ? "" : fmt::format(", logged to {}", opts.ack_log));
+  if (stats.backlog_at_end > 0)
+    fmt::print("open loop fell behind: {} requests were due but not yet sent at the end\n",
+               stats.backlog_at_end);
+}
+
+void print_json(const options& opts, const run_stats& stats, double measured_s) {
+  op_stats t = stats.total();
+  const counters& c = t.c;
+  std::string per_op;
+  for (size_t i = 0; i < op_count; ++i) {
+    const op_stats& s = stats.ops[i];
+    const char* name = op_name(static_cast<op_kind>(i));
+    per_op += fmt::format(R"("{}_rps":{:.1f},"{}_p99_ms":{:.3f},)", name,
+                          per_s(s.c.responses, measured_s), name, ms(s.latency.percentile_ns(99)));
+  }
+  fmt::print(R"({{"mode":"{}","rate":{:.1f},"connections":{},"threads":{},"duration_s":{:.3f},)"
+             R"("warmup_s":{:.3f},"seed":{},"requests":{},"rps":{:.1f},{})"
+             R"("p50_ms":{:.3f},"p90_ms":{:.3f},"p99_ms":{:.3f},"p999_ms":{:.3f},"max_ms":{:.3f},)"
+             R"("status_2xx":{},"status_409":{},"status_429":{},"status_4xx":{},"status_5xx":{},)"
+             R"("status_other":{},"conn_errors":{},"timeouts":{},"unsent":{},"proto_errors":{},)"
+             R"("acked_orders":{},"backlog_at_end":{}}})"
+             "\n",
+             opts.open_loop() ? "open" : "closed", opts.rate, opts.connections, opts.threads,
+             measured_s, std::chrono::duration<double>(opts.warmup).count(), opts.seed, c.responses,
+             per_s(c.responses, measured_s), per_op, ms(t.latency.percentile_ns(50)),
+             ms(t.latency.percentile_ns(90)), ms(t.latency.percentile_ns(99)),
+             ms(t.latency.percentile_ns(99.9)), ms(t.latency.max_ns()), c.status_2xx, c.status_409,
+             c.status_429, c.status_4xx, c.status_5xx, c.status_other, c.conn_errors, c.timeouts,
+             c.unsent, c.proto_errors, stats.acked_orders, stats.backlog_at_end);
+}
+
+} // namespace ordo::loadgen

@@ -1,0 +1,52 @@
+// What the load generator sends: draws the next op from the mix and writes its complete
+// HTTP/1.1 request (docs/api.md) — PlaceOrder bodies with 1-3 random lines, gets, shipments
+// and payment webhooks on remembered order ids. One per worker thread; not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "id_ring.hpp"
+#include "op.hpp"
+#include "options.hpp"
+
+namespace ordo::loadgen {
+
+class workload {
+public:
+  workload(const options& opts, unsigned thread_index);
+
+  // Draws from the mix; every op is a place until an order id has been remembered.
+  op_kind next_op();
+  // Replaces `out` with the request for `op` (next_op()'s answer). For a place, `idem_key`
+  // receives its Idempotency-Key (for the ack log); otherwise it is cleared.
+  void build_request(op_kind op, std::string& out, std::string& idem_key);
+  // Remembers a placed order's id (find_order_id() of its 2xx answer) for get/ship/pay.
+  void remember(std::string_view order_id) {
+    if (!order_id.empty()) ids_.push(order_id);
+  }
+
+  std::mt19937_64& rng() { return rng_; }
+
+private:
+  void build_place(std::string& out, std::string& idem_key);
+  const std::string& random_id();
+
+  const options& opts_;
+  unsigned thread_index_;
+  std::mt19937_64 rng_;
+  std::discrete_distribution<unsigned> mix_;
+  id_ring ids_;
+  uint64_t placed_ = 0; // per-thread counter behind Idempotency-Keys
+  uint64_t shipped_ = 0;
+  std::string head_common_; // Host and Authorization lines, built once
+  std::string body_;        // scratch
+};
+
+// The value of the first "order_id" string field in a JSON text, or empty. A plain scan, not a
+// JSON parser: the node writes command answers whose first order_id is the order's own.
+std::string_view find_order_id(std::string_view json);
+
+} // namespace ordo::loadgen

@@ -1,0 +1,97 @@
+#pragma once
+// Shared pieces of the node API tests: the keys every test node is configured with, request
+// bodies, and polling an order until the saga moved it.
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include <doctest/doctest.h>
+#include <fmt/core.h>
+
+#include "app/ctl/http_client.hpp"
+#include "app/node/json.hpp"
+#include "node_process.hpp"
+#include "ordo/v1/api.pb.h"
+#include "ordo/v1/order.pb.h"
+
+namespace ordo::test {
+
+inline const std::string ops_key = "ops-key-0123456789";
+inline const std::string alice_key = "alice-key-0123456789";      // customer c-alice
+inline const std::string bob_key = "bob-key-0123456789";          // customer c-bob
+inline const std::string shop_key = "shop-key-0123456789";        // merchant m-shop
+inline const std::string other_shop_key = "other-key-0123456789"; // merchant m-other
+
+inline std::string keys_toml() {
+  return fmt::format(R"(
+[[auth.keys]]
+name = "ops"
+key = "{}"
+role = "operations"
+[[auth.keys]]
+name = "alice"
+key = "{}"
+role = "customer"
+subject = "c-alice"
+[[auth.keys]]
+name = "bob"
+key = "{}"
+role = "customer"
+subject = "c-bob"
+[[auth.keys]]
+name = "shop"
+key = "{}"
+role = "merchant"
+subject = "m-shop"
+[[auth.keys]]
+name = "other-shop"
+key = "{}"
+role = "merchant"
+subject = "m-other"
+)",
+                     ops_key, alice_key, bob_key, shop_key, other_shop_key);
+}
+
+inline std::string place_body(const std::string& customer, const std::string& sku = "SKU-1",
+                              int qty = 1, const std::string& merchant = "m-shop") {
+  return fmt::format(
+      R"({{"customer_id":"{}","merchant_id":"{}","currency":"EUR","lines":[{{"sku":"{}","quantity":"{}","unit_price":{{"amount_minor":"1500","currency":"EUR"}}}}],"shipping_address":{{"name":"A","line1":"Main St 1","city":"Berlin","postal_code":"10115","country":"DE"}}}})",
+      customer, merchant, sku, qty);
+}
+
+inline std::vector<std::pair<std::string, std::string>> idem(const std::string& k) {
+  return {{"Idempotency-Key", k}};
+}
+
+inline std::string error_code(const ctl::http_result& r) {
+  v1::ErrorBody b;
+  if (!node::json::parse(r.body, b).empty()) return "<unparsable: " + r.body + ">";
+  return b.error().code();
+}
+
+inline v1::CommandAnswer answer(const ctl::http_result& r) {
+  v1::CommandAnswer a;
+  auto e = node::json::parse(r.body, a);
+  CHECK_MESSAGE(e.empty(), e << " in " << r.body);
+  return a;
+}
+
+inline v1::OrderState state(ctl::http_client& c, const std::string& id) {
+  auto r = c.get("/v1/orders/" + id);
+  v1::OrderState s;
+  if (r.status == 200) node::json::parse(r.body, s);
+  return s;
+}
+
+/// Polls until the order reaches `want` (the saga works asynchronously), up to 10 s.
+inline bool reaches(ctl::http_client& c, const std::string& id, v1::OrderStatus want) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  while (std::chrono::steady_clock::now() < until) {
+    if (state(c, id).status() == want) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  return false;
+}
+
+} // namespace ordo::test

@@ -1,0 +1,127 @@
+// The node's config: defaults, TOML files, command-line overrides and their errors.
+#include <fstream>
+
+#include <doctest/doctest.h>
+
+#include "app/node/config.hpp"
+#include "app/node/errors.hpp"
+#include "node_process.hpp"
+
+using namespace ordo::node;
+
+namespace {
+std::string write(const std::string& text) {
+  auto path = ordo::test::fresh_dir("config") + "/node.toml";
+  std::ofstream(path) << text;
+  return path;
+}
+std::string error_of(const std::string& text) {
+  auto r = load_config_file(write(text));
+  REQUIRE_FALSE(r);
+  return describe(r.error());
+}
+} // namespace
+
+TEST_SUITE("node_config") {
+  TEST_CASE("the defaults are a valid single node on loopback, full sync, no keys") {
+    node_config c;
+    CHECK(validate(c));
+    CHECK(c.http.listen == "127.0.0.1:8080");
+    CHECK(c.runtime.sync == ordo::durability::full_sync);
+    CHECK(c.keys.empty());
+  }
+
+  TEST_CASE("a file sets every kind of value, and keys with roles") {
+    auto r = load_config_file(write(R"(
+[node]
+data_dir = "/tmp/x"
+id = 7
+worker_threads = 3
+log_level = "debug"
+[journal]
+durability = "no_meta_sync"
+batch_wait = "500us"
+[http]
+listen = "0.0.0.0:9000"
+idle_timeout = "5s"
+body_max_bytes = 4096
+[saga]
+enabled = false
+gateway = "webhook"
+fulfilment = "external"
+decline_percent = 10
+[[auth.keys]]
+name = "ops"
+key = "0123456789abcdef-ops"
+role = "operations"
+[[auth.keys]]
+name = "alice"
+key = "0123456789abcdef-alice"
+role = "customer"
+subject = "c-alice"
+[[cluster.nodes]]
+id = 1
+host = "10.0.0.1"
+port = 4000
+)"));
+    REQUIRE(r);
+    CHECK(r->runtime.data_dir == "/tmp/x");
+    CHECK(r->runtime.node_id == 7);
+    CHECK(r->runtime.worker_threads == 3);
+    CHECK(r->log == log_level::debug);
+    CHECK(r->runtime.sync == ordo::durability::no_meta_sync);
+    CHECK(r->runtime.batch_max_wait == std::chrono::microseconds{500});
+    CHECK(r->http.idle_timeout == std::chrono::seconds{5});
+    CHECK(r->http.body_max_bytes == 4096);
+    CHECK_FALSE(r->runtime.saga.enabled);
+    CHECK(r->gateway == "webhook");
+    CHECK(r->runtime.saga.external_fulfilment);
+    CHECK(r->runtime.saga.simulated.decline_rate == doctest::Approx(0.10));
+    REQUIRE(r->keys.size() == 2);
+    CHECK(r->keys[1].who == role::customer);
+    CHECK(r->keys[1].subject == "c-alice");
+    REQUIRE(r->cluster.size() == 1);
+    CHECK(r->cluster[0].port == 4000);
+    CHECK(validate(*r)); // public address, but with keys
+  }
+
+  TEST_CASE("mistakes name the file line and the key") {
+    CHECK(
+        error_of("[node]\nworker_thread = 2\n").find(":2: unknown setting 'node.worker_thread'") !=
+        std::string::npos);
+    CHECK(error_of("[node]\n\nid = 70000\n").find(":3: node.id: 70000 is outside 0..65535") !=
+          std::string::npos);
+    CHECK(error_of("[journal]\ndurability = \"sometimes\"\n").find("journal.durability") !=
+          std::string::npos);
+    CHECK(error_of("[http]\nidle_timeout = \"5 parsecs\"\n").find("http.idle_timeout") !=
+          std::string::npos);
+    CHECK(error_of("[node\n").find("node.toml:") != std::string::npos); // TOML syntax
+    CHECK(error_of("[[auth.keys]]\nname = \"x\"\nkey = \"short\"\nrole = \"operations\"\n")
+              .find("at least 16") != std::string::npos);
+    CHECK(error_of("[[auth.keys]]\nname = \"m\"\nkey = \"0123456789abcdef\"\nrole = "
+                   "\"merchant\"\n")
+              .find("needs the subject") != std::string::npos);
+    CHECK(error_of("[node]\nid = -1\n").find("node.id") != std::string::npos);
+  }
+
+  TEST_CASE("command-line overrides, and a public address without keys is refused") {
+    node_config c;
+    CHECK(apply_override(c, "http.threads=2"));
+    CHECK(c.http.threads == 2);
+    CHECK_FALSE(apply_override(c, "http.threads"));
+    CHECK_FALSE(apply_override(c, "http.nope=1"));
+    CHECK_FALSE(apply_override(c, "http.threads=zero"));
+    CHECK(apply_override(c, "http.listen=0.0.0.0:8080"));
+    auto v = validate(c);
+    REQUIRE_FALSE(v);
+    CHECK(describe(v.error()).find("no [[auth.keys]]") != std::string::npos);
+  }
+
+  TEST_CASE("--help documents every setting") {
+    auto h = help_text();
+    for (const char* k : {"node.data_dir", "node.id", "journal.durability", "http.listen",
+                          "http.body_max_bytes", "http.idle_timeout", "limits.in_flight_max",
+                          "saga.gateway", "saga.fulfilment", "auth.keys", "cluster.nodes"})
+      CHECK_MESSAGE(h.find(k) != std::string::npos, k);
+  }
+}
