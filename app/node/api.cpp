@@ -52,7 +52,7 @@ enum class target { order, sku };
 
 // The runtime's answer as HTTP: 201 for a new placement, 200 for other successes and
 // duplicates; rejections 4xx; overload 429; failures 5xx naming the cause.
-http_response from_outcome(const outcome& o, target t, bool placement) {
+http_response from_outcome(const outcome& o, target t, bool placement, bool with_events) {
   switch (o.status) {
   case outcome_status::accepted: {
     v1::CommandAnswer a;
@@ -61,8 +61,9 @@ http_response from_outcome(const outcome& o, target t, bool placement) {
     a.set_duplicate(o.duplicate);
     a.set_first_seq(o.first_seq);
     a.set_last_seq(o.last_seq);
-    for (const auto& e : o.events)
-      *a.add_events() = e;
+    if (with_events) // opt-in (?include=events): printing them costs more than the rest
+      for (const auto& e : o.events)
+        *a.add_events() = e;
     return json_response(placement && !o.duplicate ? 201 : 200, json::print(a));
   }
   case outcome_status::rejected: {
@@ -207,6 +208,8 @@ void api::route_request(const http_request& req, const principal& who, responder
     auto k = req.header("idempotency-key");
     return k.empty() ? fresh_key() : who.name + ":" + std::string{k};
   };
+  // Command answers carry the committed events only when asked: ?include=events.
+  const bool events = query_param(req.query, "include") == "events";
   auto forbidden = [&](std::string_view what) {
     respond(error(403, "forbidden", fmt::format("a {} key may not {}", to_string(who.who), what)));
   };
@@ -239,8 +242,9 @@ void api::route_request(const http_request& req, const principal& who, responder
                                   cmd.place_order().customer_id())));
         return;
       }
-      rt_.submit_order(cmd, scoped_key(),
-                       [respond](outcome o) { respond(from_outcome(o, target::order, true)); });
+      rt_.submit_order(cmd, scoped_key(), [respond, events](outcome o) {
+        respond(from_outcome(o, target::order, true, events));
+      });
       return;
     }
     std::string id{parts[2]};
@@ -312,8 +316,9 @@ void api::route_request(const http_request& req, const principal& who, responder
       }
       if (!allowed(who, *st)) return forbidden(fmt::format("{} an order", action));
     }
-    rt_.submit_order(cmd, scoped_key(),
-                     [respond](outcome o) { respond(from_outcome(o, target::order, false)); });
+    rt_.submit_order(cmd, scoped_key(), [respond, events](outcome o) {
+      respond(from_outcome(o, target::order, false, events));
+    });
     return;
   }
 
@@ -361,8 +366,9 @@ void api::route_request(const http_request& req, const principal& who, responder
       return;
     }
     // The provider re-sends webhooks: the key makes a re-sent one a duplicate, not an error.
-    rt_.submit_order(cmd, key,
-                     [respond](outcome o) { respond(from_outcome(o, target::order, false)); });
+    rt_.submit_order(cmd, key, [respond, events](outcome o) {
+      respond(from_outcome(o, target::order, false, events));
+    });
     return;
   }
 
@@ -379,8 +385,8 @@ void api::route_request(const http_request& req, const principal& who, responder
         return;
       }
       bool placement = cmd.has_place_order();
-      rt_.submit_order(cmd, scoped_key(), [respond, placement](outcome o) {
-        respond(from_outcome(o, target::order, placement));
+      rt_.submit_order(cmd, scoped_key(), [respond, placement, events](outcome o) {
+        respond(from_outcome(o, target::order, placement, events));
       });
     } else {
       v1::InventoryCommand cmd;
@@ -388,8 +394,9 @@ void api::route_request(const http_request& req, const principal& who, responder
         respond(error(400, "malformed_json", "InventoryCommand: " + e));
         return;
       }
-      rt_.submit_inventory(cmd, scoped_key(),
-                           [respond](outcome o) { respond(from_outcome(o, target::sku, false)); });
+      rt_.submit_inventory(cmd, scoped_key(), [respond, events](outcome o) {
+        respond(from_outcome(o, target::sku, false, events));
+      });
     }
     return;
   }
@@ -469,8 +476,9 @@ void api::route_request(const http_request& req, const principal& who, responder
       respond(error(400, "malformed_json", fmt::format("{}: {}", body->GetTypeName(), e)));
       return;
     }
-    rt_.submit_inventory(cmd, scoped_key(),
-                         [respond](outcome o) { respond(from_outcome(o, target::sku, false)); });
+    rt_.submit_inventory(cmd, scoped_key(), [respond, events](outcome o) {
+      respond(from_outcome(o, target::sku, false, events));
+    });
     return;
   }
   respond(error(404, "not_found", fmt::format("no such path: {}", req.path)));

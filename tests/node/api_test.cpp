@@ -189,17 +189,19 @@ TEST_SUITE("node_api") {
   TEST_CASE("placement: 201, then the same key answers the first answer; keys are per client") {
     started s{api_config()};
     http_client alice{s.node.url(), alice_key}, bob{s.node.url(), bob_key};
-    auto r1 = alice.post("/v1/orders", place_body("c-alice"), idem("order-1"));
+    auto r1 = alice.post("/v1/orders?include=events", place_body("c-alice"), idem("order-1"));
     REQUIRE(r1.status == 201);
     auto a1 = answer(r1);
     CHECK(a1.outcome() == "accepted");
     CHECK_FALSE(a1.duplicate());
-    CHECK(a1.events_size() == 1);
+    REQUIRE(a1.events_size() == 1); // asked for
+    CHECK(a1.events(0).order_event().has_order_placed());
     auto r2 = alice.post("/v1/orders", place_body("c-alice"), idem("order-1"));
     REQUIRE(r2.status == 200);
     auto a2 = answer(r2);
     CHECK(a2.duplicate());
     CHECK(a2.order_id() == a1.order_id());
+    CHECK(a2.events_size() == 0);                                           // not asked for
     auto r3 = bob.post("/v1/orders", place_body("c-bob"), idem("order-1")); // same key, bob
     REQUIRE(r3.status == 201);
     CHECK(answer(r3).order_id() != a1.order_id());

@@ -117,6 +117,13 @@ port = 4000
     CHECK(describe(v.error()).find("no [[auth.keys]]") != std::string::npos);
   }
 
+  TEST_CASE("the example config in the repository loads and validates") {
+    auto r = load_config_file(ORDO_EXAMPLE_CONFIG);
+    REQUIRE_MESSAGE(r, describe(r.error()));
+    CHECK(validate(*r));
+    CHECK(r->keys.size() == 3);
+  }
+
   TEST_CASE("--help documents every setting") {
     auto h = help_text();
     for (const char* k : {"node.data_dir", "node.id", "journal.durability", "http.listen",
