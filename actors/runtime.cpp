@@ -75,6 +75,15 @@ struct runtime::impl {
   }
 
   void send(bool to_orders, uint64_t shard, v1::Envelope env_msg, completion done) {
+    if (cfg.cluster.is_local && !cfg.cluster.is_local(static_cast<uint16_t>(shard))) {
+      cfg.cluster.forward(std::move(env_msg), static_cast<uint16_t>(shard),
+                          counted(std::move(done)));
+      return;
+    }
+    send_local(to_orders, shard, std::move(env_msg), std::move(done));
+  }
+
+  void send_local(bool to_orders, uint64_t shard, v1::Envelope env_msg, completion done) {
     auto r = std::make_shared<request>(std::move(env_msg), counted(std::move(done)));
     std::shared_lock<std::shared_mutex> alive{system_mu};
     auto& shards = to_orders ? order_shards : inventory_shards;
@@ -189,6 +198,58 @@ void runtime::submit_order(const v1::OrderCommand& cmd, std::string key, complet
     shard = id->shard();
   }
   p.send(true, shard, std::move(e), std::move(done));
+}
+
+uint16_t runtime::shard_of_sku(std::string_view sku) const {
+  return static_cast<uint16_t>(stable_hash(sku) % impl_->cfg.shard_count);
+}
+
+uint16_t runtime::shard_of_placement(std::string_view key) const {
+  return static_cast<uint16_t>(stable_hash(key) % impl_->cfg.shard_count);
+}
+
+bool runtime::owns(uint16_t shard) const {
+  const auto& c = impl_->cfg.cluster;
+  return shard < impl_->cfg.shard_count && (!c.is_local || c.is_local(shard));
+}
+
+void runtime::submit_forwarded(v1::Envelope e, completion done) {
+  auto& p = *impl_;
+  if (!p.admit(done)) return;
+  bool order = e.entity_type() == v1::ENTITY_TYPE_ORDER && e.has_order_command();
+  bool inventory = e.entity_type() == v1::ENTITY_TYPE_INVENTORY && e.has_inventory_command();
+  if (!order && !inventory) {
+    p.counted(std::move(done))(
+        failure("malformed_command", "forwarded envelope carries no command"));
+    return;
+  }
+  uint64_t shard = 0;
+  if (inventory) {
+    shard = shard_of_sku(e.entity_id());
+  } else if (e.order_command().has_place_order() && e.entity_id().empty()) {
+    if (e.idempotency_key().empty()) {
+      p.counted(std::move(done))(failure("malformed_command", "forwarded placement without a key"));
+      return;
+    }
+    shard = shard_of_placement(e.idempotency_key());
+  } else {
+    auto id = domain::parse_order_id(e.entity_id());
+    if (!id || id->shard() >= p.cfg.shard_count) {
+      p.counted(std::move(done))(
+          failure("invalid_order_id", "forwarded command names no valid order"));
+      return;
+    }
+    shard = id->shard();
+  }
+  if (!owns(static_cast<uint16_t>(shard))) {
+    p.counted(std::move(done))(
+        failure("not_owner",
+                fmt::format("shard {} of {} is not owned by this node (cluster views differ?)",
+                            shard, e.entity_id()),
+                false));
+    return;
+  }
+  p.send_local(order, shard, std::move(e), std::move(done));
 }
 
 void runtime::submit_inventory(const v1::InventoryCommand& cmd, std::string key, completion done) {

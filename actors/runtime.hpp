@@ -72,6 +72,14 @@ struct runtime_config {
   // The order saga (docs/saga.md): on by default, so a placed order drives itself to
   // delivered / rejected / cancelled. Off: commands only (tests that play the services).
   saga::saga_config saga;
+  // Cluster (docs/cluster.md): which shards this node owns and how commands for the others
+  // reach their owner. Unset: every shard is local (a single node).
+  struct cluster_hooks {
+    std::function<bool(uint16_t shard)> is_local;
+    // Called (any thread) with a command for a shard owned elsewhere; must answer `done`
+    // exactly once (the owner's outcome, or failed/node_unavailable).
+    std::function<void(v1::Envelope command, uint16_t shard, completion done)> forward;
+  } cluster;
 };
 
 struct runtime_stats {
@@ -120,6 +128,17 @@ public:
                         completion done);
   std::future<outcome> submit_inventory(const v1::InventoryCommand& cmd,
                                         std::string idempotency_key);
+
+  /// A command forwarded by another node (cluster): handled only if its shard is owned here,
+  /// else answered failed/not_owner — never forwarded again, so two nodes with different
+  /// views cannot bounce a command between them.
+  void submit_forwarded(v1::Envelope command, completion done);
+
+  /// The shard an order id, a SKU, or a placement's idempotency key maps to, and whether
+  /// this node owns it (always true without cluster hooks).
+  uint16_t shard_of_sku(std::string_view sku) const;
+  uint16_t shard_of_placement(std::string_view idempotency_key) const;
+  bool owns(uint16_t shard) const;
 
   /// Committed state, rebuilt from the journal (snapshot + tail). NOT_FOUND-like: an order
   /// that was never placed has status UNSPECIFIED and last_sequence 0.

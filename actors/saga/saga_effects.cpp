@@ -238,6 +238,9 @@ void dispatcher::per_sku(uint64_t pos, const std::string& id, uint64_t seq, cons
 // the saga sends ConfirmStockReserved after its reserves, and when the closed order refuses
 // it, the saga releases what it reserved (reserve_lines). A failed read sends the release.
 bool dispatcher::holds_stock(const std::string& sku, const std::string& order_id) {
+  // A SKU owned by another node (cluster): the local store knows nothing of it; send the
+  // release (a no-op there when nothing is held) rather than skip it.
+  if (!rt_.owns(rt_.shard_of_sku(sku))) return true;
   auto st = rt_.inventory(sku);
   return !st || st->reservations().count(order_id) > 0;
 }

@@ -73,7 +73,10 @@ http_response from_outcome(const outcome& o, target t, bool placement, bool with
   case outcome_status::overloaded:
     return error(429, "overloaded", o.message.empty() ? "the node is at capacity" : o.message);
   case outcome_status::failed:
-    if (o.code == "stopping" || o.code == "shard_stopped")
+    // Retry later: this node or the order's owner node is stopping, down or unreachable, or
+    // the nodes' cluster views differ (a membership change in progress).
+    if (o.code == "stopping" || o.code == "shard_stopped" || o.code == "node_unavailable" ||
+        o.code == "not_owner" || o.code == "map_mismatch")
       return error(503, o.code, o.message, o.unknown_if_applied);
     if (o.code == "invalid_order_id" || o.code == "invalid_sku")
       return error(400, o.code, o.message);
@@ -126,10 +129,27 @@ std::string fresh_key() {
 
 const char* json_type = "application/json";
 
+// A failed read: the owner node unreachable is a retry-later, anything else an error.
+http_response read_error(const caf::error& e) {
+  auto text = describe(e);
+  if (text.find("node_unavailable") != std::string::npos)
+    return error(503, "node_unavailable", text);
+  return error(500, "read_failed", text);
+}
+
 } // namespace
 
-api::api(runtime& rt, const node_config& cfg, metrics& m)
-    : rt_(rt), cfg_(cfg), metrics_(m), auth_(cfg.keys) {
+void api::with_order(const std::string& id, std::function<void(caf::expected<v1::OrderState>)> fn) {
+  auto shard = domain::shard_of(id);
+  if (link_ && shard && !rt_.owns(*shard)) {
+    link_->read_order(id, *shard, std::move(fn));
+    return;
+  }
+  fn(rt_.order(id));
+}
+
+api::api(runtime& rt, const node_config& cfg, metrics& m, cluster::cluster_link* link)
+    : rt_(rt), cfg_(cfg), metrics_(m), auth_(cfg.keys), link_(link) {
   waiter_ = std::thread([this] { waiter_loop(); });
 }
 
@@ -166,7 +186,9 @@ void api::handle(http_request req, responder respond) {
   }
   if (req.method == "GET" && req.path == "/metrics") {
     *which = route::metrics;
-    counted(http_response{200, metrics_.render(rt_), "text/plain; version=0.0.4", {}});
+    auto text = metrics_.render(rt_);
+    if (link_) text += link_->metrics_text();
+    counted(http_response{200, std::move(text), "text/plain; version=0.0.4", {}});
     return;
   }
   auto who = auth_.identify(req);
@@ -257,16 +279,17 @@ void api::route_request(const http_request& req, const principal& who, responder
     if (parts.size() == 3) {
       which = route::get_order;
       if (!get) return wrong_method("GET");
-      auto st = rt_.order(id);
-      if (!st) {
-        respond(error(500, "read_failed", describe(st.error())));
-        return;
-      }
-      if (st->status() == v1::ORDER_STATUS_UNSPECIFIED || !may_read(who, *st)) {
-        respond(error(404, "NOT_FOUND", fmt::format("no order {}", id)));
-        return;
-      }
-      respond(json_response(200, json::print(*st)));
+      with_order(id, [respond, who, id](caf::expected<v1::OrderState> st) {
+        if (!st) {
+          respond(read_error(st.error()));
+          return;
+        }
+        if (st->status() == v1::ORDER_STATUS_UNSPECIFIED || !may_read(who, *st)) {
+          respond(error(404, "NOT_FOUND", fmt::format("no order {}", id)));
+          return;
+        }
+        respond(json_response(200, json::print(*st)));
+      });
       return;
     }
     if (parts.size() != 4) {
@@ -303,21 +326,32 @@ void api::route_request(const http_request& req, const principal& who, responder
       respond(error(400, "malformed_json", fmt::format("{}: {}", body->GetTypeName(), e)));
       return;
     }
-    if (who.who != role::operations) {
-      // Tenant check on the committed state: not yours reads as not found.
-      auto st = rt_.order(id);
+    auto submit = [this, cmd, key = scoped_key(), respond, events]() {
+      rt_.submit_order(cmd, key, [respond, events](outcome o) {
+        respond(from_outcome(o, target::order, false, events));
+      });
+    };
+    if (who.who == role::operations) {
+      submit();
+      return;
+    }
+    // Tenant check on the committed state: not yours reads as not found.
+    with_order(id, [respond, who, id, allowed, submit,
+                    what = std::string{action}](caf::expected<v1::OrderState> st) {
       if (!st) {
-        respond(error(500, "read_failed", describe(st.error())));
+        respond(read_error(st.error()));
         return;
       }
       if (st->status() == v1::ORDER_STATUS_UNSPECIFIED || !may_read(who, *st)) {
         respond(error(404, "NOT_FOUND", fmt::format("no order {}", id)));
         return;
       }
-      if (!allowed(who, *st)) return forbidden(fmt::format("{} an order", action));
-    }
-    rt_.submit_order(cmd, scoped_key(), [respond, events](outcome o) {
-      respond(from_outcome(o, target::order, false, events));
+      if (!allowed(who, *st)) {
+        respond(error(403, "forbidden",
+                      fmt::format("a {} key may not {} an order", to_string(who.who), what)));
+        return;
+      }
+      submit();
     });
     return;
   }
@@ -344,19 +378,25 @@ void api::route_request(const http_request& req, const principal& who, responder
     if (w.result() == "authorized") {
       auto* a = cmd.mutable_payment_authorized();
       a->set_payment_id(w.payment_id());
-      if (w.has_amount()) {
-        *a->mutable_amount() = w.amount();
-      } else {
-        // No amount: the provider authorized the order's total.
-        auto st = rt_.order(w.order_id());
-        if (!st) {
-          respond(error(500, "read_failed", describe(st.error())));
-          return;
-        }
-        a->mutable_amount()->set_amount_minor(st->total_minor());
-        a->mutable_amount()->set_currency(st->currency());
-      }
       key = "webhook:auth:" + w.order_id() + ":" + w.payment_id();
+      if (!w.has_amount()) {
+        // No amount: the provider authorized the order's total.
+        with_order(w.order_id(),
+                   [this, cmd, key, respond, events](caf::expected<v1::OrderState> st) mutable {
+                     if (!st) {
+                       respond(read_error(st.error()));
+                       return;
+                     }
+                     auto* amount = cmd.mutable_payment_authorized()->mutable_amount();
+                     amount->set_amount_minor(st->total_minor());
+                     amount->set_currency(st->currency());
+                     rt_.submit_order(cmd, key, [respond, events](outcome o) {
+                       respond(from_outcome(o, target::order, false, events));
+                     });
+                   });
+        return;
+      }
+      *a->mutable_amount() = w.amount();
     } else if (w.result() == "declined") {
       cmd.mutable_payment_declined()->set_reason(w.reason().empty() ? "declined" : w.reason());
       key = "webhook:decline:" + w.order_id();
@@ -446,16 +486,22 @@ void api::route_request(const http_request& req, const principal& who, responder
     if (parts.size() == 3) {
       which = route::get_inventory;
       if (!get) return wrong_method("GET");
-      auto st = rt_.inventory(sku);
-      if (!st) {
-        respond(error(500, "read_failed", describe(st.error())));
-        return;
-      }
-      if (st->last_sequence() == 0) {
-        respond(error(404, "NOT_FOUND", fmt::format("no inventory for SKU '{}'", sku)));
-        return;
-      }
-      respond(json_response(200, json::print(*st)));
+      auto answer = [respond, sku](caf::expected<v1::InventoryState> st) {
+        if (!st) {
+          respond(read_error(st.error()));
+          return;
+        }
+        if (st->last_sequence() == 0) {
+          respond(error(404, "NOT_FOUND", fmt::format("no inventory for SKU '{}'", sku)));
+          return;
+        }
+        respond(json_response(200, json::print(*st)));
+      };
+      auto shard = rt_.shard_of_sku(sku);
+      if (link_ && !rt_.owns(shard))
+        link_->read_inventory(sku, shard, std::move(answer));
+      else
+        answer(rt_.inventory(sku));
       return;
     }
     v1::InventoryCommand cmd;

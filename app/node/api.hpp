@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "actors/cluster/cluster_link.hpp"
 #include "app/node/auth.hpp"
 #include "app/node/config.hpp"
 #include "app/node/http_types.hpp"
@@ -24,7 +25,9 @@ namespace ordo::node {
 
 class api {
 public:
-  api(runtime& rt, const node_config& cfg, metrics& m);
+  /// `link`: the cluster (reads of orders and SKUs owned elsewhere go to their owner); null
+  /// for a single node.
+  api(runtime& rt, const node_config& cfg, metrics& m, cluster::cluster_link* link = nullptr);
   ~api();
   api(const api&) = delete;
   api& operator=(const api&) = delete;
@@ -52,11 +55,14 @@ private:
                      route& which);
   void answer_events(uint64_t after, size_t limit, responder& respond);
   void waiter_loop();
+  /// The order's committed state, from this node's store or from its owner (then async).
+  void with_order(const std::string& id, std::function<void(caf::expected<v1::OrderState>)> fn);
 
   runtime& rt_;
   const node_config& cfg_;
   metrics& metrics_;
   authenticator auth_;
+  cluster::cluster_link* link_ = nullptr;
   std::atomic<bool> ready_{false};
 
   std::mutex polls_mu_;

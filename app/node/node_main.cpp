@@ -15,6 +15,7 @@
 
 #include <fmt/core.h>
 
+#include "actors/cluster/cluster_link.hpp"
 #include "actors/runtime.hpp"
 #include "actors/saga/webhook_gateway.hpp"
 #include "app/node/api.hpp"
@@ -149,13 +150,44 @@ int main(int argc, char** argv) {
     log::warn("auth_disabled", {{"reason", "no [[auth.keys]] configured"},
                                 {"effect", "every caller is operations; loopback only"}});
 
+  // A cluster: commands for shards owned elsewhere are forwarded over CAF (docs/cluster.md).
+  std::unique_ptr<ordo::cluster::cluster_link> link;
+  if (!cfg.cluster.empty()) {
+    ordo::cluster::link_options o;
+    o.self = cfg.runtime.node_id;
+    o.shard_count = cfg.runtime.shard_count;
+    for (const auto& m : cfg.cluster)
+      o.members.push_back({m.id, m.host, m.port});
+    auto l = ordo::cluster::cluster_link::create(o);
+    if (!l) {
+      log::error("start_failed", {{"error", caf::to_string(l.error())}});
+      return 1;
+    }
+    link = std::move(*l);
+    auto* lp = link.get();
+    cfg.runtime.cluster.is_local = [lp](uint16_t shard) { return lp->is_local(shard); };
+    cfg.runtime.cluster.forward = [lp](ordo::v1::Envelope e, uint16_t shard,
+                                       ordo::completion done) {
+      lp->forward(std::move(e), shard, std::move(done));
+    };
+    log::info("cluster", {{"nodes", std::to_string(cfg.cluster.size())},
+                          {"shards_owned", std::to_string(lp->map().shards_of(o.self).size())},
+                          {"map_version", fmt::format("{:016x}", lp->map_version())}});
+  }
+
   auto rt = ordo::runtime::start(cfg.runtime);
   if (!rt) {
     log::error("start_failed", {{"error", describe(rt.error())}});
     return 1;
   }
+  if (link)
+    if (auto served = link->serve(**rt); !served) {
+      log::error("start_failed", {{"error", caf::to_string(served.error())}});
+      (*rt)->stop();
+      return 1;
+    }
   metrics m;
-  api handler{**rt, cfg, m};
+  api handler{**rt, cfg, m, link.get()};
   auto server = http_server::start(
       cfg.http,
       [&handler](http_request r, responder done) { handler.handle(std::move(r), std::move(done)); },
@@ -189,6 +221,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds{5});
   size_t unanswered = (*server)->in_flight();
   (*rt)->stop(); // drains what the runtime still holds (saga work), flushes, closes
+  if (link) link->stop();
   (*server)->stop();
   auto st = (*rt)->stats();
   log::info("stopped",

@@ -11,7 +11,7 @@
 
 #include "app/ctl/http_client.hpp"
 #include "app/node/json.hpp"
-#include "node_process.hpp"
+#include "support/node_process.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/order.pb.h"
 

@@ -5,7 +5,7 @@
 
 #include "app/node/config.hpp"
 #include "app/node/errors.hpp"
-#include "node_process.hpp"
+#include "support/node_process.hpp"
 
 using namespace ordo::node;
 
