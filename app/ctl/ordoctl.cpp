@@ -33,6 +33,7 @@ void usage() {
       "  --key KEY    API key (default $ORDO_API_KEY; none for a node without keys)\n"
       "commands:\n"
       "  status                                   readiness and the node's main figures\n"
+      "  cluster                                  the nodes, their shards and health\n"
       "  place --customer C [--merchant M] [--currency EUR] --line SKU:QTY:UNIT_MINOR ...\n"
       "        [--idempotency-key K]              place an order (a key is generated if absent)\n"
       "  get ORDER_ID                             the order's committed state\n"
@@ -145,6 +146,7 @@ int main(int argc, char** argv) {
     print_status(c);
     return 0;
   }
+  if (cmd == "cluster") return print_result(c.get("/v1/cluster"));
   if (cmd == "place") {
     std::string currency = opt(o, "currency", "EUR");
     std::string lines;

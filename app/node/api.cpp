@@ -139,6 +139,30 @@ http_response read_error(const caf::error& e) {
 
 } // namespace
 
+// {"self":1,"map_version":"..","handoffs":[],"nodes":[{"id":1,"up":true,"shards":[..]},..]}
+std::string api::cluster_status() const {
+  if (!link_)
+    return fmt::format(R"({{"self":{},"single_node":true,"shards":{},"handoffs":[]}})",
+                       cfg_.runtime.node_id, cfg_.runtime.shard_count);
+  auto st = link_->stats();
+  std::string nodes;
+  for (auto id : link_->map().nodes()) {
+    bool up = id == cfg_.runtime.node_id;
+    for (const auto& [peer, connected] : st.peers)
+      if (peer == id) up = connected;
+    std::string shards;
+    for (auto s : link_->map().shards_of(id))
+      shards += (shards.empty() ? "" : ",") + std::to_string(s);
+    nodes += fmt::format(R"({}{{"id":{},"up":{},"shards":[{}]}})", nodes.empty() ? "" : ",", id,
+                         up ? "true" : "false", shards);
+  }
+  // Handoffs (membership change) are not implemented yet: docs/cluster.md.
+  return fmt::format(
+      R"({{"self":{},"map_version":"{:016x}","shard_count":{},"forwarded":{},"forward_failed":{},"handoffs":[],"nodes":[{}]}})",
+      cfg_.runtime.node_id, link_->map_version(), cfg_.runtime.shard_count, st.forwarded,
+      st.forward_failed, nodes);
+}
+
 void api::with_order(const std::string& id, std::function<void(caf::expected<v1::OrderState>)> fn) {
   auto shard = domain::shard_of(id);
   if (link_ && shard && !rt_.owns(*shard)) {
@@ -438,6 +462,15 @@ void api::route_request(const http_request& req, const principal& who, responder
         respond(from_outcome(o, target::sku, false, events));
       });
     }
+    return;
+  }
+
+  // /v1/cluster: the nodes, who owns which shards, who is up (operations).
+  if (parts[1] == "cluster" && parts.size() == 2) {
+    which = route::other;
+    if (!get) return wrong_method("GET");
+    if (who.who != role::operations) return forbidden("read the cluster status");
+    respond(json_response(200, cluster_status()));
     return;
   }
 

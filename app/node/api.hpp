@@ -55,6 +55,7 @@ private:
                      route& which);
   void answer_events(uint64_t after, size_t limit, responder& respond);
   void waiter_loop();
+  std::string cluster_status() const;
   /// The order's committed state, from this node's store or from its owner (then async).
   void with_order(const std::string& id, std::function<void(caf::expected<v1::OrderState>)> fn);
 

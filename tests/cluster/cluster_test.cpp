@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -182,6 +183,19 @@ TEST_SUITE("cluster_nodes") {
     http_client c0{cl.url(0)};
     auto m = c0.get("/metrics");
     CHECK(m.body.find("ordo_cluster_forwarded_total 0") == std::string::npos);
+    // ordoctl cluster: every shard owned by exactly one node, 21 or 22 each, all up.
+    auto st = c0.get("/v1/cluster");
+    REQUIRE(st.status == 200);
+    int shards_listed = 0;
+    for (size_t pos = 0; (pos = st.body.find("\"shards\":[", pos)) != std::string::npos; ++pos) {
+      auto end = st.body.find(']', pos);
+      auto list = st.body.substr(pos + 10, end - pos - 10);
+      int n = list.empty() ? 0 : 1 + static_cast<int>(std::count(list.begin(), list.end(), ','));
+      CHECK((n == 21 || n == 22));
+      shards_listed += n;
+    }
+    CHECK(shards_listed == 64);
+    CHECK(st.body.find("\"up\":false") == std::string::npos);
   }
 
   TEST_CASE("SIGKILL of a node under load: its shards fail fast, the rest serve, nothing lost") {
@@ -254,6 +268,11 @@ TEST_SUITE("cluster_nodes") {
     CHECK(unavailable_after_kill.load() > 0); // the dead node's shards failed...
     CHECK(slowest_refusal_ms.load() < 1000);  // ...fast, not after a timeout
 
+    {
+      http_client c{cl.url(0)};
+      auto st = c.get("/v1/cluster");
+      CHECK(st.body.find(R"({"id":3,"up":false)") != std::string::npos);
+    }
     cl.start(2); // back, same data
     cl.await_connected();
     {
