@@ -300,3 +300,46 @@ TEST_SUITE("cluster_nodes") {
     audit_stock(cl.url(1), skus, 100000, all);
   }
 }
+
+TEST_SUITE("cluster_nodes") {
+  TEST_CASE("a hung node (SIGSTOP) is detected by heartbeats; it serves again after SIGCONT") {
+    cluster cl{3};
+    for (int i = 0; i < 3; ++i)
+      cl.start(i);
+    cl.await_connected();
+    http_client ops{cl.url(0)};
+    REQUIRE(ops.post("/v1/inventory/SKU-A/restock", R"({"quantity":"100000"})").status == 200);
+    REQUIRE(ops.post("/v1/inventory/SKU-B/restock", R"({"quantity":"100000"})").status == 200);
+    ::kill(cl.nodes[2]->pid(), SIGSTOP);
+    // The middleman's heartbeat (200 ms) and connection timeout (1 s) declare it down; after
+    // that its shards answer 503 at once instead of waiting for the 5 s request timeout.
+    std::this_thread::sleep_for(std::chrono::milliseconds{2500});
+    int ok = 0, refused = 0;
+    int64_t slowest_ms = 0;
+    for (int i = 0; i < 60; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      auto r = ops.post("/v1/orders", place_body("SKU-A", "SKU-B"),
+                        {{"Idempotency-Key", fmt::format("hung-{}", i)}});
+      slowest_ms =
+          std::max<int64_t>(slowest_ms, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::steady_clock::now() - t0)
+                                            .count());
+      if (r.status == 201) ++ok;
+      if (r.status == 503) ++refused;
+    }
+    MESSAGE(ok << " placed, " << refused << " refused while node 3 hung; slowest " << slowest_ms
+               << " ms");
+    CHECK(ok > 0);
+    CHECK(refused > 0);
+    CHECK(ok + refused == 60);
+    CHECK(slowest_ms < 1000);
+    ::kill(cl.nodes[2]->pid(), SIGCONT);
+    cl.await_connected();
+    // After the reconnect every placement succeeds again (retrying the refused keys).
+    for (int i = 0; i < 60; ++i) {
+      auto r = ops.post("/v1/orders", place_body("SKU-A", "SKU-B"),
+                        {{"Idempotency-Key", fmt::format("hung-{}", i)}});
+      CHECK_MESSAGE((r.status == 200 || r.status == 201), r.status << " " << r.body);
+    }
+  }
+}

@@ -113,6 +113,7 @@ public:
   }
 
   const std::string& address() const { return address_; }
+  pid_t pid() const { return pid_; }
   std::string url() const { return "http://" + address_; }
   const std::string& why() const { return why_; }
   std::string log() const {
