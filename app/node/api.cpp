@@ -151,8 +151,10 @@ std::string api::cluster_status() const {
     for (const auto& [peer, connected] : st.peers)
       if (peer == id) up = connected;
     std::string shards;
-    for (auto s : link_->map().shards_of(id))
-      shards += (shards.empty() ? "" : ",") + std::to_string(s);
+    for (auto s : link_->map().shards_of(id)) {
+      if (!shards.empty()) shards += ',';
+      shards += std::to_string(s);
+    }
     nodes += fmt::format(R"({}{{"id":{},"up":{},"shards":[{}]}})", nodes.empty() ? "" : ",", id,
                          up ? "true" : "false", shards);
   }

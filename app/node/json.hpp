@@ -1,6 +1,6 @@
 #pragma once
-// JSON ⇄ Protobuf through Protobuf's own JSON mapping: the .proto files are the one source of
-// truth for the API's bodies. Output uses the .proto field names (snake_case); input accepts
+// JSON ⇄ Protobuf through Protobuf's own JSON mapping (implemented fast in proto_json.hpp):
+// the .proto files are the one source of truth for the API's bodies. Output uses the .proto field names (snake_case); input accepts
 // them or lowerCamel. Unknown fields and wrong types are errors (never silently dropped).
 
 #include <string>
