@@ -52,8 +52,10 @@ public:
       int log = ::open((dir_ + "/node.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       if (log >= 0) ::dup2(log, 2);
       ::close(out[0]);
-      std::vector<std::string> args = {ORDO_NODE_BIN,  "--config", dir_ + "/node.toml", "--data",
+      std::vector<std::string> args = prefix_;
+      std::vector<std::string> node = {ORDO_NODE_BIN,  "--config", dir_ + "/node.toml", "--data",
                                        dir_ + "/data", "--listen", "127.0.0.1:0"};
+      args.insert(args.end(), node.begin(), node.end());
       args.insert(args.end(), extra_.begin(), extra_.end());
       std::vector<char*> argv;
       for (auto& a : args)
@@ -112,6 +114,10 @@ public:
     }
   }
 
+  /// Runs the node under a wrapper, e.g. {"/usr/sbin/ip", "netns", "exec", "ns1"} (the
+  /// wrapper must exec the node, so the pid stays the node's).
+  void set_prefix(std::vector<std::string> prefix) { prefix_ = std::move(prefix); }
+
   const std::string& address() const { return address_; }
   pid_t pid() const { return pid_; }
   std::string url() const { return "http://" + address_; }
@@ -127,7 +133,7 @@ private:
     return false;
   }
   std::string dir_, config_;
-  std::vector<std::string> extra_;
+  std::vector<std::string> extra_, prefix_;
   pid_t pid_ = -1;
   std::string address_, why_;
 };
