@@ -1,6 +1,7 @@
 #include "actors/cluster/cluster_link.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -109,6 +110,16 @@ struct cluster_link::impl {
   std::thread connector;
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> forwarded{0}, forward_failed{0}, received{0}, refused{0}, forward_us_sum{0};
+  // Forwarding latency histogram (forward → the owner's answer), bucket bounds in ms.
+  static constexpr std::array<double, 9> bounds_ms = {0.5, 1, 2, 5, 10, 25, 50, 100, 1000};
+  std::array<std::atomic<uint64_t>, bounds_ms.size() + 1> latency{};
+  void record_latency(uint64_t us) {
+    forward_us_sum += us;
+    size_t b = 0;
+    while (b < bounds_ms.size() && static_cast<double>(us) / 1000.0 > bounds_ms[b])
+      ++b;
+    latency[b]++;
+  }
   mutable std::mutex peers_mu;
   std::map<uint16_t, bool> connected; // guarded by peers_mu
 
@@ -327,10 +338,10 @@ void cluster_link::forward(v1::Envelope command, uint16_t shard, completion done
   auto t0 = std::chrono::steady_clock::now();
   p.call(owner, false, fc.SerializeAsString(),
          [&p, t0, owner, done = std::move(done)](caf::expected<std::string> r) {
-           p.forward_us_sum +=
+           p.record_latency(
                static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                          std::chrono::steady_clock::now() - t0)
-                                         .count());
+                                         .count()));
            if (!r) {
              p.forward_failed++;
              // Sent or not, the owner may have applied it: a retry with the same key tells.
@@ -411,9 +422,20 @@ std::string cluster_link::metrics_text() const {
          "# TYPE ordo_cluster_forwarded_total counter\n";
   out += fmt::format("ordo_cluster_forwarded_total {}\n", s.forwarded);
   out += fmt::format("ordo_cluster_forward_failed_total {}\n", s.forward_failed);
-  out += "# HELP ordo_cluster_forward_seconds_sum time from forwarding to the owner's answer\n";
+  out += "# HELP ordo_cluster_forward_seconds time from forwarding to the owner's answer\n"
+         "# TYPE ordo_cluster_forward_seconds histogram\n";
+  uint64_t cum = 0;
+  for (size_t b = 0; b < impl::bounds_ms.size() + 1; ++b) {
+    cum += impl_->latency[b].load();
+    if (b < impl::bounds_ms.size())
+      out += fmt::format("ordo_cluster_forward_seconds_bucket{{le=\"{}\"}} {}\n",
+                         impl::bounds_ms[b] / 1000.0, cum);
+    else
+      out += fmt::format("ordo_cluster_forward_seconds_bucket{{le=\"+Inf\"}} {}\n", cum);
+  }
   out += fmt::format("ordo_cluster_forward_seconds_sum {}\n",
                      static_cast<double>(s.forward_us_sum) / 1e6);
+  out += fmt::format("ordo_cluster_forward_seconds_count {}\n", cum);
   out += fmt::format("ordo_cluster_received_total {}\n", s.received);
   out += fmt::format("ordo_cluster_refused_total {}\n", s.refused);
   out += "# HELP ordo_cluster_peer_up 1 while the peer's ingress is connected\n";
