@@ -313,7 +313,7 @@ TEST_SUITE("cluster_nodes") {
     ::kill(cl.nodes[2]->pid(), SIGSTOP);
     // The middleman's heartbeat (200 ms) and connection timeout (1 s) declare it down; after
     // that its shards answer 503 at once instead of waiting for the 5 s request timeout.
-    std::this_thread::sleep_for(std::chrono::milliseconds{2500});
+    std::this_thread::sleep_for(std::chrono::milliseconds{3500});
     int ok = 0, refused = 0;
     int64_t slowest_ms = 0;
     for (int i = 0; i < 60; ++i) {

@@ -116,10 +116,14 @@ TEST_SUITE("cluster_netns") {
     std::vector<std::unique_ptr<http_client>> c;
     for (int i = 0; i < 3; ++i)
       c.push_back(std::make_unique<http_client>(nodes[static_cast<size_t>(i)]->url(), key));
-    // Until the nodes see each other (the connector retries every 250 ms).
+    // Until every node sees the other two (the connector retries every 250 ms).
+    auto all_up = [&] {
+      for (auto& cl : c)
+        if (cl->get("/v1/cluster").body.find("\"up\":false") != std::string::npos) return false;
+      return true;
+    };
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds{15};
-    while (c[0]->get("/v1/cluster").body.find("\"up\":false") != std::string::npos ||
-           c[2]->get("/v1/cluster").body.find("\"up\":false") != std::string::npos) {
+    while (!all_up()) {
       REQUIRE(std::chrono::steady_clock::now() < until);
       std::this_thread::sleep_for(std::chrono::milliseconds{50});
     }
@@ -157,7 +161,7 @@ TEST_SUITE("cluster_netns") {
     CHECK(ok + refused == 30);
     nodes[2] = start(lab, dir, 3);
     until = std::chrono::steady_clock::now() + std::chrono::seconds{15};
-    while (c[0]->get("/v1/cluster").body.find("\"up\":false") != std::string::npos) {
+    while (!all_up()) {
       REQUIRE(std::chrono::steady_clock::now() < until);
       std::this_thread::sleep_for(std::chrono::milliseconds{50});
     }

@@ -168,7 +168,8 @@ TEST_SUITE("node_api") {
   }
 
   TEST_CASE("connections beyond http.connections_max are refused, others keep working") {
-    started s{api_config()};
+    // A long idle timeout: no accepted connection may close (and free a slot) meanwhile.
+    started s{api_config(), {"--http.idle_timeout=60s"}};
     std::vector<int> fds;
     for (int i = 0; i < 80; ++i)
       fds.push_back(raw_connect(s.node.address()));
