@@ -165,6 +165,21 @@ std::string api::cluster_status() const {
       st.forward_failed, nodes);
 }
 
+void api::with_visible_order(const std::string& id, const principal& who, const responder& respond,
+                             std::function<void(const v1::OrderState&)> fn) {
+  with_order(id, [id, who, respond, fn = std::move(fn)](caf::expected<v1::OrderState> st) {
+    if (!st) {
+      respond(read_error(st.error()));
+      return;
+    }
+    if (st->status() == v1::ORDER_STATUS_UNSPECIFIED || !may_read(who, *st)) {
+      respond(error(404, "NOT_FOUND", fmt::format("no order {}", id)));
+      return;
+    }
+    fn(*st);
+  });
+}
+
 void api::with_order(const std::string& id, std::function<void(caf::expected<v1::OrderState>)> fn) {
   auto shard = domain::shard_of(id);
   if (link_ && shard && !rt_.owns(*shard)) {
@@ -305,16 +320,8 @@ void api::route_request(const http_request& req, const principal& who, responder
     if (parts.size() == 3) {
       which = route::get_order;
       if (!get) return wrong_method("GET");
-      with_order(id, [respond, who, id](caf::expected<v1::OrderState> st) {
-        if (!st) {
-          respond(read_error(st.error()));
-          return;
-        }
-        if (st->status() == v1::ORDER_STATUS_UNSPECIFIED || !may_read(who, *st)) {
-          respond(error(404, "NOT_FOUND", fmt::format("no order {}", id)));
-          return;
-        }
-        respond(json_response(200, json::print(*st)));
+      with_visible_order(id, who, respond, [respond](const v1::OrderState& st) {
+        respond(json_response(200, json::print(st)));
       });
       return;
     }
@@ -362,23 +369,16 @@ void api::route_request(const http_request& req, const principal& who, responder
       return;
     }
     // Tenant check on the committed state: not yours reads as not found.
-    with_order(id, [respond, who, id, allowed, submit,
-                    what = std::string{action}](caf::expected<v1::OrderState> st) {
-      if (!st) {
-        respond(read_error(st.error()));
-        return;
-      }
-      if (st->status() == v1::ORDER_STATUS_UNSPECIFIED || !may_read(who, *st)) {
-        respond(error(404, "NOT_FOUND", fmt::format("no order {}", id)));
-        return;
-      }
-      if (!allowed(who, *st)) {
-        respond(error(403, "forbidden",
-                      fmt::format("a {} key may not {} an order", to_string(who.who), what)));
-        return;
-      }
-      submit();
-    });
+    with_visible_order(
+        id, who, respond,
+        [respond, who, allowed, submit, what = std::string{action}](const v1::OrderState& st) {
+          if (!allowed(who, st)) {
+            respond(error(403, "forbidden",
+                          fmt::format("a {} key may not {} an order", to_string(who.who), what)));
+            return;
+          }
+          submit();
+        });
     return;
   }
 

@@ -56,6 +56,9 @@ private:
   void answer_events(uint64_t after, size_t limit, responder& respond);
   void waiter_loop();
   std::string cluster_status() const;
+  /// The order's state if `who` may see it; otherwise answers 404 (or the read error) itself.
+  void with_visible_order(const std::string& id, const principal& who, const responder& respond,
+                          std::function<void(const v1::OrderState&)> fn);
   /// The order's committed state, from this node's store or from its owner (then async).
   void with_order(const std::string& id, std::function<void(caf::expected<v1::OrderState>)> fn);
 
