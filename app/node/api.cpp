@@ -26,8 +26,8 @@ http_response json_response(int status, std::string body) {
 http_response error(int status, std::string_view code, std::string_view message,
                     bool unknown_if_applied = false) {
   v1::ErrorBody b;
-  b.mutable_error()->set_code(std::string{code});
-  b.mutable_error()->set_message(std::string{message});
+  b.mutable_error()->set_code(json::valid_utf8(code));
+  b.mutable_error()->set_message(json::valid_utf8(message));
   b.mutable_error()->set_unknown_if_applied(unknown_if_applied);
   auto r = json_response(status, json::print(b));
   if (status == 429 || status == 503) r.headers.emplace_back("Retry-After", "1");

@@ -136,11 +136,17 @@ public:
   void stop() override {
     if (threads_.empty()) return;
     if (!stopping_) stop_accepting();
+    // Take the live sessions out under the lock, close them outside it: the last reference to
+    // a session may be ours, and its destructor delists itself under the same lock.
+    std::vector<std::shared_ptr<session>> live;
     {
       std::lock_guard<std::mutex> g{sessions_mu_};
       for (auto& w : sessions_)
-        if (auto s = w.lock()) s->close_from_outside();
+        if (auto s = w.lock()) live.push_back(std::move(s));
     }
+    for (auto& s : live)
+      s->close_from_outside();
+    live.clear();
     // Give the closes a moment to run, then stop the loop.
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds{2};
     while (open_.load() > 0 && std::chrono::steady_clock::now() < until)

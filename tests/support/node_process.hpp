@@ -102,6 +102,10 @@ public:
       }
       std::this_thread::sleep_for(std::chrono::milliseconds{10});
     }
+    // Did not exit in time: keep a stack dump next to the log for the post-mortem.
+    std::system(
+        fmt::format("gdb -p {} -batch -ex 'thread apply all bt 16' > {}/hang.txt 2>&1", pid_, dir_)
+            .c_str());
     kill_now();
     return -1;
   }
