@@ -215,6 +215,7 @@ TEST_SUITE("node_api") {
     http_client alice{s.node.url(), alice_key}, bob{s.node.url(), bob_key},
         shop{s.node.url(), shop_key}, other{s.node.url(), other_shop_key},
         ops{s.node.url(), ops_key};
+    REQUIRE(ops.post("/v1/inventory/SKU-1/restock", R"({"quantity":"10"})").status == 200);
     auto id = answer(alice.post("/v1/orders", place_body("c-alice"), idem("t1"))).order_id();
     REQUIRE_FALSE(id.empty());
     CHECK(alice.get("/v1/orders/" + id).status == 200);
@@ -235,8 +236,14 @@ TEST_SUITE("node_api") {
         alice.post("/v1/webhooks/payment", R"({"order_id":")" + id + R"(","result":"authorized"})")
             .status == 403);
     CHECK(alice.post("/v1/admin/order-commands", "{}").status == 403);
-    // Bob's cancel did nothing: alice's order is still live.
+    // Bob's cancel did nothing: alice's order is still live; alice's own cancel works.
     CHECK(state(ops, id).status() != ordo::v1::ORDER_STATUS_CANCELLED);
+    auto cancel = alice.post("/v1/orders/" + id + "/cancel", R"({"reason":"changed my mind"})",
+                             idem("cancel-1"));
+    REQUIRE_MESSAGE(cancel.status == 200, cancel.body);
+    CHECK(answer(cancel).order_id() == id);
+    CHECK(reaches(ops, id, ordo::v1::ORDER_STATUS_CANCELLED));
+    CHECK(state(ops, id).close_reason().find("changed my mind") != std::string::npos);
   }
 
   TEST_CASE("the whole lifecycle over HTTP: stock, webhook, shipment, delivery, refund") {
@@ -252,6 +259,9 @@ TEST_SUITE("node_api") {
     CHECK(shop.get("/v1/inventory/NO-SUCH-SKU").status == 404);
     CHECK(shop.post("/v1/inventory/SKU-9/adjust", R"({"delta":"-10","reason":"count"})").status ==
           409); // below reserved/zero: refused by the domain
+    auto adj = shop.post("/v1/inventory/SKU-9/adjust", R"({"delta":"2","reason":"found two"})");
+    REQUIRE_MESSAGE(adj.status == 200, adj.body);
+    CHECK(shop.get("/v1/inventory/SKU-9").body.find("\"on_hand\":\"7\"") != std::string::npos);
 
     auto id = answer(alice.post("/v1/orders", place_body("c-alice", "SKU-9", 2), idem("life")))
                   .order_id();
