@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "actors/runtime.hpp"
+#include "app/node/api_answers.hpp"
 #include "app/node/errors.hpp"
 #include "app/node/json.hpp"
 #include "app/node/log.hpp"
@@ -18,72 +19,6 @@
 namespace ordo::node {
 
 namespace {
-
-http_response json_response(int status, std::string body) {
-  return http_response{status, std::move(body), "application/json", {}};
-}
-
-http_response error(int status, std::string_view code, std::string_view message,
-                    bool unknown_if_applied = false) {
-  v1::ErrorBody b;
-  b.mutable_error()->set_code(json::valid_utf8(code));
-  b.mutable_error()->set_message(json::valid_utf8(message));
-  b.mutable_error()->set_unknown_if_applied(unknown_if_applied);
-  auto r = json_response(status, json::print(b));
-  if (status == 429 || status == 503) r.headers.emplace_back("Retry-After", "1");
-  return r;
-}
-
-// The domain's rejection codes without their enum prefix: "INVALID_TRANSITION".
-std::string short_code(const std::string& code) {
-  constexpr std::string_view prefix = "REJECTION_CODE_";
-  return code.rfind(prefix, 0) == 0 ? code.substr(prefix.size()) : code;
-}
-
-int status_of_rejection(const std::string& code) {
-  if (code == "INVALID_ARGUMENT" || code == "UNKNOWN_COMMAND" || code == "WRONG_ENTITY" ||
-      code == "UNSUPPORTED_SCHEMA_VERSION")
-    return 400;
-  if (code == "NOT_FOUND") return 404;
-  return 409; // the command is refused in the entity's current state
-}
-
-enum class target { order, sku };
-
-// The runtime's answer as HTTP: 201 for a new placement, 200 for other successes and
-// duplicates; rejections 4xx; overload 429; failures 5xx naming the cause.
-http_response from_outcome(const outcome& o, target t, bool placement, bool with_events) {
-  switch (o.status) {
-  case outcome_status::accepted: {
-    v1::CommandAnswer a;
-    a.set_outcome("accepted");
-    (t == target::order ? a.mutable_order_id() : a.mutable_sku())->assign(o.entity_id);
-    a.set_duplicate(o.duplicate);
-    a.set_first_seq(o.first_seq);
-    a.set_last_seq(o.last_seq);
-    if (with_events) // opt-in (?include=events): printing them costs more than the rest
-      for (const auto& e : o.events)
-        *a.add_events() = e;
-    return json_response(placement && !o.duplicate ? 201 : 200, json::print(a));
-  }
-  case outcome_status::rejected: {
-    auto code = short_code(o.code);
-    return error(status_of_rejection(code), code, o.message);
-  }
-  case outcome_status::overloaded:
-    return error(429, "overloaded", o.message.empty() ? "the node is at capacity" : o.message);
-  case outcome_status::failed:
-    // Retry later: this node or the order's owner node is stopping, down or unreachable, or
-    // the nodes' cluster views differ (a membership change in progress).
-    if (o.code == "stopping" || o.code == "shard_stopped" || o.code == "node_unavailable" ||
-        o.code == "not_owner" || o.code == "map_mismatch")
-      return error(503, o.code, o.message, o.unknown_if_applied);
-    if (o.code == "invalid_order_id" || o.code == "invalid_sku")
-      return error(400, o.code, o.message);
-    return error(500, o.code, o.message, o.unknown_if_applied);
-  }
-  return error(500, "internal", "unknown outcome");
-}
 
 std::vector<std::string_view> split_path(std::string_view p) {
   std::vector<std::string_view> parts;
@@ -128,14 +63,6 @@ std::string fresh_key() {
 }
 
 const char* json_type = "application/json";
-
-// A failed read: the owner node unreachable is a retry-later, anything else an error.
-http_response read_error(const caf::error& e) {
-  auto text = describe(e);
-  if (text.find("node_unavailable") != std::string::npos)
-    return error(503, "node_unavailable", text);
-  return error(500, "read_failed", text);
-}
 
 } // namespace
 
@@ -563,52 +490,6 @@ void api::route_request(const http_request& req, const principal& who, responder
     return;
   }
   respond(error(404, "not_found", fmt::format("no such path: {}", req.path)));
-}
-
-void api::answer_events(uint64_t after, size_t limit, responder& respond) {
-  auto items = rt_.read_feed(after, limit);
-  if (!items) {
-    respond(error(500, "read_failed", describe(items.error())));
-    return;
-  }
-  v1::FeedPage page;
-  page.set_next_after(after);
-  for (auto& it : *items) {
-    auto* f = page.add_events();
-    f->set_position(it.position);
-    *f->mutable_event() = std::move(it.event);
-    page.set_next_after(it.position);
-  }
-  respond(json_response(200, json::print(page)));
-}
-
-// Long polls: one thread checks the feed head every few ms for the waiting requests — cheap
-// (one read of a counter) and bounded (long_polls_max), instead of a thread per request.
-void api::waiter_loop() {
-  std::unique_lock<std::mutex> g{polls_mu_};
-  while (!stopping_) {
-    polls_cv_.wait_for(g, std::chrono::milliseconds{10});
-    if (polls_.empty()) continue;
-    auto head = rt_.feed_head();
-    auto now = std::chrono::steady_clock::now();
-    std::vector<long_poll> due;
-    for (auto it = polls_.begin(); it != polls_.end();) {
-      if (stopping_ || now >= it->deadline || !head || *head > it->after) {
-        due.push_back(std::move(*it));
-        it = polls_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    g.unlock();
-    for (auto& p : due)
-      answer_events(p.after, p.limit, p.respond);
-    g.lock();
-  }
-  auto rest = std::move(polls_);
-  g.unlock();
-  for (auto& p : rest)
-    answer_events(p.after, p.limit, p.respond);
 }
 
 } // namespace ordo::node
