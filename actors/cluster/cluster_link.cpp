@@ -1,7 +1,13 @@
 #include "actors/cluster/cluster_link.hpp"
 
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -100,6 +106,34 @@ struct ingress_state {
 
 } // namespace
 
+namespace {
+// Whether host:port accepts a TCP connection within `timeout` (non-blocking connect + poll).
+bool reachable(const std::string& host, uint16_t port, std::chrono::milliseconds timeout) {
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res)
+    return false;
+  int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  bool ok = false;
+  if (fd >= 0) {
+    int rc = ::connect(fd, res->ai_addr, res->ai_addrlen);
+    if (rc == 0) {
+      ok = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, static_cast<int>(timeout.count())) == 1) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        ok = ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+      }
+    }
+    ::close(fd);
+  }
+  freeaddrinfo(res);
+  return ok;
+}
+} // namespace
+
 struct cluster_link::impl {
   link_options opt;
   uint64_t version = 0;
@@ -139,6 +173,10 @@ struct cluster_link::impl {
     while (!stopping) {
       for (const auto& m : opt.members) {
         if (m.id == opt.self || is_connected(m.id) || stopping) continue;
+        // remote_actor() connects without a timeout: a peer whose host vanished (packets
+        // dropped, no reset) would block this loop — and the reconnects of every other peer,
+        // and stop() — for the kernel's ~2 minute SYN timeout. Probe first, bounded.
+        if (!reachable(m.host, m.port, opt.connect_probe_timeout)) continue;
         auto h = sys->middleman().remote_actor(m.host, m.port);
         if (h) {
           set_connected(m.id, true);

@@ -52,6 +52,8 @@ struct link_options {
   uint16_t shard_count = 64;
   std::chrono::milliseconds request_timeout{5'000};
   std::chrono::milliseconds reconnect_every{250};
+  std::chrono::milliseconds connect_probe_timeout{500}; // a peer's port must answer within
+
   std::chrono::milliseconds heartbeat{200};            // middleman heartbeat
   std::chrono::milliseconds connection_timeout{1'000}; // a silent peer is down after this
 };
