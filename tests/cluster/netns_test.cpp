@@ -169,3 +169,51 @@ TEST_SUITE("cluster_netns") {
       CHECK(status_of(*c[0], id) == ordo::v1::ORDER_STATUS_DELIVERED);
   }
 }
+
+TEST_SUITE("cluster_netns") {
+  TEST_CASE("a vanished host (packets dropped) does not stall reconnecting the others") {
+    netns_lab lab;
+    if (!lab.ok) {
+      MESSAGE("SKIPPED: needs root and `ip netns` (run as root for the full check)");
+      return;
+    }
+    auto dir = ordo::test::fresh_dir("netns-blackhole");
+    std::vector<std::unique_ptr<ordo::test::node_process>> nodes;
+    for (int i = 1; i <= 3; ++i)
+      nodes.push_back(start(lab, dir, i));
+    http_client c1{nodes[0]->url(), key};
+    auto peer_up = [&](int id) {
+      return c1.get("/v1/cluster").body.find(fmt::format(R"({{"id":{},"up":true)", id)) !=
+             std::string::npos;
+    };
+    auto wait_up = [&](int id, std::chrono::seconds limit) {
+      auto until = std::chrono::steady_clock::now() + limit;
+      while (!peer_up(id))
+        if (std::chrono::steady_clock::now() >= until)
+          return false;
+        else
+          std::this_thread::sleep_for(std::chrono::milliseconds{50});
+      return true;
+    };
+    REQUIRE(wait_up(2, std::chrono::seconds{15}));
+    REQUIRE(wait_up(3, std::chrono::seconds{15}));
+    // Node 3's host vanishes: its process dies, and node 1's packets to it go to a MAC address
+    // nobody has (a permanent neighbour entry), so a connect neither succeeds nor is refused —
+    // it hangs, as for a host that lost power.
+    CHECK(nodes[2]->stop(SIGKILL) == 128 + SIGKILL);
+    REQUIRE(sh(fmt::format("ip netns exec {} ip neigh replace {} lladdr 02:00:00:00:00:99 dev "
+                           "{}v1 nud permanent",
+                           lab.ns(1), lab.ip(3), lab.tag)) == 0);
+    // Node 2 restarts; node 1 must reconnect to it promptly, whatever node 3 does.
+    CHECK(nodes[1]->stop(SIGKILL) == 128 + SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds{500}); // node 1 notices, starts probing
+    nodes[1] = start(lab, dir, 2);
+    auto t0 = std::chrono::steady_clock::now();
+    CHECK(wait_up(2, std::chrono::seconds{10}));
+    auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    MESSAGE("node 1 reconnected to the restarted node 2 after " << took << " ms");
+    CHECK_FALSE(peer_up(3));
+  }
+}
