@@ -5,6 +5,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -73,6 +74,11 @@ struct runtime::impl {
     submitted++;
     return true;
   }
+
+  std::variant<uint64_t, outcome> shard_for(const v1::Envelope& e);
+  /// Admits, routes to a shard and sends (locally, or to the owner node; a forwarded command
+  /// only locally).
+  void route(v1::Envelope e, completion done, bool forwarded);
 
   void send(bool to_orders, uint64_t shard, v1::Envelope env_msg, completion done) {
     if (cfg.cluster.is_local && !cfg.cluster.is_local(static_cast<uint16_t>(shard))) {
@@ -170,34 +176,89 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
   return rt;
 }
 
-void runtime::submit_order(const v1::OrderCommand& cmd, std::string key, completion done) {
-  auto& p = *impl_;
-  if (!p.admit(done)) return;
+namespace {
+v1::Envelope envelope_for(v1::EntityType type, std::string entity, std::string key) {
   v1::Envelope e;
   e.set_schema_version(domain::schema_version_current);
-  e.set_entity_type(v1::ENTITY_TYPE_ORDER);
-  e.set_entity_id(cmd.order_id());
+  e.set_entity_type(type);
+  e.set_entity_id(std::move(entity));
   e.set_idempotency_key(std::move(key));
-  *e.mutable_order_command() = cmd;
-  uint64_t shard = 0;
-  if (cmd.has_place_order() && cmd.order_id().empty()) {
-    // Placements meet the shard of their key, so retries serialize there (placement.hpp).
-    shard = e.idempotency_key().empty() ? p.round_robin++ : stable_hash(e.idempotency_key());
-    shard %= p.cfg.shard_count;
-  } else {
-    std::string why;
-    auto id = domain::parse_order_id(cmd.order_id(), &why);
-    if (!id || id->shard() >= p.cfg.shard_count) {
-      auto o = failure("invalid_order_id",
-                       id ? fmt::format("order id {} names shard {}, but this cluster has {}",
-                                        cmd.order_id(), id->shard(), p.cfg.shard_count)
-                          : fmt::format("'{}' is not an order id: {}", cmd.order_id(), why));
-      p.counted(std::move(done))(std::move(o));
-      return;
-    }
-    shard = id->shard();
+  return e;
+}
+} // namespace
+
+// The one routing rule, for local and forwarded commands alike: an order by the shard in its
+// id, a new placement by its idempotency key (retries meet the same shard, placement.hpp), a
+// SKU by the hash of its name. A command that names no valid entity gets its failure instead.
+std::variant<uint64_t, outcome> runtime::impl::shard_for(const v1::Envelope& e) {
+  if (e.has_inventory_command()) {
+    if (e.entity_id().empty()) return failure("invalid_sku", "inventory command without a sku");
+    return stable_hash(e.entity_id()) % cfg.shard_count;
   }
-  p.send(true, shard, std::move(e), std::move(done));
+  if (e.order_command().has_place_order() && e.entity_id().empty()) {
+    uint64_t h = e.idempotency_key().empty() ? round_robin++ : stable_hash(e.idempotency_key());
+    return h % cfg.shard_count;
+  }
+  std::string why;
+  auto id = domain::parse_order_id(e.entity_id(), &why);
+  if (!id || id->shard() >= cfg.shard_count)
+    return failure("invalid_order_id",
+                   id ? fmt::format("order id {} names shard {}, but this cluster has {}",
+                                    e.entity_id(), id->shard(), cfg.shard_count)
+                      : fmt::format("'{}' is not an order id: {}", e.entity_id(), why));
+  return uint64_t{id->shard()};
+}
+
+void runtime::impl::route(v1::Envelope e, completion done, bool forwarded) {
+  if (!admit(done)) return;
+  auto shard = shard_for(e);
+  if (auto* o = std::get_if<outcome>(&shard)) {
+    counted(std::move(done))(std::move(*o));
+    return;
+  }
+  auto s = std::get<uint64_t>(shard);
+  const bool to_orders = e.entity_type() == v1::ENTITY_TYPE_ORDER;
+  if (!forwarded) {
+    send(to_orders, s, std::move(e), std::move(done));
+    return;
+  }
+  // A forwarded command is handled only where it belongs, never forwarded again: two nodes
+  // with different views cannot bounce it between them.
+  if (cfg.cluster.is_local && !cfg.cluster.is_local(static_cast<uint16_t>(s))) {
+    counted(std::move(done))(failure(
+        "not_owner", fmt::format("shard {} of {} is not owned by this node (cluster views differ?)",
+                                 s, e.entity_id())));
+    return;
+  }
+  send_local(to_orders, s, std::move(e), std::move(done));
+}
+
+void runtime::submit_order(const v1::OrderCommand& cmd, std::string key, completion done) {
+  auto e = envelope_for(v1::ENTITY_TYPE_ORDER, cmd.order_id(), std::move(key));
+  *e.mutable_order_command() = cmd;
+  impl_->route(std::move(e), std::move(done), false);
+}
+
+void runtime::submit_inventory(const v1::InventoryCommand& cmd, std::string key, completion done) {
+  auto e = envelope_for(v1::ENTITY_TYPE_INVENTORY, cmd.sku(), std::move(key));
+  *e.mutable_inventory_command() = cmd;
+  impl_->route(std::move(e), std::move(done), false);
+}
+
+void runtime::submit_forwarded(v1::Envelope e, completion done) {
+  bool order = e.entity_type() == v1::ENTITY_TYPE_ORDER && e.has_order_command();
+  bool inventory = e.entity_type() == v1::ENTITY_TYPE_INVENTORY && e.has_inventory_command();
+  bool keyless_placement =
+      order && e.order_command().has_place_order() && e.idempotency_key().empty();
+  if ((!order && !inventory) || keyless_placement) {
+    // Counted like any other answer (admit first, so in-flight accounting stays symmetric).
+    if (!impl_->admit(done)) return;
+    impl_->counted(std::move(done))(
+        failure("malformed_command", keyless_placement ? "forwarded placement without a key"
+                                                       : "forwarded envelope carries no command"));
+    return;
+  }
+  impl_->route(std::move(e), std::move(done), true);
 }
 
 uint16_t runtime::shard_of_sku(std::string_view sku) const {
@@ -211,62 +272,6 @@ uint16_t runtime::shard_of_placement(std::string_view key) const {
 bool runtime::owns(uint16_t shard) const {
   const auto& c = impl_->cfg.cluster;
   return shard < impl_->cfg.shard_count && (!c.is_local || c.is_local(shard));
-}
-
-void runtime::submit_forwarded(v1::Envelope e, completion done) {
-  auto& p = *impl_;
-  if (!p.admit(done)) return;
-  bool order = e.entity_type() == v1::ENTITY_TYPE_ORDER && e.has_order_command();
-  bool inventory = e.entity_type() == v1::ENTITY_TYPE_INVENTORY && e.has_inventory_command();
-  if (!order && !inventory) {
-    p.counted(std::move(done))(
-        failure("malformed_command", "forwarded envelope carries no command"));
-    return;
-  }
-  uint64_t shard = 0;
-  if (inventory) {
-    shard = shard_of_sku(e.entity_id());
-  } else if (e.order_command().has_place_order() && e.entity_id().empty()) {
-    if (e.idempotency_key().empty()) {
-      p.counted(std::move(done))(failure("malformed_command", "forwarded placement without a key"));
-      return;
-    }
-    shard = shard_of_placement(e.idempotency_key());
-  } else {
-    auto id = domain::parse_order_id(e.entity_id());
-    if (!id || id->shard() >= p.cfg.shard_count) {
-      p.counted(std::move(done))(
-          failure("invalid_order_id", "forwarded command names no valid order"));
-      return;
-    }
-    shard = id->shard();
-  }
-  if (!owns(static_cast<uint16_t>(shard))) {
-    p.counted(std::move(done))(
-        failure("not_owner",
-                fmt::format("shard {} of {} is not owned by this node (cluster views differ?)",
-                            shard, e.entity_id()),
-                false));
-    return;
-  }
-  p.send_local(order, shard, std::move(e), std::move(done));
-}
-
-void runtime::submit_inventory(const v1::InventoryCommand& cmd, std::string key, completion done) {
-  auto& p = *impl_;
-  if (!p.admit(done)) return;
-  if (cmd.sku().empty()) {
-    p.counted(std::move(done))(failure("invalid_sku", "inventory command without a sku"));
-    return;
-  }
-  v1::Envelope e;
-  e.set_schema_version(domain::schema_version_current);
-  e.set_entity_type(v1::ENTITY_TYPE_INVENTORY);
-  e.set_entity_id(cmd.sku());
-  e.set_idempotency_key(std::move(key));
-  *e.mutable_inventory_command() = cmd;
-  auto shard = stable_hash(cmd.sku()) % p.cfg.shard_count;
-  p.send(false, shard, std::move(e), std::move(done));
 }
 
 namespace {
@@ -298,11 +303,24 @@ caf::expected<typename Model::state> read_state(storage::journal& j, std::string
 }
 } // namespace
 
+namespace {
+// In a cluster this node's store holds only its own shards: a read of another node's entity
+// must not answer "never created".
+caf::error not_owner(std::string_view what, std::string_view id, uint16_t shard) {
+  return caf::make_error(caf::sec::runtime_error,
+                         fmt::format("not_owner: {} {} is in shard {}, owned by another node",
+                                     what, id, shard));
+}
+} // namespace
+
 caf::expected<v1::OrderState> runtime::order(std::string_view order_id) {
+  if (auto shard = domain::shard_of(order_id); shard && !owns(*shard))
+    return not_owner("order", order_id, *shard);
   return read_state<order_model>(*impl_->journal, order_id);
 }
 
 caf::expected<v1::InventoryState> runtime::inventory(std::string_view sku) {
+  if (auto shard = shard_of_sku(sku); !owns(shard)) return not_owner("SKU", sku, shard);
   return read_state<inventory_model>(*impl_->journal, sku);
 }
 

@@ -141,7 +141,8 @@ public:
   bool owns(uint16_t shard) const;
 
   /// Committed state, rebuilt from the journal (snapshot + tail). NOT_FOUND-like: an order
-  /// that was never placed has status UNSPECIFIED and last_sequence 0.
+  /// that was never placed has status UNSPECIFIED and last_sequence 0. In a cluster, an
+  /// entity of a shard owned by another node is an error (`not_owner: ...`), never "empty".
   caf::expected<v1::OrderState> order(std::string_view order_id);
   caf::expected<v1::InventoryState> inventory(std::string_view sku);
 

@@ -144,13 +144,12 @@ struct cluster_link::impl {
   std::thread connector;
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> forwarded{0}, forward_failed{0}, received{0}, refused{0}, forward_us_sum{0};
-  // Forwarding latency histogram (forward → the owner's answer), bucket bounds in ms.
-  static constexpr std::array<double, 9> bounds_ms = {0.5, 1, 2, 5, 10, 25, 50, 100, 1000};
-  std::array<std::atomic<uint64_t>, bounds_ms.size() + 1> latency{};
+  std::array<std::atomic<uint64_t>, link_stats::forward_bounds_s.size() + 1> latency{};
   void record_latency(uint64_t us) {
     forward_us_sum += us;
+    const auto& bounds = link_stats::forward_bounds_s;
     size_t b = 0;
-    while (b < bounds_ms.size() && static_cast<double>(us) / 1000.0 > bounds_ms[b])
+    while (b < bounds.size() && static_cast<double>(us) / 1e6 > bounds[b])
       ++b;
     latency[b]++;
   }
@@ -448,41 +447,13 @@ link_stats cluster_link::stats() const {
   s.received = p.received;
   s.refused = p.refused;
   s.forward_us_sum = p.forward_us_sum;
+  for (size_t b = 0; b < s.forward_buckets.size(); ++b)
+    s.forward_buckets[b] = p.latency[b].load();
   for (const auto& m : opt_.members)
     if (m.id != opt_.self) s.peers.emplace_back(m.id, p.is_connected(m.id));
+  s.self = opt_.self;
+  s.shards_owned = map_.shards_of(opt_.self).size();
   return s;
-}
-
-std::string cluster_link::metrics_text() const {
-  auto s = stats();
-  std::string out;
-  out += "# HELP ordo_cluster_forwarded_total commands forwarded to their owner node\n"
-         "# TYPE ordo_cluster_forwarded_total counter\n";
-  out += fmt::format("ordo_cluster_forwarded_total {}\n", s.forwarded);
-  out += fmt::format("ordo_cluster_forward_failed_total {}\n", s.forward_failed);
-  out += "# HELP ordo_cluster_forward_seconds time from forwarding to the owner's answer\n"
-         "# TYPE ordo_cluster_forward_seconds histogram\n";
-  uint64_t cum = 0;
-  for (size_t b = 0; b < impl::bounds_ms.size() + 1; ++b) {
-    cum += impl_->latency[b].load();
-    if (b < impl::bounds_ms.size())
-      out += fmt::format("ordo_cluster_forward_seconds_bucket{{le=\"{}\"}} {}\n",
-                         impl::bounds_ms[b] / 1000.0, cum);
-    else
-      out += fmt::format("ordo_cluster_forward_seconds_bucket{{le=\"+Inf\"}} {}\n", cum);
-  }
-  out += fmt::format("ordo_cluster_forward_seconds_sum {}\n",
-                     static_cast<double>(s.forward_us_sum) / 1e6);
-  out += fmt::format("ordo_cluster_forward_seconds_count {}\n", cum);
-  out += fmt::format("ordo_cluster_received_total {}\n", s.received);
-  out += fmt::format("ordo_cluster_refused_total {}\n", s.refused);
-  out += "# HELP ordo_cluster_peer_up 1 while the peer's ingress is connected\n";
-  for (const auto& [id, up] : s.peers)
-    out += fmt::format("ordo_cluster_peer_up{{node=\"{}\"}} {}\n", id, up ? 1 : 0);
-  uint16_t self = opt_.self;
-  out += fmt::format("ordo_cluster_shards_owned{{node=\"{}\"}} {}\n", self,
-                     map_.shards_of(self).size());
-  return out;
 }
 
 void cluster_link::stop() {

@@ -18,6 +18,7 @@
 // Threading: forward() and read() may be called from any thread; answers come on a CAF
 // thread of the link's own actor system (separate from the runtime's).
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -59,9 +60,16 @@ struct link_options {
 };
 
 struct link_stats {
+  /// Upper bounds (s) of the forwarding-latency buckets (forward → the owner's answer); the
+  /// last bucket is +Inf.
+  static constexpr std::array<double, 9> forward_bounds_s = {0.0005, 0.001, 0.002, 0.005, 0.01,
+                                                             0.025,  0.05,  0.1,   1.0};
   uint64_t forwarded = 0, forward_failed = 0, received = 0, refused = 0;
   uint64_t forward_us_sum = 0;
-  std::vector<std::pair<uint16_t, bool>> peers; // node id, connected
+  std::array<uint64_t, forward_bounds_s.size() + 1> forward_buckets{}; // non-cumulative
+  std::vector<std::pair<uint16_t, bool>> peers;                        // node id, connected
+  uint16_t self = 0;
+  size_t shards_owned = 0;
 };
 
 class cluster_link {
@@ -88,8 +96,6 @@ public:
                       std::function<void(caf::expected<v1::InventoryState>)> done);
 
   link_stats stats() const;
-  /// Prometheus lines for /metrics.
-  std::string metrics_text() const;
 
   /// Stops connecting, unpublishes, answers what is pending, stops the actor system.
   void stop();

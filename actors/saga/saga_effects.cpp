@@ -236,11 +236,9 @@ void dispatcher::per_sku(uint64_t pos, const std::string& id, uint64_t seq, cons
 // A release is skipped when the SKU holds nothing for the order: most releases of a sold-out
 // flash sale (the order's only reserve was refused). Safe against a reserve still in flight:
 // the saga sends ConfirmStockReserved after its reserves, and when the closed order refuses
-// it, the saga releases what it reserved (reserve_lines). A failed read sends the release.
+// it, the saga releases what it reserved (reserve_lines). A failed read sends the release —
+// so does a SKU of another node's shard (cluster), which runtime::inventory answers not_owner.
 bool dispatcher::holds_stock(const std::string& sku, const std::string& order_id) {
-  // A SKU owned by another node (cluster): the local store knows nothing of it; send the
-  // release (a no-op there when nothing is held) rather than skip it.
-  if (!rt_.owns(rt_.shard_of_sku(sku))) return true;
   auto st = rt_.inventory(sku);
   return !st || st->reservations().count(order_id) > 0;
 }

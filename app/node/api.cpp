@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string_view>
 #include <vector>
@@ -154,8 +155,9 @@ void api::handle(http_request req, responder respond) {
   }
   if (req.method == "GET" && req.path == "/metrics") {
     *which = route::metrics;
-    auto text = metrics_.render(rt_);
-    if (link_) text += link_->metrics_text();
+    std::optional<cluster::link_stats> ls;
+    if (link_) ls = link_->stats();
+    auto text = metrics_.render(rt_, ls ? &*ls : nullptr);
     counted(http_response{200, std::move(text), "text/plain; version=0.0.4", {}});
     return;
   }

@@ -25,6 +25,18 @@ const char* to_string(role r) {
   return "?";
 }
 
+const char* to_string(durability d) {
+  switch (d) {
+  case durability::full_sync:
+    return "full_sync";
+  case durability::no_meta_sync:
+    return "no_meta_sync";
+  case durability::no_sync:
+    return "no_sync";
+  }
+  return "?";
+}
+
 const char* to_string(log_level l) {
   switch (l) {
   case log_level::debug:
@@ -159,15 +171,12 @@ const std::vector<option>& options() {
        "full_sync (an answer means on disk), no_meta_sync, or no_sync (benchmarks only; an OS "
        "crash may lose acknowledged commands — see docs/storage.md)",
        [](node_config& c, const std::string& s) -> std::string {
-         if (s == "full_sync")
-           c.runtime.sync = durability::full_sync;
-         else if (s == "no_meta_sync")
-           c.runtime.sync = durability::no_meta_sync;
-         else if (s == "no_sync")
-           c.runtime.sync = durability::no_sync;
-         else
-           return fmt::format("'{}' is not full_sync, no_meta_sync or no_sync", s);
-         return {};
+         for (auto d : {durability::full_sync, durability::no_meta_sync, durability::no_sync})
+           if (s == to_string(d)) {
+             c.runtime.sync = d;
+             return {};
+           }
+         return fmt::format("'{}' is not full_sync, no_meta_sync or no_sync", s);
        }},
       {"journal.map_size_mb", "65536", "LMDB map size in MiB (the file grows with use)",
        [](node_config& c, const std::string& s) {

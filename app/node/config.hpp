@@ -31,6 +31,9 @@ struct api_key {
   std::string subject;
 };
 
+/// The durability mode as the config spells it ("full_sync", ...).
+const char* to_string(durability d);
+
 enum class log_level : uint8_t { debug, info, warn, error };
 const char* to_string(log_level l);
 

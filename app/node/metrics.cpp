@@ -1,7 +1,10 @@
 #include "app/node/metrics.hpp"
 
+#include <span>
+
 #include <fmt/core.h>
 
+#include "actors/cluster/cluster_link.hpp"
 #include "actors/runtime.hpp"
 #include "storage/journal.hpp"
 
@@ -62,9 +65,58 @@ namespace {
 void header(std::string& out, const char* name, const char* type, const char* help) {
   out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
+
+// One histogram's series: cumulative buckets (bounds in seconds, then +Inf), sum and count.
+// `label` is "" or `key="value"` for histograms split by a label.
+template <class Counts>
+void histogram(std::string& out, std::string_view name, std::string_view label,
+               std::span<const double> bounds_s, const Counts& counts, double sum_s) {
+  const std::string sep = label.empty() ? "" : ",";
+  uint64_t cum = 0;
+  for (size_t b = 0; b < counts.size(); ++b) {
+    cum += counts[b];
+    auto le = b < bounds_s.size() ? fmt::format("{}", bounds_s[b]) : std::string{"+Inf"};
+    out += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, label, sep, le, cum);
+  }
+  auto braces = label.empty() ? std::string{} : fmt::format("{{{}}}", label);
+  out += fmt::format("{}_sum{} {}\n", name, braces, sum_s);
+  out += fmt::format("{}_count{} {}\n", name, braces, cum);
+}
+
+template <size_t N>
+std::array<uint64_t, N> load_all(const std::array<std::atomic<uint64_t>, N>& a) {
+  std::array<uint64_t, N> out{};
+  for (size_t i = 0; i < N; ++i)
+    out[i] = a[i].load(std::memory_order_relaxed);
+  return out;
+}
 } // namespace
 
-std::string metrics::render(const runtime& rt) const {
+namespace {
+void render_cluster(std::string& out, const cluster::link_stats& s) {
+  header(out, "ordo_cluster_forwarded_total", "counter", "commands forwarded to their owner node");
+  out += fmt::format("ordo_cluster_forwarded_total {}\n", s.forwarded);
+  header(out, "ordo_cluster_forward_failed_total", "counter",
+         "forwarded commands the owner did not answer (down, unreachable, timed out)");
+  out += fmt::format("ordo_cluster_forward_failed_total {}\n", s.forward_failed);
+  header(out, "ordo_cluster_forward_seconds", "histogram",
+         "time from forwarding to the owner's answer");
+  histogram(out, "ordo_cluster_forward_seconds", "", cluster::link_stats::forward_bounds_s,
+            s.forward_buckets, static_cast<double>(s.forward_us_sum) / 1e6);
+  header(out, "ordo_cluster_received_total", "counter", "commands received from other nodes");
+  out += fmt::format("ordo_cluster_received_total {}\n", s.received);
+  header(out, "ordo_cluster_refused_total", "counter",
+         "forwarded commands refused (malformed or a different cluster map)");
+  out += fmt::format("ordo_cluster_refused_total {}\n", s.refused);
+  header(out, "ordo_cluster_peer_up", "gauge", "1 while the peer's ingress is connected");
+  for (const auto& [id, up] : s.peers)
+    out += fmt::format("ordo_cluster_peer_up{{node=\"{}\"}} {}\n", id, up ? 1 : 0);
+  header(out, "ordo_cluster_shards_owned", "gauge", "shards this node owns");
+  out += fmt::format("ordo_cluster_shards_owned{{node=\"{}\"}} {}\n", s.self, s.shards_owned);
+}
+} // namespace
+
+std::string metrics::render(const runtime& rt, const cluster::link_stats* link) const {
   std::string out;
   out.reserve(16 * 1024);
   static const char* class_names[classes] = {"2xx", "4xx", "429", "5xx"};
@@ -78,27 +130,14 @@ std::string metrics::render(const runtime& rt) const {
   header(out, "ordo_http_request_duration_seconds", "histogram",
          "time from a request's arrival to its answer, by route");
   for (size_t r = 0; r < routes; ++r) {
-    const auto& m = routes_[r];
+    auto counts = load_all(routes_[r].latency);
     uint64_t total = 0;
-    for (const auto& b : m.latency)
-      total += b.load(std::memory_order_relaxed);
+    for (auto n : counts)
+      total += n;
     if (total == 0) continue;
-    const char* name = to_string(static_cast<route>(r));
-    uint64_t cum = 0;
-    for (size_t b = 0; b < buckets; ++b) {
-      cum += m.latency[b].load(std::memory_order_relaxed);
-      if (b < bounds_s.size())
-        out +=
-            fmt::format("ordo_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
-                        name, bounds_s[b], cum);
-      else
-        out += fmt::format(
-            "ordo_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n", name,
-            cum);
-    }
-    out += fmt::format("ordo_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", name,
-                       static_cast<double>(m.latency_us_sum.load()) / 1e6);
-    out += fmt::format("ordo_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", name, cum);
+    histogram(out, "ordo_http_request_duration_seconds",
+              fmt::format("route=\"{}\"", to_string(static_cast<route>(r))), bounds_s, counts,
+              static_cast<double>(routes_[r].latency_us_sum.load()) / 1e6);
   }
   header(out, "ordo_http_connections_open", "gauge", "open HTTP connections");
   out += fmt::format("ordo_http_connections_open {}\n", open_connections_.load());
@@ -131,19 +170,14 @@ std::string metrics::render(const runtime& rt) const {
   out += fmt::format("ordo_journal_queue_depth {}\n", js.queued);
   header(out, "ordo_journal_commit_seconds", "histogram",
          "write transaction begin to durable commit");
-  uint64_t cum = 0;
-  for (size_t b = 0; b < js.commit_buckets.size(); ++b) {
-    cum += js.commit_buckets[b];
-    if (b < storage::journal::commit_latency_bounds_us.size())
-      out += fmt::format("ordo_journal_commit_seconds_bucket{{le=\"{}\"}} {}\n",
-                         static_cast<double>(storage::journal::commit_latency_bounds_us[b]) / 1e6,
-                         cum);
-    else
-      out += fmt::format("ordo_journal_commit_seconds_bucket{{le=\"+Inf\"}} {}\n", cum);
-  }
-  out += fmt::format("ordo_journal_commit_seconds_sum {}\n",
-                     static_cast<double>(js.commit_us_sum) / 1e6);
-  out += fmt::format("ordo_journal_commit_seconds_count {}\n", cum);
+  static constexpr auto commit_bounds_s = [] {
+    std::array<double, storage::journal::commit_latency_bounds_us.size()> b{};
+    for (size_t i = 0; i < b.size(); ++i)
+      b[i] = static_cast<double>(storage::journal::commit_latency_bounds_us[i]) / 1e6;
+    return b;
+  }();
+  histogram(out, "ordo_journal_commit_seconds", "", commit_bounds_s, js.commit_buckets,
+            static_cast<double>(js.commit_us_sum) / 1e6);
 
   auto head = rt.feed_head();
   header(out, "ordo_feed_head", "gauge", "newest event feed position");
@@ -160,6 +194,7 @@ std::string metrics::render(const runtime& rt) const {
   out += fmt::format("ordo_saga_total{{what=\"retries\"}} {}\n", ss.retries);
   out += fmt::format("ordo_saga_total{{what=\"stuck\"}} {}\n", ss.stuck);
   out += fmt::format("ordo_saga_total{{what=\"payment_timeouts\"}} {}\n", ss.timeouts);
+  if (link) render_cluster(out, *link);
   return out;
 }
 

@@ -14,6 +14,9 @@
 namespace ordo {
 class runtime;
 }
+namespace ordo::cluster {
+struct link_stats;
+}
 
 namespace ordo::node {
 
@@ -49,8 +52,9 @@ public:
   void connection_closed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
   void connection_refused() { refused_connections_.fetch_add(1, std::memory_order_relaxed); }
 
-  /// The whole exposition: HTTP figures plus the runtime's, read now.
-  std::string render(const runtime& rt) const;
+  /// The whole exposition: HTTP figures plus the runtime's, read now, plus the cluster link's
+  /// when the node is in a cluster.
+  std::string render(const runtime& rt, const cluster::link_stats* link = nullptr) const;
 
 private:
   // Status classes counted per route: 2xx, 4xx except 429, 429, 5xx.

@@ -84,18 +84,6 @@ int parse_args(int argc, char** argv, node_config& cfg, bool& check_only) {
   return -1;
 }
 
-const char* durability_name(ordo::durability d) {
-  switch (d) {
-  case ordo::durability::full_sync:
-    return "full_sync";
-  case ordo::durability::no_meta_sync:
-    return "no_meta_sync";
-  case ordo::durability::no_sync:
-    return "no_sync";
-  }
-  return "?";
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -114,8 +102,7 @@ int main(int argc, char** argv) {
   log::set_level(cfg.log);
   if (check_only) {
     fmt::print("config OK ({}): data {}, listen {}, {} API keys, durability {}\n", cfg.source,
-               cfg.runtime.data_dir, cfg.http.listen, cfg.keys.size(),
-               durability_name(cfg.runtime.sync));
+               cfg.runtime.data_dir, cfg.http.listen, cfg.keys.size(), to_string(cfg.runtime.sync));
     return 0;
   }
 
@@ -142,7 +129,7 @@ int main(int argc, char** argv) {
              {"node_id", std::to_string(cfg.runtime.node_id)},
              {"shards", std::to_string(cfg.runtime.shard_count)},
              {"workers", std::to_string(cfg.runtime.worker_threads)},
-             {"durability", durability_name(cfg.runtime.sync)},
+             {"durability", to_string(cfg.runtime.sync)},
              {"saga", cfg.runtime.saga.enabled ? "on" : "off"},
              {"gateway", cfg.gateway},
              {"fulfilment", cfg.runtime.saga.external_fulfilment ? "external" : "simulated"}});

@@ -19,6 +19,7 @@
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/inventory.pb.h"
 #include "ordo/v1/order.pb.h"
+#include "support/api_client.hpp"
 #include "support/node_process.hpp"
 
 using ordo::ctl::http_client;
@@ -65,6 +66,23 @@ struct cluster {
     REQUIRE_MESSAGE(nodes[static_cast<size_t>(i)]->start(), nodes[static_cast<size_t>(i)]->why());
   }
   std::string url(int i) const { return nodes[static_cast<size_t>(i)]->url(); }
+  // Starts every node, waits until they see each other, and stocks SKU-0.. with `qty` each
+  // (through every node in turn: any node accepts any SKU).
+  std::vector<std::string> start_stocked(int sku_count, int64_t qty) {
+    for (size_t i = 0; i < nodes.size(); ++i)
+      start(static_cast<int>(i));
+    await_connected();
+    std::vector<std::string> skus;
+    for (int i = 0; i < sku_count; ++i) {
+      skus.push_back(fmt::format("SKU-{}", i));
+      http_client c{url(i % static_cast<int>(nodes.size()))};
+      REQUIRE(c.post("/v1/inventory/" + skus.back() + "/restock",
+                     fmt::format(R"({{"quantity":"{}"}})", qty),
+                     {{"Idempotency-Key", "stock-" + skus.back()}})
+                  .status == 200);
+    }
+    return skus;
+  }
   // Until every node reports its peers connected (the connector retries every 250 ms).
   void await_connected() {
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds{15};
@@ -88,17 +106,11 @@ struct cluster {
 };
 
 std::string place_body(const std::string& sku_a, const std::string& sku_b) {
-  return fmt::format(
-      R"({{"customer_id":"c-1","currency":"EUR","lines":[{{"sku":"{}","quantity":"1","unit_price":{{"amount_minor":"100","currency":"EUR"}}}},{{"sku":"{}","quantity":"2","unit_price":{{"amount_minor":"100","currency":"EUR"}}}}],"shipping_address":{{"name":"A","line1":"Main St 1","city":"Berlin","postal_code":"10115","country":"DE"}}}})",
-      sku_a, sku_b);
+  return ordo::test::place_json("c-1", {{sku_a, 1, 100}, {sku_b, 2, 100}});
 }
 
 ordo::v1::OrderState order(http_client& c, const std::string& id, int* status = nullptr) {
-  auto r = c.get("/v1/orders/" + id);
-  if (status) *status = r.status;
-  ordo::v1::OrderState s;
-  if (r.status == 200) ordo::node::json::parse(r.body, s);
-  return s;
+  return ordo::test::order_state(c, id, status);
 }
 
 bool settled(const ordo::v1::OrderState& s) {
@@ -148,17 +160,7 @@ void audit_stock(const std::string& via, const std::vector<std::string>& skus, i
 TEST_SUITE("cluster_nodes") {
   TEST_CASE("3 nodes: any node routes, sagas cross nodes, reads from anywhere") {
     cluster cl{3};
-    for (int i = 0; i < 3; ++i)
-      cl.start(i);
-    cl.await_connected();
-    std::vector<std::string> skus;
-    for (int i = 0; i < 9; ++i) {
-      skus.push_back(fmt::format("SKU-{}", i));
-      http_client c{cl.url(i % 3)}; // stock goes in through any node
-      REQUIRE(c.post("/v1/inventory/" + skus.back() + "/restock", R"({"quantity":"1000"})",
-                     {{"Idempotency-Key", "stock-" + skus.back()}})
-                  .status == 200);
-    }
+    auto skus = cl.start_stocked(9, 1000);
     std::vector<std::string> ids;
     for (int i = 0; i < 60; ++i) {
       http_client c{cl.url(i % 3)};
@@ -200,17 +202,7 @@ TEST_SUITE("cluster_nodes") {
 
   TEST_CASE("SIGKILL of a node under load: its shards fail fast, the rest serve, nothing lost") {
     cluster cl{3};
-    for (int i = 0; i < 3; ++i)
-      cl.start(i);
-    cl.await_connected();
-    std::vector<std::string> skus;
-    for (int i = 0; i < 9; ++i) {
-      skus.push_back(fmt::format("SKU-{}", i));
-      http_client c{cl.url(0)};
-      REQUIRE(c.post("/v1/inventory/" + skus.back() + "/restock", R"({"quantity":"100000"})",
-                     {{"Idempotency-Key", "stock-" + skus.back()}})
-                  .status == 200);
-    }
+    auto skus = cl.start_stocked(9, 100000);
     std::mutex mu;
     std::vector<std::string> acked;
     std::vector<std::pair<std::string, std::string>> unknown; // (key, body) answered 503

@@ -13,6 +13,7 @@
 #include "app/node/json.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/order.pb.h"
+#include "support/api_client.hpp"
 #include "support/node_process.hpp"
 
 using ordo::ctl::http_client;
@@ -87,16 +88,13 @@ std::unique_ptr<ordo::test::node_process> start(const netns_lab& lab, const std:
 }
 
 std::string body(int i) {
-  return fmt::format(
-      R"({{"customer_id":"c-{}","currency":"EUR","lines":[{{"sku":"SKU-{}","quantity":"1","unit_price":{{"amount_minor":"100","currency":"EUR"}}}},{{"sku":"SKU-{}","quantity":"1","unit_price":{{"amount_minor":"100","currency":"EUR"}}}}],"shipping_address":{{"name":"A","line1":"Main St 1","city":"Berlin","postal_code":"10115","country":"DE"}}}})",
-      i, i % 6, (i + 3) % 6);
+  return ordo::test::place_json(
+      fmt::format("c-{}", i),
+      {{fmt::format("SKU-{}", i % 6), 1, 100}, {fmt::format("SKU-{}", (i + 3) % 6), 1, 100}});
 }
 
 ordo::v1::OrderStatus status_of(http_client& c, const std::string& id) {
-  auto r = c.get("/v1/orders/" + id);
-  ordo::v1::OrderState s;
-  if (r.status == 200) ordo::node::json::parse(r.body, s);
-  return s.status();
+  return ordo::test::order_state(c, id).status();
 }
 
 } // namespace

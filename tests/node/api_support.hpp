@@ -11,9 +11,10 @@
 
 #include "app/ctl/http_client.hpp"
 #include "app/node/json.hpp"
-#include "support/node_process.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/order.pb.h"
+#include "support/api_client.hpp"
+#include "support/node_process.hpp"
 
 namespace ordo::test {
 
@@ -55,9 +56,7 @@ subject = "m-other"
 
 inline std::string place_body(const std::string& customer, const std::string& sku = "SKU-1",
                               int qty = 1, const std::string& merchant = "m-shop") {
-  return fmt::format(
-      R"({{"customer_id":"{}","merchant_id":"{}","currency":"EUR","lines":[{{"sku":"{}","quantity":"{}","unit_price":{{"amount_minor":"1500","currency":"EUR"}}}}],"shipping_address":{{"name":"A","line1":"Main St 1","city":"Berlin","postal_code":"10115","country":"DE"}}}})",
-      customer, merchant, sku, qty);
+  return place_json(customer, {{sku, qty}}, merchant);
 }
 
 inline std::vector<std::pair<std::string, std::string>> idem(const std::string& k) {
@@ -78,10 +77,7 @@ inline v1::CommandAnswer answer(const ctl::http_result& r) {
 }
 
 inline v1::OrderState state(ctl::http_client& c, const std::string& id) {
-  auto r = c.get("/v1/orders/" + id);
-  v1::OrderState s;
-  if (r.status == 200) node::json::parse(r.body, s);
-  return s;
+  return order_state(c, id);
 }
 
 /// Polls until the order reaches `want` (the saga works asynchronously), up to 10 s.

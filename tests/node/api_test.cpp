@@ -1,10 +1,8 @@
 // The HTTP/JSON API against a real ordo-node process over loopback: every endpoint, every
 // error class, authentication and tenant isolation.
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
 
 #include <atomic>
 #include <thread>
@@ -41,15 +39,8 @@ struct started {
 
 // A raw socket to the node, for what http_client is too polite to send.
 int raw_connect(const std::string& address) {
-  auto colon = address.rfind(':');
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
-  inet_pton(AF_INET, address.substr(0, colon).c_str(), &a.sin_addr);
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int fd = connect_to(address);
+  REQUIRE(fd >= 0);
   return fd;
 }
 

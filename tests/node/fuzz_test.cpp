@@ -1,11 +1,9 @@
 // Random and mutated HTTP requests against a real node: whatever arrives — flipped bytes,
 // truncated heads, wrong lengths, random methods, paths, headers and JSON — the node answers
 // with a 4xx (or 503) or closes the connection, never a 5xx, never a crash, and keeps serving.
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
 
 #include <random>
 
@@ -20,18 +18,8 @@ namespace {
 // Sends raw bytes on a fresh connection, half-closes, and returns the status of the first
 // answer (0: closed without one). Bounded by a 3 s receive timeout.
 int send_raw(const std::string& address, const std::string& bytes) {
-  auto colon = address.rfind(':');
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
-  inet_pton(AF_INET, address.substr(0, colon).c_str(), &a.sin_addr);
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  timeval tv{3, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int fd = connect_to(address, 3);
+  if (fd < 0) return -1;
   ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
   ::shutdown(fd, SHUT_WR);
   std::string got;
