@@ -17,6 +17,7 @@ using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 using crashed_atom = caf::atom_constant<caf::atom("crashed")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 
 /// The journal's answer to one append, forwarded from the writer thread to the actor.

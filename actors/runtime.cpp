@@ -16,6 +16,7 @@
 #include "actors/journal_io.hpp"
 #include "actors/placement.hpp"
 #include "actors/shard_actor.hpp"
+#include "domain/assert.hpp"
 #include "domain/envelope.hpp"
 #include "domain/order_id.hpp"
 #include "storage/journal.hpp"
@@ -80,22 +81,59 @@ struct runtime::impl {
   /// only locally).
   void route(v1::Envelope e, completion done, bool forwarded);
 
+  shard_route route_of(uint64_t shard) const {
+    return cfg.cluster.route ? cfg.cluster.route(static_cast<uint16_t>(shard)) : shard_route::local;
+  }
+
+  // A shard this node cannot serve right now: the answer, or nullopt to go on.
+  static std::optional<outcome> refusal(shard_route r, uint64_t shard) {
+    if (r == shard_route::moving)
+      return failure("shard_moving",
+                     fmt::format("shard {} is being handed to another node; retry shortly", shard));
+    if (r == shard_route::unknown)
+      return failure("node_joining", "this node is joining the cluster and does not know the "
+                                     "shard owners yet; retry shortly");
+    return std::nullopt;
+  }
+
   void send(bool to_orders, uint64_t shard, v1::Envelope env_msg, completion done) {
-    if (cfg.cluster.is_local && !cfg.cluster.is_local(static_cast<uint16_t>(shard))) {
+    // Counted per shard BEFORE asking where it goes: a handoff first marks the shard moving
+    // and then waits for this count to reach zero, so every command either sees `moving`
+    // or is waited for (drain_shard).
+    shard_in_flight[shard]++;
+    auto r = route_of(shard);
+    if (r == shard_route::remote) {
+      shard_in_flight[shard]--;
       cfg.cluster.forward(std::move(env_msg), static_cast<uint16_t>(shard),
                           counted(std::move(done)));
+      return;
+    }
+    if (auto no = refusal(r, shard)) {
+      shard_in_flight[shard]--;
+      counted(std::move(done))(std::move(*no));
       return;
     }
     send_local(to_orders, shard, std::move(env_msg), std::move(done));
   }
 
+  // Sends to the local shard actor; the caller incremented shard_in_flight[shard].
   void send_local(bool to_orders, uint64_t shard, v1::Envelope env_msg, completion done) {
-    auto r = std::make_shared<request>(std::move(env_msg), counted(std::move(done)));
+    auto counted_done = counted(std::move(done));
+    auto r = std::make_shared<request>(std::move(env_msg),
+                                       [this, shard, d = std::move(counted_done)](outcome o) {
+                                         shard_in_flight[shard]--;
+                                         d(std::move(o));
+                                       });
     std::shared_lock<std::shared_mutex> alive{system_mu};
     auto& shards = to_orders ? order_shards : inventory_shards;
     if (!sys || shard >= shards.size()) return; // torn down: `r` answers actor_stopped
     caf::anon_send(shards[shard], command_atom::value, std::move(r));
   }
+
+  std::unique_ptr<std::atomic<int64_t>[]> shard_in_flight; // per shard, commands held here
+  /// Whether a stored entity belongs to `shard` (for handing the shard over).
+  bool entity_in_shard(std::string_view entity, uint16_t shard) const;
+  storage::export_selector selector(uint16_t shard) const;
 
   std::shared_mutex system_mu; // held shared while sending, exclusively to tear down
   // A feed subscription's delivery thread; ended by its handle or by stop(), whichever is
@@ -161,6 +199,9 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
   p->sys_cfg.set("scheduler.max-threads", c.worker_threads);
   p->sys_cfg.set("logger.verbosity", caf::atom("quiet"));
   p->sys = std::make_unique<caf::actor_system>(p->sys_cfg);
+  p->shard_in_flight.reset(new std::atomic<int64_t>[c.shard_count]);
+  for (uint32_t s = 0; s < c.shard_count; ++s)
+    p->shard_in_flight[s] = 0;
   for (uint32_t s = 0; s < c.shard_count; ++s) {
     p->order_shards.push_back(p->sys->spawn(shard_actor<order_model>, &p->env, s));
     p->inventory_shards.push_back(p->sys->spawn(shard_actor<inventory_model>, &p->env, s));
@@ -224,10 +265,15 @@ void runtime::impl::route(v1::Envelope e, completion done, bool forwarded) {
   }
   // A forwarded command is handled only where it belongs, never forwarded again: two nodes
   // with different views cannot bounce it between them.
-  if (cfg.cluster.is_local && !cfg.cluster.is_local(static_cast<uint16_t>(s))) {
-    counted(std::move(done))(failure(
-        "not_owner", fmt::format("shard {} of {} is not owned by this node (cluster views differ?)",
-                                 s, e.entity_id())));
+  shard_in_flight[s]++;
+  auto r = route_of(s);
+  if (r != shard_route::local) {
+    shard_in_flight[s]--;
+    auto no = refusal(r, s);
+    counted(std::move(done))(
+        no ? std::move(*no)
+           : failure("not_owner",
+                     fmt::format("shard {} of {} is not owned by this node", s, e.entity_id())));
     return;
   }
   send_local(to_orders, s, std::move(e), std::move(done));
@@ -271,7 +317,7 @@ uint16_t runtime::shard_of_placement(std::string_view key) const {
 
 bool runtime::owns(uint16_t shard) const {
   const auto& c = impl_->cfg.cluster;
-  return shard < impl_->cfg.shard_count && (!c.is_local || c.is_local(shard));
+  return shard < impl_->cfg.shard_count && (!c.route || c.route(shard) == shard_route::local);
 }
 
 namespace {
@@ -307,9 +353,9 @@ namespace {
 // In a cluster this node's store holds only its own shards: a read of another node's entity
 // must not answer "never created".
 caf::error not_owner(std::string_view what, std::string_view id, uint16_t shard) {
-  return caf::make_error(caf::sec::runtime_error,
-                         fmt::format("not_owner: {} {} is in shard {}, owned by another node",
-                                     what, id, shard));
+  return caf::make_error(
+      caf::sec::runtime_error,
+      fmt::format("not_owner: {} {} is in shard {}, owned by another node", what, id, shard));
 }
 } // namespace
 
@@ -382,6 +428,57 @@ caf::expected<uint64_t> runtime::feed_head() const {
 
 saga::saga_stats runtime::saga_stats() const {
   return impl_->saga ? impl_->saga->stats() : saga::saga_stats{};
+}
+
+bool runtime::impl::entity_in_shard(std::string_view entity, uint16_t shard) const {
+  if (entity.substr(0, order_model::key_prefix.size()) == order_model::key_prefix) {
+    auto s = domain::shard_of(entity.substr(order_model::key_prefix.size()));
+    return s && *s == shard;
+  }
+  if (entity.substr(0, inventory_model::key_prefix.size()) == inventory_model::key_prefix)
+    return stable_hash(entity.substr(inventory_model::key_prefix.size())) % cfg.shard_count ==
+           shard;
+  return false; // the placement pseudo-entity is shared: its records go one by one
+}
+
+storage::export_selector runtime::impl::selector(uint16_t shard) const {
+  storage::export_selector sel;
+  sel.entity = [this, shard](std::string_view e) { return entity_in_shard(e, shard); };
+  sel.idempotency_record = [this, shard](std::string_view e, std::string_view key) {
+    return e == placement_entity && stable_hash(key) % cfg.shard_count == shard;
+  };
+  return sel;
+}
+
+bool runtime::drain_shard(uint16_t shard, std::chrono::milliseconds timeout) {
+  ORDO_ASSERT(shard < impl_->cfg.shard_count, "shard out of range");
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (impl_->shard_in_flight[shard].load() > 0) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+  return true;
+}
+
+void runtime::release_shard(uint16_t shard) {
+  auto& p = *impl_;
+  std::shared_lock<std::shared_mutex> alive{p.system_mu};
+  if (!p.sys || shard >= p.order_shards.size()) return;
+  caf::anon_send(p.order_shards[shard], release_atom::value);
+  caf::anon_send(p.inventory_shards[shard], release_atom::value);
+}
+
+caf::expected<storage::export_batch> runtime::export_shard(uint16_t shard, std::string_view resume,
+                                                           size_t max_bytes) const {
+  return impl_->journal->export_records(impl_->selector(shard), resume, max_bytes);
+}
+
+caf::error runtime::import_records(const std::vector<storage::entity_records>& batch) {
+  return impl_->journal->import_records(batch);
+}
+
+caf::expected<uint64_t> runtime::drop_shard_timers(uint16_t shard) {
+  return impl_->journal->drop_timers(impl_->selector(shard));
 }
 
 runtime_stats runtime::stats() const {

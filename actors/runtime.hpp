@@ -42,6 +42,7 @@
 #include "actors/runtime_env.hpp"
 #include "actors/saga/saga_config.hpp"
 #include "actors/saga/saga_dispatcher.hpp"
+#include "actors/shard_route.hpp"
 #include "ordo/v1/inventory.pb.h"
 #include "ordo/v1/order.pb.h"
 #include "storage/journal.hpp"
@@ -75,7 +76,7 @@ struct runtime_config {
   // Cluster (docs/cluster.md): which shards this node owns and how commands for the others
   // reach their owner. Unset: every shard is local (a single node).
   struct cluster_hooks {
-    std::function<bool(uint16_t shard)> is_local;
+    std::function<shard_route(uint16_t shard)> route;
     // Called (any thread) with a command for a shard owned elsewhere; must answer `done`
     // exactly once (the owner's outcome, or failed/node_unavailable).
     std::function<void(v1::Envelope command, uint16_t shard, completion done)> forward;
@@ -157,6 +158,23 @@ public:
   std::unique_ptr<subscription>
   subscribe(uint64_t after_position, std::function<bool(const feed_item&)> on_item,
             std::chrono::milliseconds idle_poll = std::chrono::milliseconds{5});
+
+  // Shard handoff (cluster membership change, docs/cluster.md). The cluster stops routing
+  // commands to the shard first (route() answers `moving`), then:
+
+  /// Waits until no command of `shard` is in flight here; false if `timeout` passed first.
+  bool drain_shard(uint16_t shard, std::chrono::milliseconds timeout);
+  /// Ends the shard's activations (orders and SKUs): once another node owns the shard their
+  /// state may go stale, and if the shard comes back they are rebuilt from the journal.
+  void release_shard(uint16_t shard);
+  /// The next batch of the shard's stored records (orders, SKUs, placement records) after
+  /// `resume` ("" to start), about `max_bytes`.
+  caf::expected<storage::export_batch> export_shard(uint16_t shard, std::string_view resume,
+                                                    size_t max_bytes) const;
+  /// Stores records handed over by the shard's previous owner (one synced transaction).
+  caf::error import_records(const std::vector<storage::entity_records>& batch);
+  /// Deletes the durable timers of the shard's entities (the new owner fires them now).
+  caf::expected<uint64_t> drop_shard_timers(uint16_t shard);
 
   runtime_stats stats() const;
   /// The journal's counters: group commits, commit latency histogram, appends queued.

@@ -168,6 +168,17 @@ caf::behavior shard_actor(shard_self* self, runtime_env* env, uint32_t shard) {
         for (auto& r : *held)
           forward<Model>(self, std::move(r));
       },
+      // The shard moved to another node: end the (idle, drained) activations so their state
+      // cannot go stale here; they are rebuilt from the journal if the shard comes back.
+      [=](release_atom) {
+        auto& st = self->state;
+        for (auto& [id, act] : st.live) {
+          self->demonitor(act.actor);
+          self->send_exit(act.actor, caf::exit_reason::user_shutdown);
+        }
+        st.live.clear();
+        st.by_addr.clear();
+      },
       [=](stop_atom) {
         auto& st = self->state;
         st.stopping = true;

@@ -45,9 +45,10 @@
 //   string_views they receive after returning (they point into the memory map).
 //   Completions run on the writer thread and must be short and must not throw (the actor layer
 //   only forwards them as a message). A completion may call submit().
-//   Standalone writes (save_snapshot, save_offset, expire_idempotency, truncate_feed) run
-//   their own synced write transaction on the calling thread; they block for about one commit
-//   and serialize with the writer through LMDB's writer lock. Keep them off hot paths.
+//   Standalone writes (save_snapshot, save_offset, expire_idempotency, truncate_feed,
+//   import_records, drop_timers) run their own synced write transaction on the calling
+//   thread; they block for about one commit and serialize with the writer through LMDB's
+//   writer lock. Keep them off hot paths.
 //   Reads while the writer is busy never block: LMDB readers see the last committed state.
 //   close() must not race with other calls on the same journal (reads after it return closed).
 //
@@ -84,11 +85,24 @@
 // FEED TRUNCATION
 //   The log is both the feed and the entities' history. truncate_feed(up_to) moves the feed
 //   low-water mark to up_to (read_feed(after < low_water) → truncated) and physically deletes
-//   a record at position ≤ up_to only if its entity has a snapshot at or past its seq and it is
-//   not the entity's last event (with its index entry); other records stay readable through
+//   a record at position ≤ up_to only if its entity has a snapshot at or past its seq, it is
+//   not the entity's last event, and no earlier event of the entity is still stored (only a
+//   prefix of a history goes; with its index entries); other records stay readable through
 //   read_events but are no longer in the feed. The last event is kept so last_seq and the
 //   checksum chain continue.
 //   Pick up_to ≤ the smallest offset of every consumer that must see everything.
+//
+// SHARD TRANSFER
+//   export_records() reads the records of selected entities; import_records() writes them
+//   into another store. Imported events keep their entity sequences but do NOT enter the
+//   importing store's feed: they were published on the exporting store's feed already, and a
+//   consumer of the new store (a saga) must not handle them again. They are stored at
+//   positions of an import range (2^63 and up, in a table of their own beside the log) that
+//   read_feed, feed_head and truncate_feed never reach (truncate_feed never removes them);
+//   read_events, last_seq and appends treat them like any event (appends continue the
+//   checksum chain from the last imported record). A store may import the same entity again
+//   later with a longer history (a shard coming back): only the events it lacks are written.
+//   The exporting store keeps its copy; nothing is deleted.
 //
 // LIMITS AND CAVEATS
 //   Entity 1..255 bytes; idempotency key and timer id 1..200 bytes; payloads ≤ record_max_bytes
@@ -115,7 +129,9 @@
 namespace ordo::storage {
 
 /// The on-disk format this build writes; it opens stores of this version or older.
-constexpr uint32_t format_version = 1;
+/// 2: shard transfer (the import table). A version-1 store becomes version 2 with its first
+/// import of events (older builds then refuse it with format_too_new).
+constexpr uint32_t format_version = 2;
 
 enum class durability : uint8_t { full_sync, no_meta_sync, no_sync };
 
@@ -180,6 +196,40 @@ struct truncate_result {
   bool done = true;       // false: call again, max_records were examined
 };
 
+/// Everything the store holds for one entity, for moving it to another store (a cluster
+/// handing a shard to a new owner; see SHARD TRANSFER). Plain bytes, like the rest.
+struct entity_records {
+  struct stored_event {
+    uint64_t seq = 0;
+    std::string bytes;
+  };
+  struct stored_idempotency {
+    std::string key;
+    uint64_t created_ms = 0;
+    std::string result;
+  };
+  std::string entity;
+  std::vector<stored_event> events; // ascending, gap-free, from the first one still stored
+  std::optional<snapshot> latest_snapshot;
+  std::vector<stored_idempotency> idempotency;
+  std::vector<timer_schedule> timers;
+};
+
+/// Which records an export takes: whole entities (events, snapshot, idempotency records,
+/// timers) for which `entity` is true, and, of the other entities, the single idempotency
+/// records for which `idempotency_record` is true (e.g. placement records keyed by a
+/// client key under one pseudo-entity). Either may be empty (selects nothing).
+struct export_selector {
+  std::function<bool(std::string_view entity)> entity;
+  std::function<bool(std::string_view entity, std::string_view key)> idempotency_record;
+};
+
+struct export_batch {
+  std::vector<entity_records> entities;
+  std::string resume; // pass back as `resume` for the next batch; meaningless once done
+  bool done = false;  // nothing selected is left after this batch
+};
+
 /// Visitors return false to stop early. string_views are valid only during the call.
 using event_visitor = std::function<bool(uint64_t seq, std::string_view bytes)>;
 using feed_visitor = std::function<bool(uint64_t position, std::string_view entity, uint64_t seq,
@@ -225,6 +275,34 @@ public:
   /// The greatest entity in byte order that starts with `prefix` and has events; nullopt if
   /// none. Costs one seek per possible entity length (≤ 255): for startup, not hot paths.
   caf::expected<std::optional<std::string>> last_entity_with_prefix(std::string_view prefix) const;
+
+  // Shard transfer (see SHARD TRANSFER above).
+
+  /// The next batch of selected records after `resume` ("" to start; otherwise an opaque
+  /// token from the previous batch). First the whole selected entities in entity key order,
+  /// then the single idempotency records (one entity_records per entity, only `entity` and
+  /// `idempotency` filled; one entity's records may span batches). At most `max_bytes` of
+  /// payload unless one entity alone is larger (at least one entity or record per batch).
+  /// One read transaction per call; each entity is read whole, verified, and consistent
+  /// within it. Scans every entity of the store once over all batches (not for hot paths).
+  caf::expected<export_batch> export_records(const export_selector& select, std::string_view resume,
+                                             size_t max_bytes) const;
+  /// Writes the batch in one synced write transaction (all or nothing). Per entity: events
+  /// with seq > the entity's local last seq are appended to its history (outside the feed);
+  /// the snapshot replaces the local one if newer; idempotency records are put (replacing);
+  /// the entity's local timers are replaced by the batch's, unless the entry carries only
+  /// idempotency records (no events, snapshot or timers: single records, which leave the
+  /// entity's timers alone). Importing the same batch twice changes nothing the second time
+  /// (and commits nothing). Errors: sequence_conflict when the local history is AHEAD of the
+  /// batch's, the batch's events do not continue it, or an event both have differs (names the
+  /// entity); invalid_argument for a malformed batch (sizes, seqs not ascending and gap-free,
+  /// a history starting after seq 1 without a snapshot covering the events before it, a
+  /// snapshot beyond the last event); record_too_large; corrupted (local damage met);
+  /// storage_full; io_error (fail-stop); failed; closed.
+  caf::error import_records(const std::vector<entity_records>& batch);
+  /// Deletes every timer of the entities `select.entity` selects (a shard this store no
+  /// longer owns must not fire them). Returns how many were deleted. Scans every timer.
+  caf::expected<uint64_t> drop_timers(const export_selector& select);
 
   // Standalone writes: one synced write transaction on the calling thread.
 

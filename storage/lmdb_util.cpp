@@ -75,7 +75,9 @@ int open_tables(MDB_txn* t, bool create, tables& out) {
                        {"offsets", &out.offsets}};
   for (const auto& e : all)
     if (int rc = mdb_dbi_open(t, e.name, flags, e.dbi); rc != 0) return rc;
-  return 0;
+  int rc = mdb_dbi_open(t, "import_log", flags, &out.import_log);
+  out.has_import_log = rc == 0;
+  return rc == MDB_NOTFOUND && !create ? 0 : rc;
 }
 
 } // namespace ordo::storage::lmdb

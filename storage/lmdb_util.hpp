@@ -12,7 +12,8 @@
 namespace ordo::storage::lmdb {
 
 struct tables {
-  MDB_dbi meta = 0;      // "format_version", "feed_low", "feed_next", "truncate_cursor"
+  MDB_dbi meta = 0;      // "format_version", "feed_low", "feed_next", "truncate_cursor",
+                         // "import_next"
   MDB_dbi log = 0;       // position(BE) -> event record (the feed)
   MDB_dbi index = 0;     // len|entity|seq(BE) -> position, record crc
   MDB_dbi idem = 0;      // len|entity|key -> created_ms, result
@@ -21,6 +22,12 @@ struct tables {
   MDB_dbi timers = 0;    // due_ms(BE)|len|entity|timer_id -> payload
   MDB_dbi timer_ids = 0; // len|entity|timer_id -> due_ms
   MDB_dbi offsets = 0;   // name -> position
+  // Imported events (journal::import_records): position(BE, 2^63 and up) -> event record, as in
+  // `log`. A table of its own so that the feed stays the right edge of `log` (MDB_APPEND) and
+  // feed scans never meet them. Absent in a store no build with imports has opened yet (only
+  // possible read-only, in verify): has_import_log is false then.
+  MDB_dbi import_log = 0;
+  bool has_import_log = false;
 };
 
 inline MDB_val val(std::string_view s) {

@@ -11,31 +11,6 @@
 
 namespace ordo::storage {
 
-namespace {
-
-// Begins a write transaction unless the journal is closed or fail-stopped.
-caf::error begin_write(journal::impl& p, lmdb::txn& t) {
-  if (p.env == nullptr) return make_error(storage_errc::closed, "journal is closed");
-  if (auto f = p.current_failure()) return make_error(storage_errc::failed, describe(f));
-  if (int rc = t.begin(p.env, false); rc != 0) {
-    auto err = make_error(storage_errc::io_error,
-                          fmt::format("begin write txn: {} ({})", mdb_strerror(rc), rc));
-    p.fail_stop(err);
-    return err;
-  }
-  return {};
-}
-
-caf::error write_failed(journal::impl& p, int rc, const std::string& what) {
-  if (lmdb::is_full(rc)) return lmdb::error_from(rc, what);
-  auto err = make_error(storage_errc::io_error, fmt::format("{}: {} ({}); journal fail-stopped",
-                                                            what, mdb_strerror(rc), rc));
-  p.fail_stop(err);
-  return err;
-}
-
-} // namespace
-
 caf::error journal::save_snapshot(std::string_view entity, uint64_t seq, std::string_view bytes) {
   auto& p = *impl_;
   if (entity.empty() || entity.size() > 255)
@@ -45,7 +20,7 @@ caf::error journal::save_snapshot(std::string_view entity, uint64_t seq, std::st
                       fmt::format("entity {}: snapshot is {} bytes, limit {}", entity, bytes.size(),
                                   p.opts.record_max_bytes));
   lmdb::txn t;
-  if (auto err = begin_write(p, t)) return err;
+  if (auto err = ops::begin_standalone_write(p, t)) return err;
   auto last = ops::find_last(t.get(), p.db, entity);
   if (!last) return last.error();
   if (seq == 0 || seq > last->seq)
@@ -59,7 +34,7 @@ caf::error journal::save_snapshot(std::string_view entity, uint64_t seq, std::st
   codec::put_u64(body, seq);
   body.append(bytes);
   if (int rc = lmdb::put(t.get(), p.db.snap, key, codec::seal(key, body)); rc != 0)
-    return write_failed(p, rc, fmt::format("snapshot put for {}", entity));
+    return ops::standalone_write_failed(p, rc, fmt::format("snapshot put for {}", entity));
   return p.commit(t, fmt::format("snapshot of {}", entity));
 }
 
@@ -68,17 +43,17 @@ caf::error journal::save_offset(std::string_view name, uint64_t position) {
   if (name.empty() || name.size() > 255)
     return make_error(storage_errc::invalid_argument, "offset name must be 1..255 bytes");
   lmdb::txn t;
-  if (auto err = begin_write(p, t)) return err;
+  if (auto err = ops::begin_standalone_write(p, t)) return err;
   if (int rc = lmdb::put(t.get(), p.db.offsets, name, codec::seal(name, codec::u64_key(position)));
       rc != 0)
-    return write_failed(p, rc, fmt::format("offset put for {}", name));
+    return ops::standalone_write_failed(p, rc, fmt::format("offset put for {}", name));
   return p.commit(t, fmt::format("offset {}", name));
 }
 
 caf::expected<uint64_t> journal::expire_idempotency(uint64_t older_than_ms, size_t max_records) {
   auto& p = *impl_;
   lmdb::txn t;
-  if (auto err = begin_write(p, t)) return err;
+  if (auto err = ops::begin_standalone_write(p, t)) return err;
   std::vector<std::string> expired; // expiry keys
   {
     lmdb::cursor c{t.get(), p.db.idem_exp};
@@ -93,9 +68,9 @@ caf::expected<uint64_t> journal::expire_idempotency(uint64_t older_than_ms, size
   for (const auto& ek : expired) {
     std::string_view idem_key = std::string_view(ek).substr(8);
     if (int rc = lmdb::del(t.get(), p.db.idem, idem_key); rc != 0 && rc != MDB_NOTFOUND)
-      return write_failed(p, rc, "idempotency delete");
+      return ops::standalone_write_failed(p, rc, "idempotency delete");
     if (int rc = lmdb::del(t.get(), p.db.idem_exp, ek); rc != 0)
-      return write_failed(p, rc, "idempotency expiry delete");
+      return ops::standalone_write_failed(p, rc, "idempotency expiry delete");
   }
   if (expired.empty()) return uint64_t{0};
   if (auto err = p.commit(t, "idempotency expiry")) return err;
@@ -105,7 +80,7 @@ caf::expected<uint64_t> journal::expire_idempotency(uint64_t older_than_ms, size
 caf::expected<truncate_result> journal::truncate_feed(uint64_t up_to, size_t max_records) {
   auto& p = *impl_;
   lmdb::txn t;
-  if (auto err = begin_write(p, t)) return err;
+  if (auto err = ops::begin_standalone_write(p, t)) return err;
   auto low = ops::meta_u64(t.get(), p.db, ops::meta_feed_low, 0);
   auto next = ops::meta_u64(t.get(), p.db, ops::meta_feed_next, 1);
   auto cursor_pos = ops::meta_u64(t.get(), p.db, ops::meta_truncate_cursor, 0);
@@ -114,10 +89,15 @@ caf::expected<truncate_result> journal::truncate_feed(uint64_t up_to, size_t max
   if (!cursor_pos) return cursor_pos.error();
   truncate_result res;
   res.low_water = std::max(*low, std::min(up_to, *next - 1));
-  // Which records may go: entity's snapshot covers it and it is not the entity's last event.
+  // Which records may go: entity's snapshot covers it, it is not the entity's last event, and
+  // it is the entity's first stored one (next_first tracks that through this scan). Only a
+  // prefix of a history may go: a record whose earlier events are still stored stays, or
+  // read_events would meet a gap. That happens when an earlier call kept those events (no
+  // snapshot covered them then) and when they were imported (import_log, never scanned here).
   struct entity_info {
     uint64_t snap_seq = 0;
     uint64_t last_seq = 0;
+    uint64_t next_first = 0;
   };
   std::map<std::string, entity_info, std::less<>> seen;
   std::vector<std::pair<uint64_t, std::string>> doomed; // position, index key
@@ -128,6 +108,7 @@ caf::expected<truncate_result> journal::truncate_feed(uint64_t up_to, size_t max
     for (int rc = c.seek(codec::u64_key(*cursor_pos + 1)); rc != MDB_NOTFOUND && n < max_records;
          rc = c.get(MDB_NEXT), ++n) {
       if (rc != 0) return lmdb::error_from(rc, "truncate scan");
+      if (c.key().size() != 8) return ops::corrupted("feed key of wrong size");
       const uint64_t pos = codec::get_u64(c.key(), 0);
       if (pos > res.low_water) break;
       auto rec = codec::decode_log(c.key(), c.value());
@@ -141,9 +122,14 @@ caf::expected<truncate_result> journal::truncate_feed(uint64_t up_to, size_t max
         auto last = ops::find_last(t.get(), p.db, rec->entity);
         if (!last) return last.error();
         info.last_seq = last->seq;
+        auto first = ops::find_first(t.get(), p.db, rec->entity);
+        if (!first) return first.error();
+        info.next_first = *first;
         it = seen.emplace(std::string(rec->entity), info).first;
       }
-      if (rec->seq <= it->second.snap_seq && rec->seq < it->second.last_seq) {
+      auto& info = it->second;
+      if (rec->seq <= info.snap_seq && rec->seq < info.last_seq && rec->seq == info.next_first) {
+        ++info.next_first;
         doomed.emplace_back(pos, codec::index_key(rec->entity, rec->seq));
         ++res.removed;
       } else {
@@ -158,13 +144,13 @@ caf::expected<truncate_result> journal::truncate_feed(uint64_t up_to, size_t max
     examined_to = res.low_water;
   for (const auto& [pos, ikey] : doomed) {
     if (int rc = lmdb::del(t.get(), p.db.log, codec::u64_key(pos)); rc != 0)
-      return write_failed(p, rc, "truncate log delete");
+      return ops::standalone_write_failed(p, rc, "truncate log delete");
     if (int rc = lmdb::del(t.get(), p.db.index, ikey); rc != 0)
-      return write_failed(p, rc, "truncate index delete");
+      return ops::standalone_write_failed(p, rc, "truncate index delete");
   }
   int rc = ops::put_meta_u64(t.get(), p.db, ops::meta_feed_low, res.low_water);
   if (rc == 0) rc = ops::put_meta_u64(t.get(), p.db, ops::meta_truncate_cursor, examined_to);
-  if (rc != 0) return write_failed(p, rc, "truncate meta put");
+  if (rc != 0) return ops::standalone_write_failed(p, rc, "truncate meta put");
   if (auto err = p.commit(t, "feed truncation")) return err;
   return res;
 }

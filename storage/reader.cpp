@@ -73,17 +73,9 @@ caf::error journal::read_events(std::string_view entity, uint64_t from_seq,
     auto iv = codec::decode_index(k, c.value());
     if (!iv)
       return ops::corrupted(fmt::format("index entry of entity {} seq {} damaged", entity, seq));
-    auto pos_key = codec::u64_key(iv->position);
-    std::string_view v;
-    int grc = lmdb::get(t->get(), db.log, pos_key, v);
-    if (grc == MDB_NOTFOUND)
-      return ops::corrupted(
-          fmt::format("entity {} seq {}: feed position {} missing", entity, seq, iv->position));
-    if (grc != 0) return lmdb::error_from(grc, fmt::format("log read for {}", entity));
-    auto rec = codec::decode_log(pos_key, v);
-    if (!rec || rec->crc != iv->rec_crc || rec->seq != seq || rec->entity != entity)
-      return ops::corrupted(fmt::format("entity {} seq {} (feed position {}): record damaged",
-                                        entity, seq, iv->position));
+    // Imported events (import range, see import_records) are read like any other.
+    auto rec = ops::load_event(t->get(), db, entity, seq, *iv);
+    if (!rec) return rec.error();
     if (prev_crc && rec->prev_crc != *prev_crc)
       return ops::corrupted(
           fmt::format("entity {} seq {}: chain to previous event broken", entity, seq));
@@ -141,6 +133,7 @@ caf::error journal::read_feed(uint64_t after, size_t max, const feed_visitor& vi
     return make_error(
         storage_errc::truncated,
         fmt::format("feed read after position {}: positions up to {} were truncated", after, *low));
+  if (after == UINT64_MAX) return {}; // nothing can follow (and after + 1 would wrap)
   lmdb::cursor c{t->get(), db.log};
   uint64_t expected = after + 1;
   size_t n = 0;

@@ -2,10 +2,46 @@
 
 #include <fmt/core.h>
 
+#include "storage/journal_impl.hpp"
+
 namespace ordo::storage::ops {
 
 caf::error corrupted(std::string what) {
   return make_error(storage_errc::corrupted, std::move(what));
+}
+
+std::string position_name(uint64_t pos) {
+  if (is_import_position(pos)) return fmt::format("import position {}", pos);
+  return fmt::format("feed position {}", pos);
+}
+
+std::optional<std::string> prefix_successor(std::string_view prefix) {
+  std::string s(prefix);
+  while (!s.empty() && static_cast<unsigned char>(s.back()) == 0xFF)
+    s.pop_back();
+  if (s.empty()) return std::nullopt;
+  s.back() = static_cast<char>(static_cast<unsigned char>(s.back()) + 1);
+  return s;
+}
+
+caf::error begin_standalone_write(journal::impl& p, lmdb::txn& t) {
+  if (p.env == nullptr) return make_error(storage_errc::closed, "journal is closed");
+  if (auto f = p.current_failure()) return make_error(storage_errc::failed, describe(f));
+  if (int rc = t.begin(p.env, false); rc != 0) {
+    auto err = make_error(storage_errc::io_error,
+                          fmt::format("begin write txn: {} ({})", mdb_strerror(rc), rc));
+    p.fail_stop(err);
+    return err;
+  }
+  return {};
+}
+
+caf::error standalone_write_failed(journal::impl& p, int rc, const std::string& what) {
+  if (lmdb::is_full(rc)) return lmdb::error_from(rc, what);
+  auto err = make_error(storage_errc::io_error, fmt::format("{}: {} ({}); journal fail-stopped",
+                                                            what, mdb_strerror(rc), rc));
+  p.fail_stop(err);
+  return err;
 }
 
 caf::expected<uint64_t> meta_u64(MDB_txn* t, const lmdb::tables& db, std::string_view name,
@@ -43,6 +79,38 @@ caf::expected<last_event> find_last(MDB_txn* t, const lmdb::tables& db, std::str
   auto iv = codec::decode_index(k, c.value());
   if (!iv) return corrupted(fmt::format("index entry of entity {} seq {} damaged", entity, seq));
   return last_event{seq, iv->rec_crc};
+}
+
+caf::expected<uint64_t> find_first(MDB_txn* t, const lmdb::tables& db, std::string_view entity) {
+  auto prefix = codec::entity_prefix(entity);
+  lmdb::cursor c{t, db.index};
+  int rc = c.seek(prefix);
+  if (rc == MDB_NOTFOUND) return uint64_t{0};
+  if (rc != 0) return lmdb::error_from(rc, fmt::format("index of {}", entity));
+  auto k = c.key();
+  if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix) return uint64_t{0};
+  return codec::get_u64(k, prefix.size());
+}
+
+caf::expected<codec::log_record> load_event(MDB_txn* t, const lmdb::tables& db,
+                                            std::string_view entity, uint64_t seq,
+                                            const codec::index_value& iv) {
+  auto pos_key = codec::u64_key(iv.position);
+  std::string_view v;
+  int rc = MDB_NOTFOUND;
+  if (!is_import_position(iv.position))
+    rc = lmdb::get(t, db.log, pos_key, v);
+  else if (db.has_import_log)
+    rc = lmdb::get(t, db.import_log, pos_key, v);
+  if (rc == MDB_NOTFOUND)
+    return corrupted(
+        fmt::format("entity {} seq {}: {} missing", entity, seq, position_name(iv.position)));
+  if (rc != 0) return lmdb::error_from(rc, fmt::format("log read for {}", entity));
+  auto rec = codec::decode_log(pos_key, v);
+  if (!rec || rec->crc != iv.rec_crc || rec->seq != seq || rec->entity != entity)
+    return corrupted(fmt::format("entity {} seq {} ({}): record damaged", entity, seq,
+                                 position_name(iv.position)));
+  return *rec;
 }
 
 caf::expected<std::optional<std::pair<uint64_t, std::string_view>>>

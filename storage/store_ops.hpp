@@ -10,6 +10,7 @@
 #include <caf/expected.hpp>
 
 #include "storage/codec.hpp"
+#include "storage/journal.hpp"
 #include "storage/lmdb_util.hpp"
 
 namespace ordo::storage::ops {
@@ -18,6 +19,17 @@ inline constexpr std::string_view meta_format_version = "format_version";
 inline constexpr std::string_view meta_feed_low = "feed_low";
 inline constexpr std::string_view meta_feed_next = "feed_next";
 inline constexpr std::string_view meta_truncate_cursor = "truncate_cursor";
+/// Next free position of the import range, in import_log (absent: import_first_position).
+inline constexpr std::string_view meta_import_next = "import_next";
+
+/// Imported events (import_records) get positions 2^63 and up, in their own table (import_log):
+/// index entries point to them like to feed positions, the feed counter never meets them.
+inline constexpr uint64_t import_first_position = uint64_t{1} << 63;
+inline bool is_import_position(uint64_t pos) {
+  return pos >= import_first_position;
+}
+/// "feed position N" / "import position N", for error messages.
+std::string position_name(uint64_t pos);
 
 /// A sealed u64 meta value; `fallback` when absent.
 caf::expected<uint64_t> meta_u64(MDB_txn* t, const lmdb::tables& db, std::string_view name,
@@ -32,6 +44,15 @@ struct last_event {
 /// The entity's last index entry, verified.
 caf::expected<last_event> find_last(MDB_txn* t, const lmdb::tables& db, std::string_view entity);
 
+/// The entity's first stored seq (> 1 once truncate_feed removed early events), 0 if none.
+caf::expected<uint64_t> find_first(MDB_txn* t, const lmdb::tables& db, std::string_view entity);
+
+/// The log record of the entity's event `seq` that index value `iv` points to, checked against
+/// it (crc, entity, seq). Damage is `corrupted` naming entity, seq and position.
+caf::expected<codec::log_record> load_event(MDB_txn* t, const lmdb::tables& db,
+                                            std::string_view entity, uint64_t seq,
+                                            const codec::index_value& iv);
+
 /// The entity's snapshot, verified; nullopt if none.
 caf::expected<std::optional<std::pair<uint64_t, std::string_view>>>
 find_snapshot(MDB_txn* t, const lmdb::tables& db, std::string_view entity);
@@ -41,5 +62,17 @@ int cancel_timer(MDB_txn* t, const lmdb::tables& db, std::string_view entity,
                  std::string_view timer_id);
 
 caf::error corrupted(std::string what);
+
+/// The smallest key greater than every key starting with `prefix` (nullopt: none exists). With
+/// entity_prefix(e) it skips all of one entity's keys in the tables keyed by len|entity|...
+std::optional<std::string> prefix_successor(std::string_view prefix);
+
+// Standalone writes (maintenance.cpp, transfer.cpp) run one synced write transaction on the
+// calling thread.
+
+/// Begins the write transaction unless the journal is closed or fail-stopped.
+caf::error begin_standalone_write(journal::impl& p, lmdb::txn& t);
+/// The error for a failed LMDB write: storage_full, or io_error and the journal fail-stops.
+caf::error standalone_write_failed(journal::impl& p, int rc, const std::string& what);
 
 } // namespace ordo::storage::ops

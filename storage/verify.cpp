@@ -1,5 +1,7 @@
 // verify(): a read-only scan of a whole store in one read transaction — every table's
 // checksums, entity chains, feed <-> index consistency, timer and idempotency cross-tables.
+// Imported events (import_log, positions 2^63 and up) are checked like feed records, except
+// that their positions are contiguous on their own and never count towards the feed.
 
 #include <fmt/core.h>
 
@@ -17,6 +19,8 @@ struct scan {
   MDB_txn* t;
   const lmdb::tables& db;
   verify_report& rep;
+  // Next free position of the import range (see import_log()).
+  uint64_t import_next = ops::import_first_position;
 
   template <class... Args>
   void problem(fmt::format_string<Args...> f, Args&&... args) {
@@ -49,6 +53,22 @@ struct scan {
     if (!low || !next) problem("meta: feed counters damaged");
     rep.feed_low_water = low ? *low : 0;
     rep.feed_head = next ? *next - 1 : 0;
+    auto imp = ops::meta_u64(t, db, ops::meta_import_next, ops::import_first_position);
+    if (!imp || !ops::is_import_position(*imp))
+      problem("meta: import counter damaged");
+    else
+      import_next = *imp;
+  }
+
+  // The record at a position of the feed (log) or of the import range (import_log).
+  bool event_record(uint64_t pos, std::string_view pos_key, std::string_view& v) {
+    if (!ops::is_import_position(pos)) return exists(db.log, pos_key, v);
+    return db.has_import_log && exists(db.import_log, pos_key, v);
+  }
+
+  // Where an index entry may point: the feed up to its head, or the import range in use.
+  bool position_in_use(uint64_t pos) const {
+    return ops::is_import_position(pos) ? pos < import_next : pos <= rep.feed_head;
   }
 
   void index() {
@@ -75,14 +95,14 @@ struct scan {
       } else if (seq != prev_seq + 1) {
         problem("index: entity {} seq {} follows seq {} (gap)", entity, seq, prev_seq);
       }
-      if (iv->position > rep.feed_head)
-        problem("index: entity {} seq {} points past the feed head ({})", entity, seq,
-                iv->position);
+      if (!position_in_use(iv->position))
+        problem("index: entity {} seq {} points past the feed head or import counter ({})", entity,
+                seq, iv->position);
       std::string_view rv;
       auto pos_key = codec::u64_key(iv->position);
-      if (!exists(db.log, pos_key, rv)) {
-        problem("index: entity {} seq {} points to missing feed position {}", entity, seq,
-                iv->position);
+      if (!event_record(iv->position, pos_key, rv)) {
+        problem("index: entity {} seq {} points to missing {}", entity, seq,
+                ops::position_name(iv->position));
       } else {
         auto rec = codec::decode_log(pos_key, rv);
         if (!rec || rec->crc != iv->rec_crc || rec->entity != entity || rec->seq != seq)
@@ -97,6 +117,19 @@ struct scan {
     });
   }
 
+  // Each record of a log table (`log`: the feed; `import_log`: imported events) decodes and
+  // is the record its index entry points to.
+  void record(const char* table, std::string_view k, std::string_view v, uint64_t pos) {
+    auto rec = codec::decode_log(k, v);
+    if (!rec) return problem("{}: record at position {} damaged", table, pos);
+    std::string_view iv;
+    auto ikey = codec::index_key(rec->entity, rec->seq);
+    auto dec = exists(db.index, ikey, iv) ? codec::decode_index(ikey, iv) : std::nullopt;
+    if (!dec || dec->position != pos)
+      problem("{}: position {} (entity {} seq {}) has no index entry pointing to it", table, pos,
+              rec->entity, rec->seq);
+  }
+
   void log() {
     uint64_t expected = rep.feed_low_water + 1;
     each(db.log, "log", [&](std::string_view k, std::string_view v) {
@@ -109,17 +142,30 @@ struct scan {
         if (pos != expected) problem("log: positions {}..{} missing", expected, pos - 1);
         expected = pos + 1;
       }
-      auto rec = codec::decode_log(k, v);
-      if (!rec) return problem("log: record at position {} damaged", pos);
-      std::string_view iv;
-      auto ikey = codec::index_key(rec->entity, rec->seq);
-      auto dec = exists(db.index, ikey, iv) ? codec::decode_index(ikey, iv) : std::nullopt;
-      if (!dec || dec->position != pos)
-        problem("log: position {} (entity {} seq {}) has no index entry pointing to it", pos,
-                rec->entity, rec->seq);
+      record("log", k, v, pos);
     });
     if (expected <= rep.feed_head)
       problem("log: positions {}..{} missing", expected, rep.feed_head);
+  }
+
+  // Imported events: contiguous from import_first_position to import_next - 1 (nothing
+  // deletes them), never counted in the feed.
+  void import_log() {
+    uint64_t expected = ops::import_first_position;
+    if (db.has_import_log) {
+      each(db.import_log, "import_log", [&](std::string_view k, std::string_view v) {
+        ++rep.events;
+        if (k.size() != 8) return problem("import_log: malformed key");
+        const uint64_t pos = codec::get_u64(k, 0);
+        if (pos >= import_next)
+          problem("import_log: position {} beyond the import counter {}", pos, import_next);
+        if (pos != expected) problem("import_log: positions {}..{} missing", expected, pos - 1);
+        expected = pos + 1;
+        record("import_log", k, v, pos);
+      });
+    }
+    if (expected < import_next)
+      problem("import_log: positions {}..{} missing", expected, import_next - 1);
   }
 
   void idempotency() {
@@ -209,6 +255,7 @@ caf::expected<verify_report> verify(const std::string& dir) {
       s.meta();
       s.index();
       s.log();
+      s.import_log();
       s.idempotency();
       s.snapshots();
       s.timers();

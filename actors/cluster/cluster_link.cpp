@@ -1,4 +1,5 @@
 #include "actors/cluster/cluster_link.hpp"
+#include "actors/cluster/link_impl.hpp"
 
 #include <netdb.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 
 #include "actors/placement.hpp"
 #include "actors/runtime.hpp"
+#include "domain/order_id.hpp"
 #include "ordo/v1/cluster.pb.h"
 
 namespace ordo::cluster {
@@ -27,30 +29,10 @@ namespace {
 
 using fwd_atom = caf::atom_constant<caf::atom("cl_fwd")>;
 using read_atom = caf::atom_constant<caf::atom("cl_read")>;
+using ctl_atom = caf::atom_constant<caf::atom("cl_ctl")>;
 using reply_atom = caf::atom_constant<caf::atom("cl_reply")>;
 using conn_atom = caf::atom_constant<caf::atom("cl_conn")>;
 using send_atom = caf::atom_constant<caf::atom("cl_send")>;
-
-/// One call to a peer, answered exactly once: by the peer's reply, a timeout, or the peer
-/// going down (whichever comes first).
-struct pending_call {
-  std::function<void(caf::expected<std::string>)> fn;
-  std::atomic<bool> finished{false};
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  void finish(caf::expected<std::string> r) {
-    if (!finished.exchange(true)) fn(std::move(r));
-  }
-};
-using call_ptr = std::shared_ptr<pending_call>;
-
-} // namespace
-} // namespace ordo::cluster
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ordo::cluster::call_ptr)
-
-namespace ordo::cluster {
-
-namespace {
 
 caf::error unavailable(std::string what) {
   return caf::make_error(caf::sec::runtime_error, std::move(what));
@@ -134,70 +116,103 @@ bool reachable(const std::string& host, uint16_t port, std::chrono::milliseconds
 }
 } // namespace
 
-struct cluster_link::impl {
-  link_options opt;
-  uint64_t version = 0;
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::actor router, ingress;
-  runtime* rt = nullptr;
-  std::thread connector;
-  std::atomic<bool> stopping{false};
-  std::atomic<uint64_t> forwarded{0}, forward_failed{0}, received{0}, refused{0}, forward_us_sum{0};
-  std::array<std::atomic<uint64_t>, link_stats::forward_bounds_s.size() + 1> latency{};
-  void record_latency(uint64_t us) {
-    forward_us_sum += us;
-    const auto& bounds = link_stats::forward_bounds_s;
-    size_t b = 0;
-    while (b < bounds.size() && static_cast<double>(us) / 1e6 > bounds[b])
-      ++b;
-    latency[b]++;
-  }
-  mutable std::mutex peers_mu;
-  std::map<uint16_t, bool> connected; // guarded by peers_mu
+void cluster_link::impl::record_latency(uint64_t us) {
+  forward_us_sum += us;
+  const auto& bounds = link_stats::forward_bounds_s;
+  size_t b = 0;
+  while (b < bounds.size() && static_cast<double>(us) / 1e6 > bounds[b])
+    ++b;
+  latency[b]++;
+}
 
-  void set_connected(uint16_t node, bool up) {
-    std::lock_guard<std::mutex> g{peers_mu};
-    connected[node] = up;
-  }
-  bool is_connected(uint16_t node) const {
-    std::lock_guard<std::mutex> g{peers_mu};
-    auto it = connected.find(node);
-    return it != connected.end() && it->second;
-  }
+void cluster_link::impl::set_connected(uint16_t node, bool up) {
+  std::lock_guard<std::mutex> g{peers_mu};
+  connected[node] = up;
+}
 
-  // The connector: reaches every peer that is not connected, every reconnect_every. A
-  // blocking remote_actor() belongs on its own thread, never on an actor's.
-  void connect_loop() {
-    while (!stopping) {
-      for (const auto& m : opt.members) {
-        if (m.id == opt.self || is_connected(m.id) || stopping) continue;
-        // remote_actor() connects without a timeout: a peer whose host vanished (packets
-        // dropped, no reset) would block this loop — and the reconnects of every other peer,
-        // and stop() — for the kernel's ~2 minute SYN timeout. Probe first, bounded.
-        if (!reachable(m.host, m.port, opt.connect_probe_timeout)) continue;
-        auto h = sys->middleman().remote_actor(m.host, m.port);
-        if (h) {
-          set_connected(m.id, true);
-          caf::anon_send(router, conn_atom::value, m.id, *h);
-        }
+bool cluster_link::impl::is_connected(uint16_t node) const {
+  std::lock_guard<std::mutex> g{peers_mu};
+  auto it = connected.find(node);
+  return it != connected.end() && it->second;
+}
+
+// The connector: reaches every known node that is not connected, every reconnect_every. A
+// blocking remote_actor() belongs on its own thread, never on an actor's. The known nodes
+// change with a membership change (a joining node's address arrives with it).
+void cluster_link::impl::connect_loop() {
+  while (!stopping) {
+    for (const auto& m : own->known_members()) {
+      if (m.id == opt.self || is_connected(m.id) || stopping) continue;
+      // remote_actor() connects without a timeout: a peer whose host vanished (packets
+      // dropped, no reset) would block this loop — and the reconnects of every other peer,
+      // and stop() — for the kernel's ~2 minute SYN timeout. Probe first, bounded.
+      if (!reachable(m.host, m.port, opt.connect_probe_timeout)) continue;
+      auto h = sys->middleman().remote_actor(m.host, m.port);
+      if (h) {
+        set_connected(m.id, true);
+        caf::anon_send(router, conn_atom::value, m.id, *h);
       }
-      for (int i = 0; i < 10 && !stopping; ++i)
-        std::this_thread::sleep_for(opt.reconnect_every / 10);
     }
+    for (int i = 0; i < 10 && !stopping; ++i)
+      std::this_thread::sleep_for(opt.reconnect_every / 10);
   }
+}
 
-  void call(uint16_t node, bool is_read, std::string bytes,
-            std::function<void(caf::expected<std::string>)> fn) {
-    auto c = std::make_shared<pending_call>();
-    c->fn = std::move(fn);
-    if (!is_connected(node)) { // fail fast: known down
-      c->finish(unavailable(fmt::format("node {} is unavailable (down or unreachable)", node)));
-      return;
-    }
-    caf::anon_send(router, send_atom::value, node, is_read, std::move(bytes), std::move(c));
+void cluster_link::impl::call(uint16_t node, call_kind kind, std::string bytes,
+                              std::function<void(caf::expected<std::string>)> fn,
+                              std::chrono::milliseconds timeout) {
+  auto c = std::make_shared<pending_call>();
+  c->fn = std::move(fn);
+  c->timeout = timeout;
+  if (!is_connected(node)) { // fail fast: known down
+    c->finish(unavailable(fmt::format("node {} is unavailable (down or unreachable)", node)));
+    return;
   }
-};
+  caf::anon_send(router, send_atom::value, node, static_cast<uint8_t>(kind), std::move(bytes),
+                 std::move(c));
+}
+
+caf::expected<std::string> cluster_link::impl::call_sync(uint16_t node, call_kind kind,
+                                                         std::string bytes,
+                                                         std::chrono::milliseconds timeout) {
+  auto done = std::make_shared<std::promise<caf::expected<std::string>>>();
+  auto fut = done->get_future();
+  call(
+      node, kind, std::move(bytes),
+      [done](caf::expected<std::string> r) { done->set_value(std::move(r)); }, timeout);
+  // Answered exactly once (reply, timeout or the peer going down) — but do not hold up
+  // stop() for a long call: the promise outlives this wait, a late answer goes nowhere.
+  while (fut.wait_for(std::chrono::milliseconds{100}) != std::future_status::ready)
+    if (stopping) return unavailable("the cluster link is stopping");
+  return fut.get();
+}
+
+caf::expected<v1::ControlAnswer> cluster_link::impl::control(uint16_t node, v1::ClusterControl msg,
+                                                             std::chrono::milliseconds timeout) {
+  msg.set_from_node(opt.self);
+  msg.set_cluster_id(own->cluster_id());
+  if (node == opt.self) return handle_control(*this, msg);
+  auto r = call_sync(node, call_kind::control, msg.SerializeAsString(), timeout);
+  if (!r) return r.error();
+  v1::ControlAnswer a;
+  if (!a.ParseFromString(*r))
+    return unavailable(fmt::format("node {} answered a control message unreadably", node));
+  return a;
+}
+
+void cluster_link::impl::spawn_worker(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> g{workers_mu};
+    if (stopping) return;
+    ++workers_running;
+  }
+  std::thread([this, fn = std::move(fn)] {
+    fn();
+    std::lock_guard<std::mutex> g{workers_mu};
+    --workers_running;
+    workers_cv.notify_all();
+  }).detach();
+}
 
 namespace {
 
@@ -222,7 +237,7 @@ caf::behavior router_actor(caf::stateful_actor<router_state>* self, cluster_link
         self->monitor(h);
         self->state.peers[node] = std::move(h);
       },
-      [=](send_atom, uint16_t node, bool is_read, std::string& bytes, call_ptr& c) {
+      [=](send_atom, uint16_t node, uint8_t kind, std::string& bytes, call_ptr& c) {
         auto it = self->state.peers.find(node);
         if (it == self->state.peers.end()) {
           c->finish(unavailable(fmt::format("node {} is unavailable", node)));
@@ -238,14 +253,28 @@ caf::behavior router_actor(caf::stateful_actor<router_state>* self, cluster_link
           self->state.in_flight[node].erase(id);
           c->finish(unavailable(fmt::format("node {}: {}", node, caf::to_string(e))));
         };
-        if (is_read)
-          self->request(it->second, link->opt.request_timeout, read_atom::value, std::move(bytes))
+        switch (static_cast<call_kind>(kind)) {
+        case call_kind::read:
+          self->request(it->second, c->timeout, read_atom::value, std::move(bytes))
               .then(on_reply, on_error);
-        else
-          self->request(it->second, link->opt.request_timeout, fwd_atom::value, std::move(bytes))
+          break;
+        case call_kind::control:
+          self->request(it->second, c->timeout, ctl_atom::value, std::move(bytes))
               .then(on_reply, on_error);
+          break;
+        case call_kind::command:
+          self->request(it->second, c->timeout, fwd_atom::value, std::move(bytes))
+              .then(on_reply, on_error);
+          break;
+        }
       },
   };
+}
+
+std::string mismatch(const cluster_link::impl& p, uint32_t from, uint64_t theirs) {
+  return fmt::format("node {} is in cluster {:016x}, node {} in {:016x}: their configs or "
+                     "states differ; refused",
+                     from, theirs, p.opt.self, p.own->cluster_id());
 }
 
 caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self, cluster_link::impl* link) {
@@ -257,22 +286,32 @@ caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self, cluster_li
           link->refused++;
           return to_bytes(failure("malformed_forward", "a forwarded command did not parse"));
         }
-        if (fc.map_version() != link->version) {
+        if (fc.cluster_id() != link->own->cluster_id()) {
           link->refused++;
-          return to_bytes(failure(
-              "map_mismatch",
-              fmt::format("node {} routed by cluster map {:016x}, node {} has {:016x}: their "
-                          "configs differ; refused",
-                          fc.from_node(), fc.map_version(), link->opt.self, link->version)));
+          return to_bytes(
+              failure("map_mismatch", mismatch(*link, fc.from_node(), fc.cluster_id())));
         }
         if (link->rt == nullptr || link->stopping)
           return to_bytes(failure("stopping", "the owner is starting or stopping; retry"));
         auto id = self->state.next++;
         self->state.promises.emplace(id, self->make_response_promise());
         auto me = caf::actor_cast<caf::actor>(self);
-        link->rt->submit_forwarded(std::move(*fc.mutable_command()), [me, id](outcome o) {
-          caf::anon_send(me, reply_atom::value, id, to_bytes(o));
-        });
+        auto shard = static_cast<uint16_t>(fc.shard());
+        auto* own = link->own;
+        link->rt->submit_forwarded(std::move(*fc.mutable_command()),
+                                   [me, id, shard, own](outcome o) {
+                                     auto bytes = to_bytes(o);
+                                     if (o.code == "not_owner" && shard < own->shard_count()) {
+                                       // Tell the sender where the shard went (a handoff it has not
+                                       // heard of).
+                                       v1::ForwardedOutcome f;
+                                       f.ParseFromString(bytes);
+                                       f.set_owner_hint(own->owner(shard));
+                                       f.set_owner_epoch(own->owner_epoch(shard));
+                                       bytes = f.SerializeAsString();
+                                     }
+                                     caf::anon_send(me, reply_atom::value, id, std::move(bytes));
+                                   });
         return caf::delegated<std::string>();
       },
       [=](reply_atom, uint64_t id, std::string& bytes) {
@@ -284,39 +323,66 @@ caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self, cluster_li
       [=](read_atom, std::string& bytes) -> std::string {
         v1::ForwardedRead r;
         v1::ForwardedState out;
-        if (!r.ParseFromString(bytes) || r.map_version() != link->version || !link->rt) {
-          out.set_error("refused: malformed read, differing cluster map, or not serving");
+        if (!r.ParseFromString(bytes) || r.cluster_id() != link->own->cluster_id() || !link->rt) {
+          out.set_error("refused: malformed read, another cluster, or not serving");
           return out.SerializeAsString();
         }
+        std::optional<uint16_t> shard;
         if (r.entity_type() == v1::ENTITY_TYPE_ORDER) {
+          shard = domain::shard_of(r.entity_id());
           auto st = link->rt->order(r.entity_id());
           if (st)
             out.set_state(st->SerializeAsString());
           else
             out.set_error(caf::to_string(st.error()));
         } else {
+          shard = link->rt->shard_of_sku(r.entity_id());
           auto st = link->rt->inventory(r.entity_id());
           if (st)
             out.set_state(st->SerializeAsString());
           else
             out.set_error(caf::to_string(st.error()));
         }
+        if (!out.error().empty() && shard && *shard < link->own->shard_count()) {
+          out.set_owner_hint(link->own->owner(*shard));
+          out.set_owner_epoch(link->own->owner_epoch(*shard));
+        }
         return out.SerializeAsString();
+      },
+      [=](ctl_atom, std::string& bytes) -> caf::result<std::string> {
+        v1::ClusterControl msg;
+        v1::ControlAnswer bad;
+        if (!msg.ParseFromString(bytes)) {
+          bad.set_error("malformed control message");
+          return bad.SerializeAsString();
+        }
+        // A joining node (cluster id 0) accepts the change that brings it in.
+        auto mine = link->own->cluster_id();
+        if (msg.cluster_id() != mine && !(mine == 0 && msg.has_change())) {
+          bad.set_error(mismatch(*link, msg.from_node(), msg.cluster_id()));
+          return bad.SerializeAsString();
+        }
+        if (!link->rt) {
+          bad.set_error("not serving yet");
+          return bad.SerializeAsString();
+        }
+        // Off the actor's thread: a handoff takes as long as its records take to move.
+        auto id = self->state.next++;
+        self->state.promises.emplace(id, self->make_response_promise());
+        auto me = caf::actor_cast<caf::actor>(self);
+        link->spawn_worker([link, me, id, msg = std::move(msg)] {
+          auto a = handle_control(*link, msg);
+          caf::anon_send(me, reply_atom::value, id, a.SerializeAsString());
+        });
+        return caf::delegated<std::string>();
       },
   };
 }
 
 } // namespace
 
-uint64_t map_version_of(const shard_map& m) {
-  std::string s = fmt::format("shards={};nodes=", m.shard_count());
-  for (auto n : m.nodes())
-    s += fmt::format("{},", n);
-  return stable_hash(s);
-}
-
-cluster_link::cluster_link(link_options o, shard_map m, uint64_t version)
-    : opt_(std::move(o)), map_(std::move(m)), version_(version), impl_(std::make_unique<impl>()) {}
+cluster_link::cluster_link(link_options o, std::unique_ptr<ownership> own)
+    : opt_(std::move(o)), own_(std::move(own)), impl_(std::make_unique<impl>()) {}
 
 caf::expected<std::unique_ptr<cluster_link>> cluster_link::create(link_options o) {
   std::vector<uint16_t> ids;
@@ -331,12 +397,18 @@ caf::expected<std::unique_ptr<cluster_link>> cluster_link::create(link_options o
                            fmt::format("cluster.nodes must list every node once, this node ({}) "
                                        "included",
                                        o.self));
-  shard_map m{ids, o.shard_count};
-  auto version = map_version_of(m);
-  auto link = std::unique_ptr<cluster_link>(new cluster_link(o, m, version));
+  ownership::options oo;
+  oo.state_path = o.state_path;
+  oo.self = o.self;
+  oo.config_members = o.members;
+  oo.shard_count = o.shard_count;
+  oo.join = o.join;
+  auto own = ownership::open(oo);
+  if (!own) return own.error();
+  auto link = std::unique_ptr<cluster_link>(new cluster_link(o, std::move(*own)));
   auto& p = *link->impl_;
   p.opt = o;
-  p.version = version;
+  p.own = link->own_.get();
   p.cfg.load<caf::io::middleman>();
   p.cfg.set("scheduler.max-threads", 1);
   p.cfg.set("logger.verbosity", caf::atom("quiet"));
@@ -360,62 +432,120 @@ caf::expected<void> cluster_link::serve(runtime& rt) {
                            fmt::format("cannot publish the cluster ingress on {}:{}: {}", me->host,
                                        me->port, caf::to_string(port.error())));
   p.connector = std::thread([&p] { p.connect_loop(); });
+  if (!own_->moving_out().empty() && !p.resuming.exchange(true))
+    p.spawn_worker([&p] {
+      resume_moves(p);
+      p.resuming = false;
+    });
   return caf::unit;
 }
 
-void cluster_link::forward(v1::Envelope command, uint16_t shard, completion done) {
-  auto& p = *impl_;
-  uint16_t owner = map_.owner(shard);
-  v1::ForwardedCommand fc;
-  fc.set_from_node(opt_.self);
-  fc.set_map_version(version_);
-  fc.set_shard(shard);
-  *fc.mutable_command() = std::move(command);
+namespace {
+
+// Forwards to the owner this node knows of; a not_owner answer naming a newer owner (a
+// handoff this node had not heard of) is learned and the command sent there — at most
+// twice, so disagreeing views can never bounce a command for long.
+void forward_to(cluster_link::impl& p, v1::ForwardedCommand fc, int redirects_left,
+                completion done) {
+  auto shard = static_cast<uint16_t>(fc.shard());
+  uint16_t owner = p.own->owner(shard);
+  if (owner == 0) {
+    done(failure("node_joining", "this node does not know the shard's owner yet; retry"));
+    return;
+  }
+  fc.set_cluster_id(p.own->cluster_id());
+  auto bytes = fc.SerializeAsString();
   p.forwarded++;
   auto t0 = std::chrono::steady_clock::now();
-  p.call(owner, false, fc.SerializeAsString(),
-         [&p, t0, owner, done = std::move(done)](caf::expected<std::string> r) {
-           p.record_latency(
-               static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                         std::chrono::steady_clock::now() - t0)
-                                         .count()));
-           if (!r) {
-             p.forward_failed++;
-             // Sent or not, the owner may have applied it: a retry with the same key tells.
-             done(failure("node_unavailable",
-                          fmt::format("the owner (node {}) did not answer: {}", owner,
-                                      caf::to_string(r.error())),
-                          true));
-             return;
-           }
-           done(from_bytes(*r));
-         });
+  p.call(
+      owner, call_kind::command, std::move(bytes),
+      [&p, t0, owner, shard, redirects_left, fc = std::move(fc),
+       done = std::move(done)](caf::expected<std::string> r) mutable {
+        p.record_latency(
+            static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::steady_clock::now() - t0)
+                                      .count()));
+        if (!r) {
+          p.forward_failed++;
+          // Sent or not, the owner may have applied it: a retry with the same key tells.
+          done(failure("node_unavailable",
+                       fmt::format("the owner (node {}) did not answer: {}", owner,
+                                   caf::to_string(r.error())),
+                       true));
+          return;
+        }
+        v1::ForwardedOutcome f;
+        if (redirects_left > 0 && f.ParseFromString(*r) && f.code() == "not_owner" &&
+            f.owner_hint() != 0 && f.owner_hint() != owner) {
+          p.own->learn(shard, static_cast<uint16_t>(f.owner_hint()), f.owner_epoch());
+          if (p.own->owner(shard) != owner) {
+            if (p.own->place(shard) == shard_route::local) {
+              // It came to us meanwhile: this node serves it now.
+              p.rt->submit_forwarded(std::move(*fc.mutable_command()), std::move(done));
+              return;
+            }
+            forward_to(p, std::move(fc), redirects_left - 1, std::move(done));
+            return;
+          }
+        }
+        done(from_bytes(*r));
+      },
+      p.opt.request_timeout);
+}
+
+} // namespace
+
+void cluster_link::forward(v1::Envelope command, uint16_t shard, completion done) {
+  v1::ForwardedCommand fc;
+  fc.set_from_node(opt_.self);
+  fc.set_shard(shard);
+  *fc.mutable_command() = std::move(command);
+  forward_to(*impl_, std::move(fc), 2, std::move(done));
 }
 
 namespace {
 template <class State>
-void read_remote(cluster_link::impl& p, uint16_t owner, v1::ForwardedRead r,
+void read_remote(cluster_link::impl& p, uint16_t shard, v1::ForwardedRead r, int redirects_left,
                  std::function<void(caf::expected<State>)> done) {
-  p.call(owner, true, r.SerializeAsString(),
-         [owner, done = std::move(done)](caf::expected<std::string> bytes) {
-           if (!bytes) {
-             done(caf::make_error(caf::sec::runtime_error,
-                                  fmt::format("node_unavailable: the owner (node {}) did not "
-                                              "answer: {}",
-                                              owner, caf::to_string(bytes.error()))));
-             return;
-           }
-           v1::ForwardedState fs;
-           State s;
-           if (!fs.ParseFromString(*bytes) || !fs.error().empty() ||
-               !s.ParseFromString(fs.state())) {
-             done(caf::make_error(caf::sec::runtime_error,
-                                  "read_failed: " +
-                                      (fs.error().empty() ? "malformed state" : fs.error())));
-             return;
-           }
-           done(std::move(s));
-         });
+  uint16_t owner = p.own->owner(shard);
+  if (owner == 0) {
+    done(caf::make_error(caf::sec::runtime_error,
+                         "node_unavailable: this node does not know the shard's owner yet"));
+    return;
+  }
+  r.set_cluster_id(p.own->cluster_id());
+  auto bytes = r.SerializeAsString();
+  p.call(
+      owner, call_kind::read, std::move(bytes),
+      [&p, owner, shard, redirects_left, r = std::move(r),
+       done = std::move(done)](caf::expected<std::string> bytes) mutable {
+        if (!bytes) {
+          done(caf::make_error(caf::sec::runtime_error,
+                               fmt::format("node_unavailable: the owner (node {}) did not "
+                                           "answer: {}",
+                                           owner, caf::to_string(bytes.error()))));
+          return;
+        }
+        v1::ForwardedState fs;
+        State s;
+        bool parsed = fs.ParseFromString(*bytes);
+        if (parsed && redirects_left > 0 && fs.owner_hint() != 0 && fs.owner_hint() != owner) {
+          p.own->learn(shard, static_cast<uint16_t>(fs.owner_hint()), fs.owner_epoch());
+          if (p.own->owner(shard) != owner && p.own->place(shard) == shard_route::remote) {
+            read_remote<State>(p, shard, std::move(r), redirects_left - 1, std::move(done));
+            return;
+          }
+        }
+        if (!parsed || !fs.error().empty() || !s.ParseFromString(fs.state())) {
+          auto why = !parsed || fs.error().empty() ? std::string("malformed state") : fs.error();
+          // The shard is between owners (or this node's view is behind): retry later.
+          if (why.find("not_owner") != std::string::npos) why = "node_unavailable: " + why;
+          done(caf::make_error(caf::sec::runtime_error, "read_failed: " + why));
+          return;
+        }
+        done(std::move(s));
+      },
+      p.opt.request_timeout);
 }
 } // namespace
 
@@ -423,20 +553,18 @@ void cluster_link::read_order(const std::string& id, uint16_t shard,
                               std::function<void(caf::expected<v1::OrderState>)> done) {
   v1::ForwardedRead r;
   r.set_from_node(opt_.self);
-  r.set_map_version(version_);
   r.set_entity_type(v1::ENTITY_TYPE_ORDER);
   r.set_entity_id(id);
-  read_remote<v1::OrderState>(*impl_, map_.owner(shard), std::move(r), std::move(done));
+  read_remote<v1::OrderState>(*impl_, shard, std::move(r), 2, std::move(done));
 }
 
 void cluster_link::read_inventory(const std::string& sku, uint16_t shard,
                                   std::function<void(caf::expected<v1::InventoryState>)> done) {
   v1::ForwardedRead r;
   r.set_from_node(opt_.self);
-  r.set_map_version(version_);
   r.set_entity_type(v1::ENTITY_TYPE_INVENTORY);
   r.set_entity_id(sku);
-  read_remote<v1::InventoryState>(*impl_, map_.owner(shard), std::move(r), std::move(done));
+  read_remote<v1::InventoryState>(*impl_, shard, std::move(r), 2, std::move(done));
 }
 
 link_stats cluster_link::stats() const {
@@ -449,17 +577,29 @@ link_stats cluster_link::stats() const {
   s.forward_us_sum = p.forward_us_sum;
   for (size_t b = 0; b < s.forward_buckets.size(); ++b)
     s.forward_buckets[b] = p.latency[b].load();
-  for (const auto& m : opt_.members)
+  for (const auto& m : own_->known_members())
     if (m.id != opt_.self) s.peers.emplace_back(m.id, p.is_connected(m.id));
   s.self = opt_.self;
-  s.shards_owned = map_.shards_of(opt_.self).size();
+  s.shards_owned = own_->owned().size();
+  s.shards_moved_out = p.moved_out;
+  s.shards_moved_in = p.moved_in;
+  s.records_imported = p.imported;
   return s;
+}
+
+change_status cluster_link::change() const {
+  std::lock_guard<std::mutex> g{impl_->change_mu};
+  return impl_->change;
 }
 
 void cluster_link::stop() {
   auto& p = *impl_;
   if (p.stopping.exchange(true)) return;
   if (p.connector.joinable()) p.connector.join();
+  {
+    std::unique_lock<std::mutex> g{p.workers_mu};
+    p.workers_cv.wait(g, [&p] { return p.workers_running == 0; });
+  }
   if (p.sys) {
     if (p.ingress) {
       p.sys->middleman().unpublish(p.ingress);

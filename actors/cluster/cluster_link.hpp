@@ -1,14 +1,19 @@
 #pragma once
 // The node's link to the rest of the cluster, on CAF's io middleman (docs/cluster.md).
 //
-// Every node derives the same shard map from the config (shard_map.hpp). A command for a
-// shard owned elsewhere is forwarded to the owner's published "ingress" actor as a
-// ForwardedCommand (Protobuf bytes: the receiver needs nothing but the bytes) and answered
-// with the owner's outcome. The owner refuses a sender whose map differs (map_mismatch) and
-// a shard it does not own (not_owner) — a stale sender is fenced, never obeyed; CAF gives no
-// delivery or ordering guarantee between nodes, so nothing relies on one: a lost message is
-// a timeout, answered failed/unknown_if_applied, and the caller's retry with the same
-// idempotency key is deduplicated by the owner's journal.
+// Who owns which shard is ownership.hpp (from the config's shard_map, then from the node's
+// persisted cluster state). A command for a shard owned elsewhere is forwarded to the
+// owner's published "ingress" actor as a ForwardedCommand (Protobuf bytes: the receiver needs
+// nothing but the bytes) and answered with the owner's outcome. The owner refuses a sender
+// of another cluster (map_mismatch) and a shard it does not own (not_owner, with the owner it
+// knows of: the sender learns it and retries there once) — a stale sender is redirected,
+// never obeyed; CAF gives no delivery or ordering guarantee between nodes, so nothing relies
+// on one: a lost message is a timeout, answered failed/unknown_if_applied, and the caller's
+// retry with the same idempotency key is deduplicated by the owner's journal.
+//
+// Membership change (handoff.cpp): change_members() makes this node the coordinator of a
+// change to a new member list; shards move one at a time from their owner to their new owner
+// (stop, drain, stream the records, activate) while every other shard keeps serving.
 //
 // Node failure: each peer's ingress proxy is monitored; a down_msg (TCP close, or the
 // middleman's heartbeat timeout for a hung peer) marks the peer down at once, and commands
@@ -29,6 +34,7 @@
 
 #include <caf/expected.hpp>
 
+#include "actors/cluster/ownership.hpp"
 #include "actors/cluster/shard_map.hpp"
 #include "actors/outcome.hpp"
 #include "ordo/v1/envelope.pb.h"
@@ -41,16 +47,16 @@ class runtime;
 
 namespace ordo::cluster {
 
-struct member {
-  uint16_t id = 0;
-  std::string host;
-  uint16_t port = 0; // the middleman port of the node's ingress
-};
-
 struct link_options {
   uint16_t self = 0;
-  std::vector<member> members; // every node, self included
+  std::vector<member> members; // every node, self included (the founding members, or with
+                               // `join` the nodes to reach)
   uint16_t shard_count = 64;
+  std::string state_path; // the persisted cluster state ("": memory only)
+  bool join = false;      // start owning nothing; a membership change brings shards
+  size_t handoff_batch_bytes = 512 * 1024; // records per message during a handoff
+  std::chrono::milliseconds handoff_call_timeout{60'000};
+  std::chrono::milliseconds drain_timeout{30'000}; // a moving shard's in-flight commands
   std::chrono::milliseconds request_timeout{5'000};
   std::chrono::milliseconds reconnect_every{250};
   std::chrono::milliseconds connect_probe_timeout{500}; // a peer's port must answer within
@@ -70,6 +76,21 @@ struct link_stats {
   std::vector<std::pair<uint16_t, bool>> peers;                        // node id, connected
   uint16_t self = 0;
   size_t shards_owned = 0;
+  uint64_t shards_moved_out = 0, shards_moved_in = 0, records_imported = 0;
+};
+
+/// One shard's move in the membership change this node coordinates.
+struct handoff_status {
+  uint16_t shard = 0, from = 0, to = 0;
+  std::string state; // waiting | moving | done | failed
+  std::string error;
+};
+
+struct change_status {
+  uint64_t epoch = 0; // 0: this node never coordinated a change
+  bool running = false;
+  std::string result; // "" while running; "done" or the error that stopped it
+  std::vector<handoff_status> handoffs;
 };
 
 class cluster_link {
@@ -78,9 +99,9 @@ public:
   static caf::expected<std::unique_ptr<cluster_link>> create(link_options o);
   ~cluster_link();
 
-  const shard_map& map() const { return map_; }
-  bool is_local(uint16_t shard) const { return map_.owner(shard) == opt_.self; }
-  uint64_t map_version() const { return version_; }
+  const ownership& owners() const { return *own_; }
+  shard_route route(uint16_t shard) const { return own_->place(shard); }
+  uint64_t cluster_id() const { return own_->cluster_id(); }
 
   /// Publishes the ingress (commands and reads from peers go to `rt`) and starts connecting
   /// to the peers. `rt` must outlive stop().
@@ -97,20 +118,22 @@ public:
 
   link_stats stats() const;
 
+  /// Starts a membership change to `members` (every node of the new membership, this one
+  /// included), coordinated by this node on a thread of its own; progress in change().
+  /// Errors at once: a change already running, an invalid member list.
+  caf::expected<uint64_t> change_members(std::vector<member> members);
+  change_status change() const;
+
   /// Stops connecting, unpublishes, answers what is pending, stops the actor system.
   void stop();
 
   struct impl;
 
 private:
-  cluster_link(link_options o, shard_map m, uint64_t version);
+  cluster_link(link_options o, std::unique_ptr<ownership> own);
   link_options opt_;
-  shard_map map_;
-  uint64_t version_;
+  std::unique_ptr<ownership> own_;
   std::unique_ptr<impl> impl_;
 };
-
-/// The map's identity: a hash of the sorted node ids and the shard count.
-uint64_t map_version_of(const shard_map& m);
 
 } // namespace ordo::cluster

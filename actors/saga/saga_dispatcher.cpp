@@ -228,9 +228,11 @@ void dispatcher::on_answer(const std::shared_ptr<command_job>& job, outcome o) {
   }
   auto what = fmt::format("command {}", job->key);
   if (o.code == "stopping") return; // the node is shutting down: the restart retries
-  // Backpressure, and an owner node that is down (cluster), are waits, not failures: the
-  // longer budget lets in-flight sagas resume when the node is back (~200 s at 1 s backoff).
-  bool over = o.status == outcome_status::overloaded || o.code == "node_unavailable";
+  // Backpressure, an owner node that is down, and a shard between owners (cluster) are
+  // waits, not failures: the longer budget lets in-flight sagas resume when the node is
+  // back or the handoff is done (~200 s at 1 s backoff).
+  bool over = o.status == outcome_status::overloaded || o.code == "node_unavailable" ||
+              o.code == "shard_moving" || o.code == "node_joining" || o.code == "not_owner";
   int n = over ? ++job->overloads : ++job->failures;
   if (n > (over ? cfg_.overloaded_retries_max : cfg_.retries_max)) {
     give_up(job->pos, what, fmt::format("{} {}: {}", to_string(o.status), o.code, o.message));

@@ -33,7 +33,10 @@ void usage() {
       "  --key KEY    API key (default $ORDO_API_KEY; none for a node without keys)\n"
       "commands:\n"
       "  status                                   readiness and the node's main figures\n"
-      "  cluster                                  the nodes, their shards and health\n"
+      "  cluster                                  the nodes, their shards, health and handoffs\n"
+      "  members ID=HOST:PORT ...                 change the cluster membership to exactly\n"
+      "                                           these nodes (their cluster ports), moving\n"
+      "                                           shards by handoff; see `cluster` for progress\n"
       "  place --customer C [--merchant M] [--currency EUR] --line SKU:QTY:UNIT_MINOR ...\n"
       "        [--idempotency-key K]              place an order (a key is generated if absent)\n"
       "  get ORDER_ID                             the order's committed state\n"
@@ -147,6 +150,20 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "cluster") return print_result(c.get("/v1/cluster"));
+  if (cmd == "members" && need(1)) {
+    std::string nodes;
+    for (size_t i = 1; i < pos.size(); ++i) {
+      auto eq = pos[i].find('='), colon = pos[i].rfind(':');
+      if (eq == std::string::npos || colon == std::string::npos || colon < eq) {
+        fmt::print(stderr, "ordoctl: members wants ID=HOST:PORT, not '{}'\n", pos[i]);
+        return 2;
+      }
+      nodes += fmt::format(
+          R"({}{{"id":{},"host":{},"port":{}}})", nodes.empty() ? "" : ",", pos[i].substr(0, eq),
+          ordo::node::json::quote(pos[i].substr(eq + 1, colon - eq - 1)), pos[i].substr(colon + 1));
+    }
+    return print_result(c.post("/v1/cluster/members", fmt::format(R"({{"nodes":[{}]}})", nodes)));
+  }
   if (cmd == "place") {
     std::string currency = opt(o, "currency", "EUR");
     std::string lines;

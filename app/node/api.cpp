@@ -1,6 +1,7 @@
 #include "app/node/api.hpp"
 
 #include <charconv>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -67,30 +68,54 @@ const char* json_type = "application/json";
 
 } // namespace
 
-// {"self":1,"map_version":"..","handoffs":[],"nodes":[{"id":1,"up":true,"shards":[..]},..]}
+// {"self":1,"cluster_id":"..","epoch":1,"nodes":[{"id":1,"up":true,"shards":[..]},..],
+//  "moving_out":[..],"change":{...},"handoffs":[..]} — this node's view (docs/cluster.md).
 std::string api::cluster_status() const {
   if (!link_)
     return fmt::format(R"({{"self":{},"single_node":true,"shards":{},"handoffs":[]}})",
                        cfg_.runtime.node_id, cfg_.runtime.shard_count);
   auto st = link_->stats();
+  const auto& own = link_->owners();
+  auto list = [](const std::vector<uint16_t>& v) {
+    std::string out;
+    for (auto s : v)
+      out += fmt::format("{}{}", out.empty() ? "" : ",", s);
+    return out;
+  };
+  std::map<uint16_t, std::vector<uint16_t>> by_owner;
+  for (const auto& m : own.known_members())
+    by_owner[m.id];
+  for (uint16_t s = 0; s < own.shard_count(); ++s)
+    by_owner[own.owner(s)].push_back(s);
   std::string nodes;
-  for (auto id : link_->map().nodes()) {
+  for (const auto& [id, shards] : by_owner) {
+    if (id == 0) continue; // unknown owners (a joining node)
     bool up = id == cfg_.runtime.node_id;
     for (const auto& [peer, connected] : st.peers)
       if (peer == id) up = connected;
-    std::string shards;
-    for (auto s : link_->map().shards_of(id)) {
-      if (!shards.empty()) shards += ',';
-      shards += std::to_string(s);
-    }
     nodes += fmt::format(R"({}{{"id":{},"up":{},"shards":[{}]}})", nodes.empty() ? "" : ",", id,
-                         up ? "true" : "false", shards);
+                         up ? "true" : "false", list(shards));
   }
-  // Handoffs (membership change) are not implemented yet: docs/cluster.md.
+  std::string moving;
+  for (const auto& m : own.moving_out())
+    moving += fmt::format(R"({}{{"shard":{},"to":{},"epoch":{}}})", moving.empty() ? "" : ",",
+                          m.shard(), m.to_node(), m.epoch());
+  // Handoffs of the change this node coordinates (empty elsewhere; see moving_out there).
+  auto ch = link_->change();
+  std::string handoffs;
+  for (const auto& h : ch.handoffs) {
+    if (h.state == "done") continue;
+    handoffs += fmt::format(R"({}{{"shard":{},"from":{},"to":{},"state":{},"error":{}}})",
+                            handoffs.empty() ? "" : ",", h.shard, h.from, h.to,
+                            json::quote(h.state), json::quote(h.error));
+  }
+  auto pending = own.pending();
   return fmt::format(
-      R"({{"self":{},"map_version":"{:016x}","shard_count":{},"forwarded":{},"forward_failed":{},"handoffs":[],"nodes":[{}]}})",
-      cfg_.runtime.node_id, link_->map_version(), cfg_.runtime.shard_count, st.forwarded,
-      st.forward_failed, nodes);
+      R"({{"self":{},"cluster_id":"{:016x}","epoch":{},"pending_epoch":{},"shard_count":{},"shards_owned":{},"forwarded":{},"forward_failed":{},"shards_moved_in":{},"shards_moved_out":{},"nodes":[{}],"moving_out":[{}],"change":{{"epoch":{},"running":{},"result":{},"moves":{}}},"handoffs":[{}]}})",
+      cfg_.runtime.node_id, link_->cluster_id(), own.epoch(), pending ? pending->epoch() : 0,
+      cfg_.runtime.shard_count, st.shards_owned, st.forwarded, st.forward_failed,
+      st.shards_moved_in, st.shards_moved_out, nodes, moving, ch.epoch,
+      ch.running ? "true" : "false", json::quote(ch.result), ch.handoffs.size(), handoffs);
 }
 
 void api::with_visible_order(const std::string& id, const principal& who, const responder& respond,
@@ -402,6 +427,31 @@ void api::route_request(const http_request& req, const principal& who, responder
     if (!get) return wrong_method("GET");
     if (who.who != role::operations) return forbidden("read the cluster status");
     respond(json_response(200, cluster_status()));
+    return;
+  }
+  // POST /v1/cluster/members: change the membership (operations); 202, progress in
+  // GET /v1/cluster ("change", "handoffs").
+  if (parts[1] == "cluster" && parts.size() == 3 && parts[2] == "members") {
+    which = route::other;
+    if (req.method != "POST") return wrong_method("POST");
+    if (who.who != role::operations) return forbidden("change the cluster membership");
+    if (!link_) return respond(error(409, "single_node", "this node is not in a cluster"));
+    v1::ClusterMembers body;
+    if (auto e = json::parse(req.body, body); !e.empty())
+      return respond(error(400, "malformed_body", e));
+    std::vector<cluster::member> members;
+    for (const auto& m : body.nodes()) {
+      if (m.id() > 65535 || m.port() > 65535)
+        return respond(error(400, "invalid_member", "node id and port must be 1..65535"));
+      members.push_back({static_cast<uint16_t>(m.id()), m.host(), static_cast<uint16_t>(m.port())});
+    }
+    auto epoch = link_->change_members(std::move(members));
+    if (!epoch) {
+      auto text = describe(epoch.error());
+      return respond(
+          error(text.find("invalid") != std::string::npos ? 400 : 409, "change_refused", text));
+    }
+    respond(json_response(202, fmt::format(R"({{"epoch":{},"status":"started"}})", *epoch)));
     return;
   }
 

@@ -65,7 +65,8 @@ http_response from_outcome(const outcome& o, target t, bool placement, bool with
     // Retry later: this node or the order's owner node is stopping, down or unreachable, or
     // the nodes' cluster views differ (a membership change in progress).
     if (o.code == "stopping" || o.code == "shard_stopped" || o.code == "node_unavailable" ||
-        o.code == "not_owner" || o.code == "map_mismatch")
+        o.code == "not_owner" || o.code == "map_mismatch" || o.code == "shard_moving" ||
+        o.code == "node_joining")
       return error(503, o.code, o.message, o.unknown_if_applied);
     if (o.code == "invalid_order_id" || o.code == "invalid_sku")
       return error(400, o.code, o.message);

@@ -167,6 +167,17 @@ const std::vector<option>& options() {
            }
          return fmt::format("'{}' is not debug, info, warn or error", s);
        }},
+      {"cluster.join", "false",
+       "start owning no shard and wait to be added by a membership change (a new node; "
+       "docs/cluster.md). Ignored once the node has a cluster state in its data dir",
+       [](node_config& c, const std::string& s) -> std::string {
+         if (s != "true" && s != "false") return fmt::format("'{}' is not true or false", s);
+         c.cluster_join = s == "true";
+         return {};
+       }},
+      {"cluster.handoff_batch_kb", "512",
+       "records per message when a shard moves to another node (membership change)",
+       number([](node_config& c) -> uint32_t& { return c.handoff_batch_kb; }, 1, 65536)},
       {"journal.durability", "full_sync",
        "full_sync (an answer means on disk), no_meta_sync, or no_sync (benchmarks only; an OS "
        "crash may lose acknowledged commands — see docs/storage.md)",
@@ -374,10 +385,19 @@ caf::expected<node_config> load_config_file(const std::string& path) {
     }
     if (sec == "cluster" && t) {
       for (const auto& [name, v] : *t) {
-        if (name.str() != "nodes" || !v.is_array())
-          return bad(fmt::format("{}: cluster: unknown key '{}' (only [[cluster.nodes]])",
+        if (name.str() == "nodes" && v.is_array()) {
+          if (auto r = load_cluster(cfg, path, *v.as_array()); !r) return r.error();
+          continue;
+        }
+        auto key = "cluster." + std::string{name.str()};
+        const option* o = find(key);
+        auto s = scalar_text(v);
+        if (!o || !s)
+          return bad(fmt::format("{}: cluster: unknown key '{}' ([[cluster.nodes]] or a "
+                                 "cluster.* setting, see --help)",
                                  where(path, v), name.str()));
-        if (auto r = load_cluster(cfg, path, *v.as_array()); !r) return r.error();
+        if (auto e = o->set(cfg, *s); !e.empty())
+          return bad(fmt::format("{}: {}: {}", where(path, v), key, e));
       }
       continue;
     }

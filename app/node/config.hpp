@@ -61,6 +61,8 @@ struct node_config {
   std::string gateway = "simulated"; // "simulated" or "webhook" (POST /v1/webhooks/payment)
   std::vector<api_key> keys;         // empty: no authentication (loopback only)
   std::vector<cluster_member> cluster;
+  bool cluster_join = false;       // a new node: owns nothing until a membership change adds it
+  uint32_t handoff_batch_kb = 512; // records per message when a shard moves
   std::string source = "defaults"; // where the config came from, for the start log line
 };
 

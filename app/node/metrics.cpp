@@ -113,6 +113,15 @@ void render_cluster(std::string& out, const cluster::link_stats& s) {
     out += fmt::format("ordo_cluster_peer_up{{node=\"{}\"}} {}\n", id, up ? 1 : 0);
   header(out, "ordo_cluster_shards_owned", "gauge", "shards this node owns");
   out += fmt::format("ordo_cluster_shards_owned{{node=\"{}\"}} {}\n", s.self, s.shards_owned);
+  header(out, "ordo_cluster_shards_moved_out_total", "counter",
+         "shards this node handed to another node (membership changes)");
+  out += fmt::format("ordo_cluster_shards_moved_out_total {}\n", s.shards_moved_out);
+  header(out, "ordo_cluster_shards_moved_in_total", "counter",
+         "shards this node took over by handoff");
+  out += fmt::format("ordo_cluster_shards_moved_in_total {}\n", s.shards_moved_in);
+  header(out, "ordo_cluster_handoff_entities_imported_total", "counter",
+         "entities (orders, SKUs, placement records) written here by handoffs");
+  out += fmt::format("ordo_cluster_handoff_entities_imported_total {}\n", s.records_imported);
 }
 } // namespace
 

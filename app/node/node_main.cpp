@@ -143,8 +143,12 @@ int main(int argc, char** argv) {
     ordo::cluster::link_options o;
     o.self = cfg.runtime.node_id;
     o.shard_count = cfg.runtime.shard_count;
+    o.state_path = cfg.runtime.data_dir + "/cluster-state.pb";
+    o.join = cfg.cluster_join;
+    o.handoff_batch_bytes = size_t{cfg.handoff_batch_kb} * 1024;
     for (const auto& m : cfg.cluster)
       o.members.push_back({m.id, m.host, m.port});
+    std::filesystem::create_directories(cfg.runtime.data_dir);
     auto l = ordo::cluster::cluster_link::create(o);
     if (!l) {
       log::error("start_failed", {{"error", caf::to_string(l.error())}});
@@ -152,14 +156,16 @@ int main(int argc, char** argv) {
     }
     link = std::move(*l);
     auto* lp = link.get();
-    cfg.runtime.cluster.is_local = [lp](uint16_t shard) { return lp->is_local(shard); };
+    cfg.runtime.cluster.route = [lp](uint16_t shard) { return lp->route(shard); };
     cfg.runtime.cluster.forward = [lp](ordo::v1::Envelope e, uint16_t shard,
                                        ordo::completion done) {
       lp->forward(std::move(e), shard, std::move(done));
     };
-    log::info("cluster", {{"nodes", std::to_string(cfg.cluster.size())},
-                          {"shards_owned", std::to_string(lp->map().shards_of(o.self).size())},
-                          {"map_version", fmt::format("{:016x}", lp->map_version())}});
+    log::info("cluster", {{"nodes", std::to_string(lp->owners().committed_members().size())},
+                          {"epoch", std::to_string(lp->owners().epoch())},
+                          {"shards_owned", std::to_string(lp->owners().owned().size())},
+                          {"joining", lp->owners().cluster_id() == 0 ? "true" : "false"},
+                          {"cluster_id", fmt::format("{:016x}", lp->cluster_id())}});
   }
 
   auto rt = ordo::runtime::start(cfg.runtime);

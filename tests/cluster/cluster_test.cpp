@@ -16,6 +16,7 @@
 
 #include "app/ctl/http_client.hpp"
 #include "app/node/json.hpp"
+#include "cluster_support.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/inventory.pb.h"
 #include "ordo/v1/order.pb.h"
@@ -26,136 +27,7 @@ using ordo::ctl::http_client;
 using ordo::test::fresh_dir;
 using ordo::test::node_process;
 
-namespace {
-
-// A port the kernel just had free (bound to 0, then released).
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-struct cluster {
-  std::string dir = fresh_dir("cluster");
-  std::vector<uint16_t> ports;
-  std::vector<std::unique_ptr<node_process>> nodes;
-
-  explicit cluster(int n) {
-    for (int i = 0; i < n; ++i)
-      ports.push_back(free_port());
-    for (int i = 0; i < n; ++i)
-      nodes.push_back(nullptr);
-  }
-  std::string config(int i) const {
-    std::string c = fmt::format("[node]\nid = {}\n", i + 1);
-    for (size_t k = 0; k < ports.size(); ++k)
-      c += fmt::format("[[cluster.nodes]]\nid = {}\nhost = \"127.0.0.1\"\nport = {}\n", k + 1,
-                       ports[k]);
-    return c;
-  }
-  void start(int i) {
-    auto d = fmt::format("{}/n{}", dir, i + 1);
-    std::filesystem::create_directories(d);
-    nodes[static_cast<size_t>(i)] = std::make_unique<node_process>(d, config(i));
-    REQUIRE_MESSAGE(nodes[static_cast<size_t>(i)]->start(), nodes[static_cast<size_t>(i)]->why());
-  }
-  std::string url(int i) const { return nodes[static_cast<size_t>(i)]->url(); }
-  // Starts every node, waits until they see each other, and stocks SKU-0.. with `qty` each
-  // (through every node in turn: any node accepts any SKU).
-  std::vector<std::string> start_stocked(int sku_count, int64_t qty) {
-    for (size_t i = 0; i < nodes.size(); ++i)
-      start(static_cast<int>(i));
-    await_connected();
-    std::vector<std::string> skus;
-    for (int i = 0; i < sku_count; ++i) {
-      skus.push_back(fmt::format("SKU-{}", i));
-      http_client c{url(i % static_cast<int>(nodes.size()))};
-      REQUIRE(c.post("/v1/inventory/" + skus.back() + "/restock",
-                     fmt::format(R"({{"quantity":"{}"}})", qty),
-                     {{"Idempotency-Key", "stock-" + skus.back()}})
-                  .status == 200);
-    }
-    return skus;
-  }
-  // Until every node reports its peers connected (the connector retries every 250 ms).
-  void await_connected() {
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds{15};
-    for (size_t i = 0; i < nodes.size(); ++i) {
-      if (!nodes[i]) continue;
-      http_client c{nodes[i]->url()};
-      for (;;) {
-        auto m = c.get("/metrics");
-        size_t up = 0, pos = 0;
-        while ((pos = m.body.find("ordo_cluster_peer_up{", pos)) != std::string::npos) {
-          auto nl = m.body.find('\n', pos);
-          if (m.body[nl - 1] == '1') ++up;
-          pos = nl;
-        }
-        if (up + 1 == nodes.size()) break;
-        REQUIRE_MESSAGE(std::chrono::steady_clock::now() < until, "peers never connected");
-        std::this_thread::sleep_for(std::chrono::milliseconds{50});
-      }
-    }
-  }
-};
-
-std::string place_body(const std::string& sku_a, const std::string& sku_b) {
-  return ordo::test::place_json("c-1", {{sku_a, 1, 100}, {sku_b, 2, 100}});
-}
-
-ordo::v1::OrderState order(http_client& c, const std::string& id, int* status = nullptr) {
-  return ordo::test::order_state(c, id, status);
-}
-
-bool settled(const ordo::v1::OrderState& s) {
-  return s.status() == ordo::v1::ORDER_STATUS_DELIVERED ||
-         s.status() == ordo::v1::ORDER_STATUS_REJECTED ||
-         s.status() == ordo::v1::ORDER_STATUS_CANCELLED;
-}
-
-// Waits until every order settled (read through `via`), up to 60 s.
-void await_settled(const std::string& via, const std::vector<std::string>& ids) {
-  http_client c{via};
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds{60};
-  for (const auto& id : ids) {
-    for (;;) {
-      auto s = order(c, id);
-      if (settled(s)) break;
-      REQUIRE_MESSAGE(std::chrono::steady_clock::now() < until,
-                      id << " never settled, is " << ordo::v1::OrderStatus_Name(s.status()));
-      std::this_thread::sleep_for(std::chrono::milliseconds{20});
-    }
-  }
-}
-
-// Stock audit: for every SKU, on_hand = initial − units of delivered orders, nothing reserved.
-void audit_stock(const std::string& via, const std::vector<std::string>& skus, int64_t initial,
-                 const std::vector<std::string>& ids) {
-  http_client c{via};
-  std::map<std::string, int64_t> shipped;
-  for (const auto& id : ids) {
-    auto s = order(c, id);
-    if (s.status() != ordo::v1::ORDER_STATUS_DELIVERED) continue;
-    for (const auto& l : s.lines())
-      shipped[l.sku()] += l.quantity();
-  }
-  for (const auto& sku : skus) {
-    auto r = c.get("/v1/inventory/" + sku);
-    REQUIRE(r.status == 200);
-    ordo::v1::InventoryState st;
-    REQUIRE(ordo::node::json::parse(r.body, st).empty());
-    CHECK_MESSAGE(st.on_hand() == initial - shipped[sku], sku);
-    CHECK_MESSAGE(st.reserved_total() == 0, sku);
-  }
-}
-
-} // namespace
+using namespace ordo::test::cluster_support;
 
 TEST_SUITE("cluster_nodes") {
   TEST_CASE("3 nodes: any node routes, sagas cross nodes, reads from anywhere") {

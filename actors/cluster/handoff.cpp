@@ -1,0 +1,412 @@
+// Membership change and shard handoff (docs/cluster.md, "Membership change").
+//
+// The coordinator (the node an operator asked) announces the new membership to every node
+// of the old and the new one (prepare), moves the shards whose owner changes one at a time,
+// then commits the new membership everywhere. A move is the old owner's job:
+//   1. persist "moving out to N at epoch E" — from here on it never serves the shard again,
+//      also after a restart (commands answer shard_moving: 503, retry);
+//   2. wait until the shard's in-flight commands are answered, end its activations;
+//   3. stream the shard's records to N in bounded batches (N writes each in one synced
+//      transaction; the import is idempotent, so a batch re-sent after a failure is harmless);
+//   4. tell N to activate: N persists "owned at E" and serves;
+//   5. persist "moved to N at E" (answering not_owner + the new owner from then on) and drop
+//      the shard's timers (N fires them now).
+// A failure before 4 leaves the shard stopped at the old owner, which retries (resume_moves
+// after a restart, the coordinator's retries otherwise); never two owners: the old owner
+// stopped serving at 1, the new one starts at 4.
+
+#include <algorithm>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "actors/cluster/link_impl.hpp"
+#include "actors/cluster/shard_map.hpp"
+#include "actors/runtime.hpp"
+
+namespace ordo::cluster {
+
+namespace {
+
+v1::ControlAnswer answer(std::string error = {}) {
+  v1::ControlAnswer a;
+  a.set_error(std::move(error));
+  return a;
+}
+
+std::string text(const caf::error& e) {
+  return caf::to_string(e);
+}
+
+void log_line(const cluster_link::impl& p, const std::string& event, const std::string& rest) {
+  // The link has no logger of its own; stderr lines in the node's logfmt shape.
+  fmt::print(stderr, "level=info event={} node={} {}\n", event, p.opt.self, rest);
+}
+
+v1::ShardRecords to_proto(uint64_t epoch, uint16_t shard, const storage::export_batch& b) {
+  v1::ShardRecords out;
+  out.set_epoch(epoch);
+  out.set_shard(shard);
+  for (const auto& e : b.entities) {
+    auto* r = out.add_entities();
+    r->set_entity(e.entity);
+    for (const auto& ev : e.events) {
+      auto* x = r->add_events();
+      x->set_seq(ev.seq);
+      x->set_bytes(ev.bytes);
+    }
+    if (e.latest_snapshot) {
+      r->set_has_snapshot(true);
+      r->set_snapshot_seq(e.latest_snapshot->seq);
+      r->set_snapshot(e.latest_snapshot->bytes);
+    }
+    for (const auto& i : e.idempotency) {
+      auto* x = r->add_idempotency();
+      x->set_key(i.key);
+      x->set_created_ms(i.created_ms);
+      x->set_result(i.result);
+    }
+    for (const auto& t : e.timers) {
+      auto* x = r->add_timers();
+      x->set_timer_id(t.timer_id);
+      x->set_due_ms(t.due_ms);
+      x->set_payload(t.payload);
+    }
+  }
+  return out;
+}
+
+std::vector<storage::entity_records> from_proto(const v1::ShardRecords& in) {
+  std::vector<storage::entity_records> out;
+  for (const auto& r : in.entities()) {
+    storage::entity_records e;
+    e.entity = r.entity();
+    for (const auto& ev : r.events())
+      e.events.push_back({ev.seq(), ev.bytes()});
+    if (r.has_snapshot()) e.latest_snapshot = storage::snapshot{r.snapshot_seq(), r.snapshot()};
+    for (const auto& i : r.idempotency())
+      e.idempotency.push_back({i.key(), i.created_ms(), i.result()});
+    for (const auto& t : r.timers())
+      e.timers.push_back({t.timer_id(), t.due_ms(), t.payload()});
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// Steps 2-5 for a shard already persisted as moving out (step 1).
+std::string move_out(cluster_link::impl& p, uint16_t shard, uint16_t to, uint64_t epoch,
+                     bool began_here) {
+  auto& rt = *p.rt;
+  if (!rt.drain_shard(shard, p.opt.drain_timeout)) {
+    // Nothing was sent yet: it is safe to serve the shard again here.
+    if (began_here) p.own->abort_move_out(shard);
+    return fmt::format("shard {} still had commands in flight after {} ms", shard,
+                       p.opt.drain_timeout.count());
+  }
+  rt.release_shard(shard);
+  std::string resume;
+  uint64_t entities = 0;
+  for (;;) {
+    if (p.stopping) return "stopping";
+    auto batch = rt.export_shard(shard, resume, p.opt.handoff_batch_bytes);
+    if (!batch) return "export: " + text(batch.error());
+    if (!batch->entities.empty()) {
+      v1::ClusterControl msg;
+      *msg.mutable_records() = to_proto(epoch, shard, *batch);
+      auto a = p.control(to, std::move(msg), p.opt.handoff_call_timeout);
+      if (!a) return fmt::format("sending records to node {}: {}", to, text(a.error()));
+      if (a->error() == "already_active") break; // an earlier attempt got through
+      if (!a->error().empty()) return fmt::format("node {} refused records: {}", to, a->error());
+      entities += batch->entities.size();
+    }
+    if (batch->done) break;
+    resume = batch->resume;
+  }
+  v1::ClusterControl act;
+  act.mutable_activate()->set_epoch(epoch);
+  act.mutable_activate()->set_shard(shard);
+  auto a = p.control(to, std::move(act), p.opt.handoff_call_timeout);
+  if (!a) return fmt::format("activating on node {}: {}", to, text(a.error()));
+  if (!a->error().empty()) return fmt::format("node {} did not activate: {}", to, a->error());
+  if (auto e = p.own->finish_move_out(shard)) return "recording the move: " + text(e);
+  p.moved_out++;
+  if (auto dropped = rt.drop_shard_timers(shard); !dropped)
+    log_line(p, "handoff_timers_not_dropped",
+             fmt::format("shard={} error=\"{}\"", shard, text(dropped.error())));
+  log_line(p, "shard_moved_out",
+           fmt::format("shard={} to={} epoch={} entities={}", shard, to, epoch, entities));
+  return {};
+}
+
+v1::ControlAnswer handle_move(cluster_link::impl& p, const v1::MoveShard& m) {
+  auto shard = static_cast<uint16_t>(m.shard());
+  auto to = static_cast<uint16_t>(m.to_node());
+  if (shard >= p.own->shard_count() || to == 0 || to == p.opt.self) return answer("invalid move");
+  std::lock_guard<std::mutex> one_at_a_time{p.move_mu};
+  bool began_here = false;
+  switch (p.own->place(shard)) {
+  case shard_route::remote:
+    if (p.own->owner(shard) == to) return answer(); // done before (a re-sent move)
+    return answer(fmt::format("node {} does not own shard {} (node {} does)", p.opt.self, shard,
+                              p.own->owner(shard)));
+  case shard_route::unknown:
+    return answer(fmt::format("node {} does not own shard {}", p.opt.self, shard));
+  case shard_route::moving: {
+    auto moves = p.own->moving_out();
+    auto it = std::find_if(moves.begin(), moves.end(),
+                           [&](const v1::MoveOut& x) { return x.shard() == shard; });
+    if (it != moves.end() && it->to_node() != to)
+      return answer(fmt::format("shard {} is already moving to node {}", shard, it->to_node()));
+    break; // resume
+  }
+  case shard_route::local:
+    if (auto e = p.own->begin_move_out(shard, to, m.epoch())) return answer(text(e));
+    began_here = true;
+    break;
+  }
+  auto err = move_out(p, shard, to, m.epoch(), began_here);
+  if (!err.empty() && p.own->place(shard) == shard_route::moving && !p.resuming.exchange(true)) {
+    // The shard is stopped here until its move completes: keep trying on our own (the new
+    // owner may be back before anyone re-runs the change).
+    p.spawn_worker([&p] {
+      resume_moves(p);
+      p.resuming = false;
+    });
+  }
+  return answer(err);
+}
+
+v1::ControlAnswer handle_records(cluster_link::impl& p, const v1::ShardRecords& r) {
+  auto shard = static_cast<uint16_t>(r.shard());
+  if (shard >= p.own->shard_count()) return answer("invalid shard");
+  if (p.own->place(shard) == shard_route::local) return answer("already_active");
+  auto batch = from_proto(r);
+  if (auto e = p.rt->import_records(batch)) return answer("import: " + text(e));
+  p.imported += batch.size();
+  auto a = answer();
+  a.set_imported(batch.size());
+  return a;
+}
+
+v1::ControlAnswer handle_activate(cluster_link::impl& p, const v1::ActivateShard& a) {
+  auto shard = static_cast<uint16_t>(a.shard());
+  if (shard >= p.own->shard_count()) return answer("invalid shard");
+  if (p.own->place(shard) == shard_route::local) return answer();
+  // Activations of this shard left from an earlier time here were ended when it moved away;
+  // new ones load what was just imported.
+  if (auto e = p.own->activate(shard, a.epoch())) return answer(text(e));
+  p.moved_in++;
+  log_line(p, "shard_moved_in", fmt::format("shard={} epoch={}", shard, a.epoch()));
+  return answer();
+}
+
+} // namespace
+
+v1::ControlAnswer handle_control(cluster_link::impl& p, const v1::ClusterControl& msg) {
+  switch (msg.body_case()) {
+  case v1::ClusterControl::kChange:
+    if (auto e = p.own->prepare(msg.cluster_id(), msg.change())) return answer(text(e));
+    return answer();
+  case v1::ClusterControl::kMove:
+    return handle_move(p, msg.move());
+  case v1::ClusterControl::kRecords:
+    return handle_records(p, msg.records());
+  case v1::ClusterControl::kActivate:
+    return handle_activate(p, msg.activate());
+  case v1::ClusterControl::kCommit:
+    if (auto e = p.own->commit(msg.commit())) return answer(text(e));
+    return answer();
+  case v1::ClusterControl::BODY_NOT_SET:
+    break;
+  }
+  return answer("empty control message");
+}
+
+void resume_moves(cluster_link::impl& p) {
+  // Retried until done or stopping: the shard serves nowhere until its move completes.
+  for (int attempt = 0; !p.stopping; ++attempt) {
+    auto moves = p.own->moving_out();
+    if (moves.empty()) return;
+    for (const auto& m : moves) {
+      std::string err;
+      {
+        std::lock_guard<std::mutex> g{p.move_mu};
+        err = move_out(p, static_cast<uint16_t>(m.shard()), static_cast<uint16_t>(m.to_node()),
+                       m.epoch(), false);
+      }
+      if (!err.empty())
+        log_line(p, "handoff_retry",
+                 fmt::format("shard={} to={} attempt={} error=\"{}\"", m.shard(), m.to_node(),
+                             attempt, err));
+    }
+    for (int i = 0; i < 10 && !p.stopping; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  }
+}
+
+namespace {
+
+void set_result(cluster_link::impl& p, std::string result) {
+  std::lock_guard<std::mutex> g{p.change_mu};
+  p.change.running = false;
+  p.change.result = std::move(result);
+}
+
+void set_handoff(cluster_link::impl& p, size_t i, std::string state, std::string error = {}) {
+  std::lock_guard<std::mutex> g{p.change_mu};
+  p.change.handoffs[i].state = std::move(state);
+  p.change.handoffs[i].error = std::move(error);
+}
+
+} // namespace
+
+void run_change(cluster_link::impl& p, v1::MembershipChange change) {
+  const auto timeout = p.opt.handoff_call_timeout;
+  std::vector<uint16_t> everyone;
+  for (const auto& m : p.own->known_members())
+    everyone.push_back(m.id);
+  for (const auto& m : change.members())
+    everyone.push_back(static_cast<uint16_t>(m.id()));
+  std::sort(everyone.begin(), everyone.end());
+  everyone.erase(std::unique(everyone.begin(), everyone.end()), everyone.end());
+
+  // 1. Prepare: every node of both memberships learns the new members (and connects);
+  //    a joining node adopts the cluster. Nothing has moved if this fails.
+  auto prepare_all = [&]() -> std::string {
+    for (auto n : everyone) {
+      // The joining nodes' addresses are known only now: wait (bounded) for the connection.
+      for (int i = 0; i < 100 && n != p.opt.self && !p.is_connected(n) && !p.stopping; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds{100});
+      v1::ClusterControl msg;
+      *msg.mutable_change() = change;
+      auto a = p.control(n, std::move(msg), timeout);
+      if (!a) return fmt::format("node {}: {}", n, text(a.error()));
+      // A node that took this very change before (a re-run) reports its epoch as too old.
+      if (!a->error().empty() && a->error().find("epoch") == std::string::npos)
+        return fmt::format("node {}: {}", n, a->error());
+    }
+    return {};
+  };
+  if (auto err = prepare_all(); !err.empty()) {
+    set_result(p, "prepare failed, nothing moved: " + err);
+    return;
+  }
+  log_line(p, "membership_change_prepared",
+           fmt::format("epoch={} nodes={}", change.epoch(), change.members_size()));
+
+  // 2. Move, one shard at a time; each move is retried (bounded) before giving up.
+  std::vector<size_t> order;
+  {
+    std::lock_guard<std::mutex> g{p.change_mu};
+    for (size_t i = 0; i < p.change.handoffs.size(); ++i)
+      order.push_back(i);
+  }
+  for (auto i : order) {
+    handoff_status h;
+    {
+      std::lock_guard<std::mutex> g{p.change_mu};
+      h = p.change.handoffs[i];
+    }
+    set_handoff(p, i, "moving");
+    std::string err;
+    for (int attempt = 0; attempt < 10 && !p.stopping; ++attempt) {
+      v1::ClusterControl msg;
+      msg.mutable_move()->set_epoch(change.epoch());
+      msg.mutable_move()->set_shard(h.shard);
+      msg.mutable_move()->set_to_node(h.to);
+      auto a = p.control(h.from, std::move(msg), timeout);
+      err = !a ? text(a.error()) : a->error();
+      if (err.empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds{500});
+    }
+    if (!err.empty()) {
+      set_handoff(p, i, "failed", err);
+      set_result(p, fmt::format("moving shard {} from node {} to node {} failed: {} (re-run the "
+                                "change to resume; the shard serves again when it completes)",
+                                h.shard, h.from, h.to, err));
+      return;
+    }
+    set_handoff(p, i, "done");
+  }
+
+  // 3. Commit everywhere (a node that misses it learns owners by redirects).
+  v1::CommitMembership commit;
+  commit.set_epoch(change.epoch());
+  *commit.mutable_members() = change.members();
+  for (auto t : change.target())
+    commit.add_owner(t);
+  std::string missed;
+  for (auto n : everyone) {
+    v1::ClusterControl msg;
+    *msg.mutable_commit() = commit;
+    auto a = p.control(n, std::move(msg), timeout);
+    if (!a || !a->error().empty())
+      missed += fmt::format(" node {} ({})", n, !a ? text(a.error()) : a->error());
+  }
+  log_line(p, "membership_change_done", fmt::format("epoch={}", change.epoch()));
+  set_result(p, missed.empty() ? "done" : "done; commit not confirmed by" + missed);
+}
+
+caf::expected<uint64_t> cluster_link::change_members(std::vector<member> members) {
+  auto& p = *impl_;
+  if (!p.rt) return caf::make_error(caf::sec::runtime_error, "the cluster link is not serving");
+  std::vector<uint16_t> ids;
+  for (const auto& m : members) {
+    if (m.id == 0 || m.host.empty() || m.port == 0)
+      return caf::make_error(caf::sec::invalid_argument,
+                             "every node needs an id (1..65535), a host and a port");
+    ids.push_back(m.id);
+  }
+  std::sort(ids.begin(), ids.end());
+  if (ids.empty() || std::adjacent_find(ids.begin(), ids.end()) != ids.end())
+    return caf::make_error(caf::sec::invalid_argument, "the node list is empty or repeats an id");
+  if (!std::binary_search(ids.begin(), ids.end(), opt_.self))
+    return caf::make_error(caf::sec::invalid_argument,
+                           fmt::format("node {} coordinates the change and must stay a member; "
+                                       "ask a node that stays",
+                                       opt_.self));
+  if (own_->cluster_id() == 0)
+    return caf::make_error(caf::sec::runtime_error, "this node has not joined a cluster yet");
+  std::lock_guard<std::mutex> g{p.change_mu};
+  if (p.change.running)
+    return caf::make_error(caf::sec::runtime_error,
+                           fmt::format("a change to epoch {} is running", p.change.epoch));
+  // A change left unfinished (here or elsewhere) resumes under its own epoch.
+  auto pending = own_->pending();
+  v1::MembershipChange change;
+  if (pending) {
+    change = *pending;
+  } else {
+    change.set_epoch(own_->epoch() + 1);
+    for (uint16_t s = 0; s < own_->shard_count(); ++s) {
+      change.add_owner(own_->owner(s));
+      change.add_owner_epoch(own_->owner_epoch(s));
+    }
+  }
+  change.clear_members();
+  change.clear_target();
+  for (const auto& m : members) {
+    auto* x = change.add_members();
+    x->set_id(m.id);
+    x->set_host(m.host);
+    x->set_port(m.port);
+  }
+  shard_map target{ids, own_->shard_count()};
+  change_status status;
+  status.epoch = change.epoch();
+  status.running = true;
+  for (uint16_t s = 0; s < own_->shard_count(); ++s) {
+    change.add_target(target.owner(s));
+    if (change.owner(s) == 0)
+      return caf::make_error(caf::sec::runtime_error,
+                             fmt::format("the owner of shard {} is unknown here", s));
+    if (change.owner(s) != target.owner(s))
+      status.handoffs.push_back(
+          {s, static_cast<uint16_t>(change.owner(s)), target.owner(s), "waiting", ""});
+  }
+  p.change = std::move(status);
+  p.spawn_worker([&p, change] { run_change(p, change); });
+  return change.epoch();
+}
+
+} // namespace ordo::cluster

@@ -1,0 +1,213 @@
+// A shard handed from one runtime to another, embedded (no network): what the cluster's
+// handoff does step by step (docs/cluster.md), checked deterministically. Real CAF, real LMDB.
+#include <atomic>
+#include <thread>
+
+#include "actors/placement.hpp"
+#include "domain/order_id.hpp"
+#include "test_runtime.hpp"
+
+using namespace ordo;
+using namespace ordo::test;
+
+namespace {
+
+// The cluster hooks of a two-node test: `route` per shard is set by the test; remote
+// commands are refused (the test never relies on forwarding).
+struct routes {
+  std::vector<std::atomic<shard_route>> of;
+  explicit routes(size_t n, shard_route r) : of(n) {
+    for (auto& x : of)
+      x = r;
+  }
+  void install(runtime_config& cfg) {
+    cfg.cluster.route = [this](uint16_t s) { return of[s].load(); };
+    cfg.cluster.forward = [](v1::Envelope, uint16_t, completion done) {
+      done(failure("node_unavailable", "no network in this test", true));
+    };
+  }
+};
+
+// Moves every record of `shard` from `from` to `to` the way the handoff does.
+size_t hand_over(runtime& from, runtime& to, uint16_t shard) {
+  REQUIRE(from.drain_shard(shard, std::chrono::seconds{5}));
+  from.release_shard(shard);
+  std::string resume;
+  size_t entities = 0;
+  for (int i = 0; i < 10'000; ++i) {
+    auto batch = from.export_shard(shard, resume, 2'000); // small: several batches
+    REQUIRE_MESSAGE(batch, to_string(batch.error()));
+    if (!batch->entities.empty()) {
+      auto err = to.import_records(batch->entities);
+      REQUIRE_MESSAGE(!err, to_string(err));
+      // Importing the same batch again (a re-sent message) changes nothing.
+      err = to.import_records(batch->entities);
+      REQUIRE_MESSAGE(!err, to_string(err));
+      entities += batch->entities.size();
+    }
+    if (batch->done) return entities;
+    resume = batch->resume;
+  }
+  FAIL("export never finished");
+  return entities;
+}
+
+} // namespace
+
+TEST_SUITE("handoff") {
+  TEST_CASE("a shard moves between runtimes: state, idempotency, placements, sequences") {
+    temp_dir da, db;
+    auto ca = config_in(da), cb = config_in(db);
+    cb.node_id = 2;
+    routes ra{ca.shard_count, shard_route::local}, rb{cb.shard_count, shard_route::remote};
+    ra.install(ca);
+    rb.install(cb);
+    ca.limits.snapshot_every_events = 2; // the move carries snapshots too
+    auto a = start(ca);
+    auto b = start(cb);
+
+    // Orders on every shard of node A; remember a few on the shard that will move.
+    const uint16_t moving = a->shard_of_placement("k-0");
+    std::vector<std::pair<std::string, std::string>> on_moving; // key, order id
+    for (int i = 0; i < 64; ++i) {
+      auto key = fmt::format("k-{}", i);
+      auto o = wait(a->submit_order(place("SKU-1", 1, 1000), key));
+      REQUIRE(o.ok());
+      if (a->shard_of_placement(key) == moving) {
+        on_moving.emplace_back(key, o.entity_id);
+        auto r = for_order(o.entity_id);
+        r.mutable_confirm_stock_reserved();
+        REQUIRE(wait(a->submit_order(r, key + "-reserve")).ok());
+      }
+    }
+    REQUIRE(on_moving.size() >= 2);
+    v1::InventoryCommand restock;
+    std::string sku;
+    for (int i = 0; sku.empty(); ++i)
+      if (a->shard_of_sku(fmt::format("SKU-{}", i)) == moving) sku = fmt::format("SKU-{}", i);
+    restock.set_sku(sku);
+    restock.mutable_restock()->set_quantity(7);
+    REQUIRE(wait(a->submit_inventory(restock, "stock-1")).ok());
+
+    // Step 1: A stops serving the shard — commands answer shard_moving (retry later), reads
+    // say it is not A's — while every other shard keeps serving.
+    ra.of[moving] = shard_route::moving;
+    auto refused = wait(a->submit_order(for_order(on_moving[0].second), "while-moving"));
+    CHECK(refused.code == "shard_moving");
+    CHECK(!a->order(on_moving[0].second));
+    uint16_t other = static_cast<uint16_t>((moving + 1) % ca.shard_count);
+    std::string other_key;
+    for (int i = 0; other_key.empty(); ++i)
+      if (a->shard_of_placement(fmt::format("x-{}", i)) == other)
+        other_key = fmt::format("x-{}", i);
+    CHECK(wait(a->submit_order(place(), other_key)).ok());
+
+    // Steps 2-3: drain, release, export → import (twice each batch: idempotent).
+    auto moved = hand_over(*a, *b, moving);
+    MESSAGE(moved << " entity records moved");
+    CHECK(moved >= on_moving.size() + 1);
+
+    // Step 4: B serves it. State, sequences and idempotency came along.
+    rb.of[moving] = shard_route::local;
+    ra.of[moving] = shard_route::remote;
+    for (const auto& [key, id] : on_moving) {
+      auto st = b->order(id);
+      REQUIRE(st);
+      CHECK(st->status() == v1::ORDER_STATUS_STOCK_RESERVED);
+      CHECK(st->last_sequence() == 2);
+      // A retried placement finds the same order on its new owner.
+      auto again = wait(b->submit_order(place("SKU-1", 1, 1000), key));
+      CHECK(again.ok());
+      CHECK(again.duplicate);
+      CHECK(again.entity_id == id);
+      // A retried command answers from the moved idempotency record.
+      auto r = for_order(id);
+      r.mutable_confirm_stock_reserved();
+      auto dup = wait(b->submit_order(r, key + "-reserve"));
+      CHECK(dup.duplicate);
+      // New commands continue the sequence on B.
+      auto pay = for_order(id);
+      pay.mutable_payment_authorized()->set_payment_id("p-" + key);
+      *pay.mutable_payment_authorized()->mutable_amount() = eur(1000);
+      auto paid = wait(b->submit_order(pay, key + "-pay"));
+      REQUIRE_MESSAGE(paid.ok(), paid.code << " " << paid.message);
+      CHECK(paid.first_seq == 3);
+    }
+    auto inv = b->inventory(sku);
+    REQUIRE(inv);
+    CHECK(inv->on_hand() == 7);
+    // B's feed holds only what B wrote: the moved history stays on A's feed.
+    auto feed = b->read_feed(0, 10'000);
+    REQUIRE(feed);
+    for (const auto& item : *feed)
+      CHECK(item.event.sequence() >= 3);
+    CHECK(feed->size() == on_moving.size()); // one PaymentAuthorized per moved order
+    // New placements on the moved shard get B's ids (node 2) and B's journal.
+    std::string new_key;
+    for (int i = 0; new_key.empty(); ++i)
+      if (b->shard_of_placement(fmt::format("n-{}", i)) == moving) new_key = fmt::format("n-{}", i);
+    auto fresh = wait(b->submit_order(place(), new_key));
+    REQUIRE(fresh.ok());
+    auto parsed = domain::parse_order_id(fresh.entity_id);
+    REQUIRE(parsed);
+    CHECK(parsed->node() == 2);
+    CHECK(parsed->shard() == moving);
+    // A no longer serves it: a forwarded command is refused, never applied.
+    v1::Envelope fwd;
+    fwd.set_entity_type(v1::ENTITY_TYPE_ORDER);
+    fwd.set_entity_id(on_moving[0].second);
+    fwd.set_idempotency_key("stale-sender");
+    *fwd.mutable_order_command() = for_order(on_moving[0].second);
+    fwd.mutable_order_command()->mutable_cancel_order()->set_reason("x");
+    std::promise<outcome> p;
+    a->submit_forwarded(fwd, [&p](outcome o) { p.set_value(std::move(o)); });
+    CHECK(wait(p.get_future()).code == "not_owner");
+    CHECK(a->drop_shard_timers(moving));
+
+    // The shard comes back to A later (a node removed again): only what A lacks is imported.
+    rb.of[moving] = shard_route::moving;
+    auto back = hand_over(*b, *a, moving);
+    CHECK(back >= on_moving.size());
+    ra.of[moving] = shard_route::local;
+    for (const auto& [key, id] : on_moving) {
+      auto st = a->order(id);
+      REQUIRE(st);
+      CHECK(st->status() == v1::ORDER_STATUS_PAYMENT_AUTHORIZED);
+      CHECK(st->last_sequence() == 3);
+      auto c = for_order(id);
+      c.mutable_cancel_order()->set_reason("changed my mind");
+      auto cancelled = wait(a->submit_order(c, key + "-cancel"));
+      REQUIRE_MESSAGE(cancelled.ok(), cancelled.code << " " << cancelled.message);
+      CHECK(cancelled.first_seq == 4);
+    }
+    auto fresh_on_a = a->order(fresh.entity_id);
+    REQUIRE(fresh_on_a);
+    CHECK(fresh_on_a->status() == v1::ORDER_STATUS_PLACED);
+    a->stop();
+    b->stop();
+    for (auto* d : {&da, &db}) {
+      auto report = storage::verify(d->path);
+      REQUIRE(report);
+      CHECK_MESSAGE(report->ok(), (report->problems.empty() ? "" : report->problems.front()));
+    }
+  }
+
+  TEST_CASE("drain_shard waits for the shard's in-flight commands") {
+    temp_dir d;
+    auto cfg = config_in(d);
+    routes r{cfg.shard_count, shard_route::local};
+    r.install(cfg);
+    std::atomic<bool> hold{true};
+    cfg.before_decide = [&](std::string_view, const std::string&) {
+      while (hold)
+        std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    };
+    auto rt = start(cfg);
+    auto s = rt->shard_of_placement("slow");
+    auto f = rt->submit_order(place(), "slow");
+    CHECK(!rt->drain_shard(s, std::chrono::milliseconds{100})); // held in decide
+    hold = false;
+    CHECK(rt->drain_shard(s, std::chrono::seconds{10}));
+    CHECK(wait(std::move(f)).ok());
+  }
+}
