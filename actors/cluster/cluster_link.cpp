@@ -200,10 +200,10 @@ caf::expected<v1::ControlAnswer> cluster_link::impl::control(uint16_t node, v1::
   return a;
 }
 
-void cluster_link::impl::spawn_worker(std::function<void()> fn) {
+bool cluster_link::impl::spawn_worker(std::function<void()> fn) {
   {
     std::lock_guard<std::mutex> g{workers_mu};
-    if (stopping) return;
+    if (stopping || workers_running >= workers_max) return false;
     ++workers_running;
   }
   std::thread([this, fn = std::move(fn)] {
@@ -212,6 +212,7 @@ void cluster_link::impl::spawn_worker(std::function<void()> fn) {
     --workers_running;
     workers_cv.notify_all();
   }).detach();
+  return true;
 }
 
 namespace {
@@ -368,12 +369,15 @@ caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self, cluster_li
         }
         // Off the actor's thread: a handoff takes as long as its records take to move.
         auto id = self->state.next++;
-        self->state.promises.emplace(id, self->make_response_promise());
         auto me = caf::actor_cast<caf::actor>(self);
-        link->spawn_worker([link, me, id, msg = std::move(msg)] {
-          auto a = handle_control(*link, msg);
-          caf::anon_send(me, reply_atom::value, id, a.SerializeAsString());
-        });
+        if (!link->spawn_worker([link, me, id, msg = std::move(msg)] {
+              auto a = handle_control(*link, msg);
+              caf::anon_send(me, reply_atom::value, id, a.SerializeAsString());
+            })) {
+          bad.set_error("busy or stopping: too many control messages in progress; retry");
+          return bad.SerializeAsString();
+        }
+        self->state.promises.emplace(id, self->make_response_promise());
         return caf::delegated<std::string>();
       },
   };
@@ -432,11 +436,7 @@ caf::expected<void> cluster_link::serve(runtime& rt) {
                            fmt::format("cannot publish the cluster ingress on {}:{}: {}", me->host,
                                        me->port, caf::to_string(port.error())));
   p.connector = std::thread([&p] { p.connect_loop(); });
-  if (!own_->moving_out().empty() && !p.resuming.exchange(true))
-    p.spawn_worker([&p] {
-      resume_moves(p);
-      p.resuming = false;
-    });
+  if (!own_->moving_out().empty()) start_resuming(p);
   return caf::unit;
 }
 

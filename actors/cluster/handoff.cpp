@@ -16,6 +16,7 @@
 // stopped serving at 1, the new one starts at 4.
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
 #include <fmt/core.h>
@@ -97,6 +98,7 @@ std::vector<storage::entity_records> from_proto(const v1::ShardRecords& in) {
 std::string move_out(cluster_link::impl& p, uint16_t shard, uint16_t to, uint64_t epoch,
                      bool began_here) {
   auto& rt = *p.rt;
+  const auto t0 = std::chrono::steady_clock::now();
   if (!rt.drain_shard(shard, p.opt.drain_timeout)) {
     // Nothing was sent yet: it is safe to serve the shard again here.
     if (began_here) p.own->abort_move_out(shard);
@@ -133,8 +135,11 @@ std::string move_out(cluster_link::impl& p, uint16_t shard, uint16_t to, uint64_
   if (auto dropped = rt.drop_shard_timers(shard); !dropped)
     log_line(p, "handoff_timers_not_dropped",
              fmt::format("shard={} error=\"{}\"", shard, text(dropped.error())));
+  // ms: how long the shard refused commands here (drain, export, import, activation).
+  auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
   log_line(p, "shard_moved_out",
-           fmt::format("shard={} to={} epoch={} entities={}", shard, to, epoch, entities));
+           fmt::format("shard={} to={} epoch={} entities={} ms={:.1f}", shard, to, epoch, entities,
+                       ms.count()));
   return {};
 }
 
@@ -165,14 +170,9 @@ v1::ControlAnswer handle_move(cluster_link::impl& p, const v1::MoveShard& m) {
     break;
   }
   auto err = move_out(p, shard, to, m.epoch(), began_here);
-  if (!err.empty() && p.own->place(shard) == shard_route::moving && !p.resuming.exchange(true)) {
-    // The shard is stopped here until its move completes: keep trying on our own (the new
-    // owner may be back before anyone re-runs the change).
-    p.spawn_worker([&p] {
-      resume_moves(p);
-      p.resuming = false;
-    });
-  }
+  // The shard is stopped here until its move completes: keep trying on our own (the new
+  // owner may be back before anyone re-runs the change).
+  if (!err.empty() && p.own->place(shard) == shard_route::moving) start_resuming(p);
   return answer(err);
 }
 
@@ -220,6 +220,15 @@ v1::ControlAnswer handle_control(cluster_link::impl& p, const v1::ClusterControl
     break;
   }
   return answer("empty control message");
+}
+
+void start_resuming(cluster_link::impl& p) {
+  if (p.resuming.exchange(true)) return;
+  bool started = p.spawn_worker([&p] {
+    resume_moves(p);
+    p.resuming = false;
+  });
+  if (!started) p.resuming = false; // stopping, or at the worker cap: the next failure retries
 }
 
 void resume_moves(cluster_link::impl& p) {
@@ -405,7 +414,11 @@ caf::expected<uint64_t> cluster_link::change_members(std::vector<member> members
           {s, static_cast<uint16_t>(change.owner(s)), target.owner(s), "waiting", ""});
   }
   p.change = std::move(status);
-  p.spawn_worker([&p, change] { run_change(p, change); });
+  if (!p.spawn_worker([&p, change] { run_change(p, change); })) {
+    p.change.running = false;
+    p.change.result = "not started: the link is stopping or busy";
+    return caf::make_error(caf::sec::runtime_error, p.change.result);
+  }
   return change.epoch();
 }
 

@@ -73,8 +73,10 @@ struct cluster_link::impl {
   // ~100 ms (call_sync gives up waiting then).
   std::mutex workers_mu;
   std::condition_variable workers_cv;
-  int workers_running = 0; // guarded by workers_mu
-  void spawn_worker(std::function<void()> fn);
+  int workers_running = 0;               // guarded by workers_mu
+  static constexpr int workers_max = 64; // bounded: beyond it a control message is refused
+  /// Runs `fn` on a thread of its own; false (and `fn` not run) when stopping or at the cap.
+  bool spawn_worker(std::function<void()> fn);
 
   // The change this node coordinates (at most one at a time).
   mutable std::mutex change_mu;
@@ -88,6 +90,8 @@ v1::ControlAnswer handle_control(cluster_link::impl& p, const v1::ClusterControl
 
 /// Resumes the handoffs this node had begun before it stopped (persisted "moving out").
 void resume_moves(cluster_link::impl& p);
+/// Starts resume_moves on a worker unless one runs already.
+void start_resuming(cluster_link::impl& p);
 
 /// Runs a membership change to `members` at `epoch` (the coordinator's thread).
 void run_change(cluster_link::impl& p, v1::MembershipChange change);

@@ -118,28 +118,14 @@ std::string all_four(const cluster& cl) {
   return fmt::format(R"({{"nodes":[{}]}})", members);
 }
 
-// The end of every membership test: the new map everywhere, the 503s resolved by retrying
-// their keys, every acknowledged order readable and settled, stock audited, and no
-// (entity, sequence) written by two nodes.
-void audit_after_change(cluster& cl, placement_load& load, const std::vector<std::string>& skus) {
-  for (int i = 0; i < 4; ++i)
-    for (int id = 1; id <= 4; ++id)
-      CHECK_MESSAGE(shards_of(cl.url(i), id) == 16, "node " << i + 1 << "'s view of " << id);
+// The 503s of a load, resolved by retrying with the same key through `via`: each was applied
+// once or not at all, and a retry finds the order its first attempt created wherever that
+// shard lives now. Returns every order of the load.
+std::vector<std::string> resolve(placement_load& load, const std::string& via) {
   std::vector<std::string> all = load.acked;
-  http_client c4{cl.url(3)};
-  // Placements through the new node, for shards it owns and for the others.
-  for (int i = 0; i < 40; ++i) {
-    auto r = c4.post("/v1/orders", place_body(skus[i % 9], skus[(i + 2) % 9]),
-                     {{"Idempotency-Key", fmt::format("after-{}", i)}});
-    REQUIRE_MESSAGE(r.status == 201, r.status << " " << r.body);
-    ordo::v1::CommandAnswer a;
-    REQUIRE(ordo::node::json::parse(r.body, a).empty());
-    all.push_back(a.order_id());
-  }
-  // The 503s, resolved by retrying with the same key: each was applied once or not at all,
-  // and a retry finds the order its first attempt created wherever that shard lives now.
+  http_client c{via};
   for (const auto& [key, body] : load.unknown) {
-    auto r = c4.post("/v1/orders", body, {{"Idempotency-Key", key}});
+    auto r = c.post("/v1/orders", body, {{"Idempotency-Key", key}});
     REQUIRE_MESSAGE((r.status == 200 || r.status == 201), r.status << " " << r.body);
     ordo::v1::CommandAnswer a;
     REQUIRE(ordo::node::json::parse(r.body, a).empty());
@@ -147,11 +133,17 @@ void audit_after_change(cluster& cl, placement_load& load, const std::vector<std
   }
   for (const auto& id : load.acked) {
     int status = 0;
-    order(c4, id, &status);
+    order(c, id, &status);
     REQUIRE_MESSAGE(status == 200, "acknowledged order " << id << ": " << status);
   }
-  await_settled(cl.url(3), all);
-  audit_stock(cl.url(1), skus, 100000, all);
+  return all;
+}
+
+// Every order settled, stock adds up, and no (entity, sequence) written by two nodes.
+void audit(cluster& cl, const std::vector<std::string>& all, const std::vector<std::string>& skus,
+           const std::string& via) {
+  await_settled(via, all);
+  audit_stock(via, skus, 100000, all);
   std::map<std::pair<std::string, uint64_t>, int> writers;
   size_t events = 0;
   for (int i = 0; i < 4; ++i)
@@ -164,6 +156,28 @@ void audit_after_change(cluster& cl, placement_load& load, const std::vector<std
     twice += n > 1;
   MESSAGE(events << " events in the 4 feeds, " << all.size() << " orders audited");
   CHECK(twice == 0);
+}
+
+// The end of every join test: the new map everywhere, placements through the new node, the
+// 503s resolved, the audit. Returns every order.
+std::vector<std::string> audit_after_join(cluster& cl, placement_load& load,
+                                          const std::vector<std::string>& skus) {
+  for (int i = 0; i < 4; ++i)
+    for (int id = 1; id <= 4; ++id)
+      CHECK_MESSAGE(shards_of(cl.url(i), id) == 16, "node " << i + 1 << "'s view of " << id);
+  auto all = resolve(load, cl.url(3));
+  http_client c4{cl.url(3)};
+  // Placements through the new node, for shards it owns and for the others.
+  for (int i = 0; i < 40; ++i) {
+    auto r = c4.post("/v1/orders", place_body(skus[i % 9], skus[(i + 2) % 9]),
+                     {{"Idempotency-Key", fmt::format("after-{}", i)}});
+    REQUIRE_MESSAGE(r.status == 201, r.status << " " << r.body);
+    ordo::v1::CommandAnswer a;
+    REQUIRE(ordo::node::json::parse(r.body, a).empty());
+    all.push_back(a.order_id());
+  }
+  audit(cl, all, skus, cl.url(3));
+  return all;
 }
 
 } // namespace
@@ -205,7 +219,7 @@ TEST_SUITE("cluster_membership") {
                               << " answered 503 (retried below)");
     CHECK(load.other.load() == 0);
     CHECK(load.ok_during.load() > 0); // the rest of the cluster kept serving
-    audit_after_change(cl, load, skus);
+    auto first_round = audit_after_join(cl, load, skus);
 
     // Node 4 took its 16 shards by handoff; 3→4 nodes moved 18 shards in all (2 between old
     // nodes: the fair-share cap), each out of exactly one node.
@@ -224,6 +238,44 @@ TEST_SUITE("cluster_membership") {
     }
     CHECK(moved_in == moved_out);
     CHECK(moved_in >= 16);
+
+    // Removing node 4 again, under load: its shards go back to nodes that hold an older copy
+    // of them (only the events they lack are imported).
+    placement_load load2{cl, skus, 3, "r"};
+    std::this_thread::sleep_for(std::chrono::milliseconds{500});
+    std::string three;
+    for (int i = 0; i < 3; ++i)
+      three += fmt::format(R"({}{{"id":{},"host":"127.0.0.1","port":{}}})", i ? "," : "", i + 1,
+                           cl.ports[static_cast<size_t>(i)]);
+    auto removal = ops.post("/v1/cluster/members", fmt::format(R"({{"nodes":[{}]}})", three));
+    REQUIRE_MESSAGE(removal.status == 202, removal.body);
+    auto removed = await_change(cl.url(0));
+    CHECK_MESSAGE(removed == "done", removed);
+    std::this_thread::sleep_for(std::chrono::milliseconds{500});
+    load2.stop();
+    CHECK(load2.other.load() == 0);
+    MESSAGE(load2.acked.size() << " acknowledged around the removal, " << load2.unknown.size()
+                               << " answered 503");
+    for (int i = 0; i < 4; ++i) {
+      http_client c{cl.url(i)};
+      if (i == 3) CHECK(c.get("/v1/cluster").body.find(R"("shards_owned":0)") != std::string::npos);
+      int total = 0;
+      for (int id = 1; id <= 3; ++id) {
+        int n = shards_of(cl.url(i), id);
+        CHECK_MESSAGE((n == 21 || n == 22), "node " << i + 1 << "'s view of " << id << ": " << n);
+        total += n;
+      }
+      CHECK(total == 64);
+    }
+    auto all = resolve(load2, cl.url(1));
+    for (const auto& id : first_round) {
+      int status = 0;
+      http_client c{cl.url(2)};
+      order(c, id, &status);
+      REQUIRE_MESSAGE(status == 200, "order " << id << " after the removal: " << status);
+    }
+    all.insert(all.end(), first_round.begin(), first_round.end());
+    audit(cl, all, skus, cl.url(2));
   }
 
   TEST_CASE("the new node is SIGKILLed mid-change: moving shards wait, nothing is lost, "
@@ -286,6 +338,6 @@ TEST_SUITE("cluster_membership") {
       http_client c{cl.url(i)};
       CHECK(c.get("/v1/cluster").body.find(R"("moving_out":[])") != std::string::npos);
     }
-    audit_after_change(cl, load, skus);
+    audit_after_join(cl, load, skus);
   }
 }
