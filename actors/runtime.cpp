@@ -5,6 +5,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -119,8 +120,17 @@ struct runtime::impl {
   // Sends to the local shard actor; the caller incremented shard_in_flight[shard].
   void send_local(bool to_orders, uint64_t shard, v1::Envelope env_msg, completion done) {
     auto counted_done = counted(std::move(done));
+    // A placement's key names its placement record ("p"), which a handoff's delta must carry.
+    std::string placement_key;
+    if (to_orders && env_msg.entity_id().empty() && env_msg.order_command().has_place_order())
+      placement_key = env_msg.idempotency_key();
     auto r = std::make_shared<request>(std::move(env_msg),
-                                       [this, shard, d = std::move(counted_done)](outcome o) {
+                                       [this, shard, to_orders, key = std::move(placement_key),
+                                        d = std::move(counted_done)](outcome o) {
+                                         // Recorded at answer time: whatever a command committed is
+                                         // committed by now.
+                                         if (tracking[shard].load())
+                                           touched(shard, to_orders, o.entity_id, key);
                                          shard_in_flight[shard]--;
                                          d(std::move(o));
                                        });
@@ -131,6 +141,29 @@ struct runtime::impl {
   }
 
   std::unique_ptr<std::atomic<int64_t>[]> shard_in_flight; // per shard, commands held here
+
+  // Handoff pre-copy: while a shard's records are copied to its next owner it keeps serving,
+  // and the entities its commands touch are recorded here, so that after it stops only those
+  // have to be copied again (runtime::track_shard / take_tracked).
+  static constexpr size_t tracked_max = 1'000'000; // per shard; beyond: overflow
+  std::unique_ptr<std::atomic<bool>[]> tracking;
+  std::mutex tracked_mu;
+  std::unordered_map<uint16_t, shard_changes> tracked; // guarded by tracked_mu
+  void touched(uint64_t shard, bool order, const std::string& id, const std::string& key) {
+    std::lock_guard<std::mutex> g{tracked_mu};
+    auto it = tracked.find(static_cast<uint16_t>(shard));
+    if (it == tracked.end() || it->second.overflow) return;
+    auto& c = it->second;
+    if (!id.empty())
+      c.entities.insert(std::string(order ? order_model::key_prefix : inventory_model::key_prefix) +
+                        id);
+    if (!key.empty()) c.placement_keys.insert(key);
+    if (c.entities.size() + c.placement_keys.size() > tracked_max) {
+      c.overflow = true;
+      c.entities.clear();
+      c.placement_keys.clear();
+    }
+  }
   /// Whether a stored entity belongs to `shard` (for handing the shard over).
   bool entity_in_shard(std::string_view entity, uint16_t shard) const;
   storage::export_selector selector(uint16_t shard) const;
@@ -200,8 +233,11 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
   p->sys_cfg.set("logger.verbosity", caf::atom("quiet"));
   p->sys = std::make_unique<caf::actor_system>(p->sys_cfg);
   p->shard_in_flight.reset(new std::atomic<int64_t>[c.shard_count]);
-  for (uint32_t s = 0; s < c.shard_count; ++s)
+  p->tracking.reset(new std::atomic<bool>[c.shard_count]);
+  for (uint32_t s = 0; s < c.shard_count; ++s) {
     p->shard_in_flight[s] = 0;
+    p->tracking[s] = false;
+  }
   for (uint32_t s = 0; s < c.shard_count; ++s) {
     p->order_shards.push_back(p->sys->spawn(shard_actor<order_model>, &p->env, s));
     p->inventory_shards.push_back(p->sys->spawn(shard_actor<inventory_model>, &p->env, s));
@@ -471,6 +507,40 @@ void runtime::release_shard(uint16_t shard) {
 caf::expected<storage::export_batch> runtime::export_shard(uint16_t shard, std::string_view resume,
                                                            size_t max_bytes) const {
   return impl_->journal->export_records(impl_->selector(shard), resume, max_bytes);
+}
+
+void runtime::track_shard(uint16_t shard) {
+  auto& p = *impl_;
+  ORDO_ASSERT(shard < p.cfg.shard_count, "shard out of range");
+  std::lock_guard<std::mutex> g{p.tracked_mu};
+  p.tracked[shard] = shard_changes{};
+  p.tracking[shard] = true;
+}
+
+shard_changes runtime::take_tracked(uint16_t shard) {
+  auto& p = *impl_;
+  ORDO_ASSERT(shard < p.cfg.shard_count, "shard out of range");
+  std::lock_guard<std::mutex> g{p.tracked_mu};
+  p.tracking[shard] = false;
+  auto it = p.tracked.find(shard);
+  if (it == p.tracked.end()) {
+    shard_changes none;
+    none.overflow = true; // never tracked: nothing is known, copy everything
+    return none;
+  }
+  auto out = std::move(it->second);
+  p.tracked.erase(it);
+  return out;
+}
+
+caf::expected<std::vector<storage::entity_records>>
+runtime::export_changes(const std::vector<std::string>& entities,
+                        const std::vector<std::string>& placement_keys) const {
+  std::vector<std::pair<std::string, std::string>> records;
+  records.reserve(placement_keys.size());
+  for (const auto& k : placement_keys)
+    records.emplace_back(std::string(placement_entity), k);
+  return impl_->journal->export_named(entities, records);
 }
 
 caf::error runtime::import_records(const std::vector<storage::entity_records>& batch) {

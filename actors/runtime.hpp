@@ -31,6 +31,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -88,6 +89,13 @@ struct runtime_stats {
   int64_t in_flight = 0;
   uint64_t activations = 0, passivations = 0, crashes = 0, quarantined = 0;
   int64_t active = 0;
+};
+
+/// What commands touched in a shard while it was tracked (runtime::track_shard).
+struct shard_changes {
+  std::set<std::string> entities;       // stored entity keys ("o/<id>", "i/<sku>")
+  std::set<std::string> placement_keys; // placements' idempotency keys
+  bool overflow = false;                // too many to remember: copy the whole shard
 };
 
 /// One record of the node-wide event feed.
@@ -171,6 +179,16 @@ public:
   /// `resume` ("" to start), about `max_bytes`.
   caf::expected<storage::export_batch> export_shard(uint16_t shard, std::string_view resume,
                                                     size_t max_bytes) const;
+  /// Starts recording which entities (and placement keys) of `shard` commands touch, so a
+  /// handoff can copy the shard while it still serves and then only what changed.
+  void track_shard(uint16_t shard);
+  /// Stops recording and returns what was touched since track_shard (`overflow`: too much to
+  /// remember, or never tracked — copy the whole shard instead).
+  shard_changes take_tracked(uint16_t shard);
+  /// The named entities' records and the named placement records (one read transaction).
+  caf::expected<std::vector<storage::entity_records>>
+  export_changes(const std::vector<std::string>& entities,
+                 const std::vector<std::string>& placement_keys) const;
   /// Stores records handed over by the shard's previous owner (one synced transaction).
   caf::error import_records(const std::vector<storage::entity_records>& batch);
   /// Deletes the durable timers of the shard's entities (the new owner fires them now).

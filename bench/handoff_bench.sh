@@ -8,9 +8,10 @@
 #    preload_seconds (64 connections through node 1);
 # 2. node 4 starts with cluster.join = true; a second loadgen (32 connections, node 1) runs
 #    while `POST /v1/cluster/members` adds node 4 and the shards move;
-# 3. reported: how long the change took, per moved shard how long it refused commands and
-#    how many entities it carried (from the old owners' shard_moved_out log lines), and what
-#    the load saw meanwhile (throughput, p99, 503s).
+# 3. reported: how long the change took; per moved shard how long its copy took while it
+#    still served, how long it then refused commands (drain, copy of what changed meanwhile,
+#    activation) and how many entities it carried (from the old owners' shard_moved_out log
+#    lines); and what the load saw meanwhile (throughput, p99, 503s).
 # All four processes share this machine's cores (2 here). Prints a summary and, last, JSON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,16 +78,18 @@ change_ms=$(python3 -c "print(round(1000*($t1-$t0)))")
 wait $lgpid
 during=$(tail -1 "$dir/during")
 cat "$dir"/n[123]/log | grep 'event=shard_moved_out' >"$dir/moves" || true
-read -r moves ent_total ms_p50 ms_max ent_max < <(python3 - "$dir/moves" <<'EOF'
+read -r moves ent_total ms_p50 ms_max ent_max delta_total pre_p50 < <(python3 - "$dir/moves" <<'EOF'
 import re, sys
 rows = [dict(kv.split("=", 1) for kv in re.findall(r"\w+=\S+", l)) for l in open(sys.argv[1])]
 ms = sorted(float(r["ms"]) for r in rows)
 ent = [int(r["entities"]) for r in rows]
-if not ms: print(0, 0, 0, 0, 0)
-else: print(len(ms), sum(ent), ms[len(ms) // 2], ms[-1], max(ent))
+pre = [int(r.get("precopy_entities", 0)) for r in rows]
+pre_ms = sorted(float(r.get("precopy_ms", 0)) for r in rows)
+if not ms: print(0, 0, 0, 0, 0, 0, 0)
+else: print(len(ms), sum(pre), ms[len(ms) // 2], ms[-1], max(pre), sum(ent), pre_ms[len(pre_ms) // 2])
 EOF
 )
 echo "change: $result in $change_ms ms (polled every 50 ms); $moves shards moved, $ent_total entities"
-echo "per moved shard (commands refused meanwhile): p50 $ms_p50 ms, max $ms_max ms; largest shard $ent_max entities"
+echo "per moved shard: copied while serving in p50 $pre_p50 ms (largest shard $ent_max entities); then refused commands for p50 $ms_p50 ms, max $ms_max ms (drain, copying the $delta_total entities touched meanwhile in all, activation)"
 echo "load during the ${window}s window (change inside it): $(echo "$during" | json_field rps) placements/s, p99 $(echo "$during" | json_field p99_ms) ms, max $(echo "$during" | json_field max_ms) ms, $(echo "$during" | json_field status_5xx) answered 5xx (retry later)"
-echo "{\"preloaded_orders\":$(echo "$pre" | json_field status_2xx),\"change_ms\":$change_ms,\"shards_moved\":$moves,\"entities_moved\":$ent_total,\"shard_refusing_p50_ms\":$ms_p50,\"shard_refusing_max_ms\":$ms_max,\"load_rps\":$(echo "$during" | json_field rps),\"load_p99_ms\":$(echo "$during" | json_field p99_ms),\"load_5xx\":$(echo "$during" | json_field status_5xx),\"result\":\"$result\"}"
+echo "{\"preloaded_orders\":$(echo "$pre" | json_field status_2xx),\"change_ms\":$change_ms,\"shards_moved\":$moves,\"entities_moved\":$ent_total,\"shard_refusing_p50_ms\":$ms_p50,\"shard_refusing_max_ms\":$ms_max,\"precopy_p50_ms\":$pre_p50,\"delta_entities\":$delta_total,\"load_rps\":$(echo "$during" | json_field rps),\"load_p99_ms\":$(echo "$during" | json_field p99_ms),\"load_5xx\":$(echo "$during" | json_field status_5xx),\"result\":\"$result\"}"

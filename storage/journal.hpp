@@ -287,6 +287,13 @@ public:
   /// within it. Scans every entity of the store once over all batches (not for hot paths).
   caf::expected<export_batch> export_records(const export_selector& select, std::string_view resume,
                                              size_t max_bytes) const;
+  /// The named entities whole, as export_records emits them (one the store does not hold is
+  /// left out), and the named single idempotency records (absent ones left out), in one read
+  /// transaction. For handing over what changed after an export_records pass, when the
+  /// caller knows which entities it touched; the caller bounds how many it names per call.
+  caf::expected<std::vector<entity_records>>
+  export_named(const std::vector<std::string>& entities,
+               const std::vector<std::pair<std::string, std::string>>& idempotency_records) const;
   /// Writes the batch in one synced write transaction (all or nothing). Per entity: events
   /// with seq > the entity's local last seq are appended to its history (outside the feed);
   /// the snapshot replaces the local one if newer; idempotency records are put (replacing);

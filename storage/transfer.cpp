@@ -531,6 +531,43 @@ caf::expected<export_batch> journal::export_records(const export_selector& selec
   return out;
 }
 
+caf::expected<std::vector<entity_records>>
+journal::export_named(const std::vector<std::string>& entities,
+                      const std::vector<std::pair<std::string, std::string>>& records) const {
+  for (const auto& e : entities)
+    if (e.empty() || e.size() > 255) return bad("export: entity must be 1..255 bytes");
+  if (impl_->env == nullptr) return make_error(storage_errc::closed, "journal is closed");
+  lmdb::txn t;
+  if (int rc = t.begin(impl_->env, true); rc != 0) return lmdb::error_from(rc, "begin read txn");
+  std::vector<entity_records> out;
+  for (const auto& e : entities) {
+    auto r = read_entity(t.get(), impl_->db, e);
+    if (!r) return r.error();
+    if (r->events.empty() && !r->latest_snapshot && r->idempotency.empty() && r->timers.empty())
+      continue; // not stored here: nothing to hand over
+    out.push_back(std::move(*r));
+  }
+  for (const auto& [entity, key] : records) {
+    if (entity.empty() || entity.size() > 255 || key.empty() || key.size() > 200)
+      return bad("export: idempotency record names must be 1..255 / 1..200 bytes");
+    auto k = codec::pair_key(entity, key);
+    std::string_view v;
+    int rc = lmdb::get(t.get(), impl_->db.idem, k, v);
+    if (rc == MDB_NOTFOUND) continue;
+    if (rc != 0) return lmdb::error_from(rc, fmt::format("export: idempotency of {}", entity));
+    auto body = idem_body(k, v);
+    if (!body)
+      return ops::corrupted(fmt::format("idempotency record of entity {} damaged", entity));
+    if (out.empty() || out.back().entity != entity || !out.back().events.empty()) {
+      entity_records r;
+      r.entity = entity;
+      out.push_back(std::move(r));
+    }
+    out.back().idempotency.push_back({key, body->first, std::string(body->second)});
+  }
+  return out;
+}
+
 caf::error journal::import_records(const std::vector<entity_records>& batch) {
   auto& p = *impl_;
   if (auto err = validate_import(batch, p.opts)) return err;

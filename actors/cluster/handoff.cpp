@@ -94,36 +94,94 @@ std::vector<storage::entity_records> from_proto(const v1::ShardRecords& in) {
   return out;
 }
 
-// Steps 2-5 for a shard already persisted as moving out (step 1).
-std::string move_out(cluster_link::impl& p, uint16_t shard, uint16_t to, uint64_t epoch,
-                     bool began_here) {
+// What one copy pass sent, for the log line.
+struct copy_stats {
+  uint64_t entities = 0, batches = 0;
+  std::chrono::steady_clock::duration exporting{};
+  bool already_active = false; // the new owner serves the shard already (an earlier attempt)
+};
+
+// Sends one batch of records; "" when taken.
+std::string send_records(cluster_link::impl& p, uint16_t shard, uint16_t to, uint64_t epoch,
+                         const storage::export_batch& batch, copy_stats& st) {
+  if (batch.entities.empty()) return {};
+  ++st.batches;
+  v1::ClusterControl msg;
+  *msg.mutable_records() = to_proto(epoch, shard, batch);
+  auto a = p.control(to, std::move(msg), p.opt.handoff_call_timeout);
+  if (!a) return fmt::format("sending records to node {}: {}", to, text(a.error()));
+  if (a->error() == "already_active") {
+    st.already_active = true;
+    return {};
+  }
+  if (!a->error().empty()) return fmt::format("node {} refused records: {}", to, a->error());
+  st.entities += batch.entities.size();
+  return {};
+}
+
+// Copies every record of the shard to `to`, in bounded batches.
+std::string copy_all(cluster_link::impl& p, uint16_t shard, uint16_t to, uint64_t epoch,
+                     copy_stats& st) {
+  std::string resume;
+  for (;;) {
+    if (p.stopping) return "stopping";
+    auto te = std::chrono::steady_clock::now();
+    auto batch = p.rt->export_shard(shard, resume, p.opt.handoff_batch_bytes);
+    st.exporting += std::chrono::steady_clock::now() - te;
+    if (!batch) return "export: " + text(batch.error());
+    if (auto err = send_records(p, shard, to, epoch, *batch, st); !err.empty()) return err;
+    if (batch->done || st.already_active) return {};
+    resume = batch->resume;
+  }
+}
+
+// Copies the entities and placement records named in `changes` (a bounded number per batch).
+std::string copy_changes(cluster_link::impl& p, uint16_t shard, uint16_t to, uint64_t epoch,
+                         const shard_changes& changes, copy_stats& st) {
+  constexpr size_t per_batch = 256;
+  std::vector<std::string> entities(changes.entities.begin(), changes.entities.end());
+  std::vector<std::string> keys(changes.placement_keys.begin(), changes.placement_keys.end());
+  for (size_t e = 0, k = 0; e < entities.size() || k < keys.size();) {
+    if (p.stopping) return "stopping";
+    std::vector<std::string> some_entities, some_keys;
+    for (; e < entities.size() && some_entities.size() < per_batch; ++e)
+      some_entities.push_back(std::move(entities[e]));
+    for (; k < keys.size() && some_keys.size() < per_batch; ++k)
+      some_keys.push_back(std::move(keys[k]));
+    auto te = std::chrono::steady_clock::now();
+    auto records = p.rt->export_changes(some_entities, some_keys);
+    st.exporting += std::chrono::steady_clock::now() - te;
+    if (!records) return "export: " + text(records.error());
+    storage::export_batch batch;
+    batch.entities = std::move(*records);
+    if (auto err = send_records(p, shard, to, epoch, batch, st); !err.empty()) return err;
+    if (st.already_active) return {};
+  }
+  return {};
+}
+
+using ms = std::chrono::duration<double, std::milli>;
+
+// Steps 2-5 for a shard already persisted as moving out (step 1). `changes`: what commands
+// touched since a pre-copy (only those are copied again); nullptr: copy everything.
+std::string finish_move(cluster_link::impl& p, uint16_t shard, uint16_t to, uint64_t epoch,
+                        std::chrono::steady_clock::time_point stopped_at, bool began_here,
+                        const copy_stats* precopy) {
   auto& rt = *p.rt;
-  const auto t0 = std::chrono::steady_clock::now();
   if (!rt.drain_shard(shard, p.opt.drain_timeout)) {
-    // Nothing was sent yet: it is safe to serve the shard again here.
+    rt.take_tracked(shard);
+    // Nothing was activated yet: it is safe to serve the shard again here.
     if (began_here) p.own->abort_move_out(shard);
     return fmt::format("shard {} still had commands in flight after {} ms", shard,
                        p.opt.drain_timeout.count());
   }
   rt.release_shard(shard);
-  std::string resume;
-  uint64_t entities = 0;
-  for (;;) {
-    if (p.stopping) return "stopping";
-    auto batch = rt.export_shard(shard, resume, p.opt.handoff_batch_bytes);
-    if (!batch) return "export: " + text(batch.error());
-    if (!batch->entities.empty()) {
-      v1::ClusterControl msg;
-      *msg.mutable_records() = to_proto(epoch, shard, *batch);
-      auto a = p.control(to, std::move(msg), p.opt.handoff_call_timeout);
-      if (!a) return fmt::format("sending records to node {}: {}", to, text(a.error()));
-      if (a->error() == "already_active") break; // an earlier attempt got through
-      if (!a->error().empty()) return fmt::format("node {} refused records: {}", to, a->error());
-      entities += batch->entities.size();
-    }
-    if (batch->done) break;
-    resume = batch->resume;
-  }
+  // Drained: every command that touched the shard has been answered, so it is recorded.
+  auto changes = rt.take_tracked(shard);
+  copy_stats st;
+  auto err = precopy && !changes.overflow ? copy_changes(p, shard, to, epoch, changes, st)
+                                          : copy_all(p, shard, to, epoch, st);
+  if (!err.empty()) return err;
   v1::ClusterControl act;
   act.mutable_activate()->set_epoch(epoch);
   act.mutable_activate()->set_shard(shard);
@@ -135,12 +193,39 @@ std::string move_out(cluster_link::impl& p, uint16_t shard, uint16_t to, uint64_
   if (auto dropped = rt.drop_shard_timers(shard); !dropped)
     log_line(p, "handoff_timers_not_dropped",
              fmt::format("shard={} error=\"{}\"", shard, text(dropped.error())));
-  // ms: how long the shard refused commands here (drain, export, import, activation).
-  auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
+  // ms: how long the shard refused commands here (drain, final copy, activation); the
+  // pre-copy ran while it served.
   log_line(p, "shard_moved_out",
-           fmt::format("shard={} to={} epoch={} entities={} ms={:.1f}", shard, to, epoch, entities,
-                       ms.count()));
+           fmt::format("shard={} to={} epoch={} precopy_entities={} precopy_ms={:.1f} "
+                       "entities={} batches={} ms={:.1f} export_ms={:.1f}",
+                       shard, to, epoch, precopy ? precopy->entities : 0,
+                       precopy ? ms(precopy->exporting).count() : 0.0, st.entities, st.batches,
+                       ms(std::chrono::steady_clock::now() - stopped_at).count(),
+                       ms(st.exporting).count()));
   return {};
+}
+
+// A move that finds the shard stopped already (a restart, a retry): copy everything.
+std::string move_out(cluster_link::impl& p, uint16_t shard, uint16_t to, uint64_t epoch) {
+  return finish_move(p, shard, to, epoch, std::chrono::steady_clock::now(), false, nullptr);
+}
+
+// A move of a shard this node serves: copy while serving, then stop and copy what changed.
+std::string move_live(cluster_link::impl& p, uint16_t shard, uint16_t to, uint64_t epoch) {
+  auto& rt = *p.rt;
+  rt.track_shard(shard);
+  copy_stats pre;
+  auto t_pre = std::chrono::steady_clock::now();
+  if (auto err = copy_all(p, shard, to, epoch, pre); !err.empty() || pre.already_active) {
+    rt.take_tracked(shard);
+    return err.empty() ? "the new owner already serves the shard" : err;
+  }
+  pre.exporting = std::chrono::steady_clock::now() - t_pre; // the whole pre-copy, for the log
+  if (auto e = p.own->begin_move_out(shard, to, epoch)) {
+    rt.take_tracked(shard);
+    return text(e);
+  }
+  return finish_move(p, shard, to, epoch, std::chrono::steady_clock::now(), true, &pre);
 }
 
 v1::ControlAnswer handle_move(cluster_link::impl& p, const v1::MoveShard& m) {
@@ -148,7 +233,7 @@ v1::ControlAnswer handle_move(cluster_link::impl& p, const v1::MoveShard& m) {
   auto to = static_cast<uint16_t>(m.to_node());
   if (shard >= p.own->shard_count() || to == 0 || to == p.opt.self) return answer("invalid move");
   std::lock_guard<std::mutex> one_at_a_time{p.move_mu};
-  bool began_here = false;
+  bool live = false;
   switch (p.own->place(shard)) {
   case shard_route::remote:
     if (p.own->owner(shard) == to) return answer(); // done before (a re-sent move)
@@ -165,11 +250,10 @@ v1::ControlAnswer handle_move(cluster_link::impl& p, const v1::MoveShard& m) {
     break; // resume
   }
   case shard_route::local:
-    if (auto e = p.own->begin_move_out(shard, to, m.epoch())) return answer(text(e));
-    began_here = true;
+    live = true;
     break;
   }
-  auto err = move_out(p, shard, to, m.epoch(), began_here);
+  auto err = live ? move_live(p, shard, to, m.epoch()) : move_out(p, shard, to, m.epoch());
   // The shard is stopped here until its move completes: keep trying on our own (the new
   // owner may be back before anyone re-runs the change).
   if (!err.empty() && p.own->place(shard) == shard_route::moving) start_resuming(p);
@@ -241,7 +325,7 @@ void resume_moves(cluster_link::impl& p) {
       {
         std::lock_guard<std::mutex> g{p.move_mu};
         err = move_out(p, static_cast<uint16_t>(m.shard()), static_cast<uint16_t>(m.to_node()),
-                       m.epoch(), false);
+                       m.epoch());
       }
       if (!err.empty())
         log_line(p, "handoff_retry",

@@ -402,6 +402,40 @@ TEST_SUITE("storage_transfer") {
     check_verified(dst_dir.path);
   }
 
+  TEST_CASE("export_named: the named entities whole and the named records, nothing else") {
+    temp_dir src_dir, dst_dir;
+    auto src = open_or_die(options_for(src_dir.path));
+    populate(*src);
+    auto named = src->export_named({"o/1", "o/never-stored"}, {{"p", "c2"}, {"p", "absent"}});
+    REQUIRE_MESSAGE(named, describe(named.error()));
+    REQUIRE(named->size() == 2);
+    // The same records export_records gives for o/1.
+    auto whole = flatten(export_all(*src, select_entities({"o/1"})));
+    REQUIRE(whole.size() == 1);
+    CHECK((*named)[0].entity == "o/1");
+    CHECK((*named)[0].events.size() == whole[0].events.size());
+    CHECK((*named)[0].timers.size() == whole[0].timers.size());
+    CHECK((*named)[0].idempotency.size() == whole[0].idempotency.size());
+    CHECK((*named)[1].entity == "p");
+    REQUIRE((*named)[1].idempotency.size() == 1);
+    CHECK((*named)[1].idempotency[0].key == "c2");
+    auto dst = open_or_die(options_for(dst_dir.path));
+    REQUIRE(!dst->import_records(*named));
+    CHECK(state_of(*dst, "o/1", keys) == state_of(*src, "o/1", keys));
+    CHECK(**dst->find_idempotency("p", "c2") == "o/2");
+    CHECK(!*dst->find_idempotency("p", "c1"));
+    CHECK(*dst->last_seq("o/2") == 0);
+    // The delta after more appends: import extends what the first import wrote.
+    REQUIRE(append_sync(*src, events_req("o/1", 3, {"delivered"})));
+    auto delta = src->export_named({"o/1"}, {});
+    REQUIRE(delta);
+    REQUIRE(!dst->import_records(*delta));
+    CHECK(state_of(*dst, "o/1", keys) == state_of(*src, "o/1", keys));
+    CHECK(!src->export_named({std::string(256, 'x')}, {}));
+    dst.reset();
+    check_verified(dst_dir.path);
+  }
+
   TEST_CASE("small batches cover every selected entity and record exactly once") {
     temp_dir src_dir, dst_dir;
     auto src = open_or_die(options_for(src_dir.path));
