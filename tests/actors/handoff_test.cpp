@@ -52,6 +52,19 @@ size_t hand_over(runtime& from, runtime& to, uint16_t shard) {
   return entities;
 }
 
+// Copies every record of `shard` while it still serves (a pre-copy: no drain, no release).
+void hand_over_serving(runtime& from, runtime& to, uint16_t shard) {
+  std::string resume;
+  for (int i = 0; i < 10'000; ++i) {
+    auto batch = from.export_shard(shard, resume, 2'000);
+    REQUIRE_MESSAGE(batch, to_string(batch.error()));
+    if (!batch->entities.empty()) REQUIRE(!to.import_records(batch->entities));
+    if (batch->done) return;
+    resume = batch->resume;
+  }
+  FAIL("export never finished");
+}
+
 } // namespace
 
 TEST_SUITE("handoff") {
@@ -190,6 +203,79 @@ TEST_SUITE("handoff") {
       REQUIRE(report);
       CHECK_MESSAGE(report->ok(), (report->problems.empty() ? "" : report->problems.front()));
     }
+  }
+
+  TEST_CASE("pre-copy: copied while serving, then only what commands touched meanwhile") {
+    temp_dir da, db;
+    auto ca = config_in(da), cb = config_in(db);
+    cb.node_id = 2;
+    routes ra{ca.shard_count, shard_route::local}, rb{cb.shard_count, shard_route::remote};
+    ra.install(ca);
+    rb.install(cb);
+    auto a = start(ca);
+    auto b = start(cb);
+    const uint16_t moving = a->shard_of_placement("pc-0");
+    auto key_on_shard = [&](const std::string& prefix) {
+      for (int i = 0;; ++i)
+        if (a->shard_of_placement(fmt::format("{}-{}", prefix, i)) == moving)
+          return fmt::format("{}-{}", prefix, i);
+    };
+    auto first = wait(a->submit_order(place(), "pc-0"));
+    REQUIRE(first.ok());
+    auto second_key = key_on_shard("pc2");
+    auto second = wait(a->submit_order(place(), second_key));
+    REQUIRE(second.ok());
+    auto third = wait(a->submit_order(place(), key_on_shard("pc3")));
+    REQUIRE(third.ok());
+
+    // 1. Track, copy everything while the shard serves.
+    a->track_shard(moving);
+    hand_over_serving(*a, *b, moving);
+    // 2. Meanwhile the shard keeps serving: a new order, a step of an old one, a refusal on
+    //    another (stored under its key, no event), and an untouched order.
+    auto late_key = key_on_shard("late");
+    auto late = wait(a->submit_order(place(), late_key));
+    REQUIRE(late.ok());
+    auto r = for_order(first.entity_id);
+    r.mutable_confirm_stock_reserved();
+    REQUIRE(wait(a->submit_order(r, "pc-reserve")).ok());
+    auto bad = for_order(second.entity_id);
+    bad.mutable_mark_delivered();
+    auto refused = wait(a->submit_order(bad, "pc-too-early"));
+    REQUIRE(refused.status == outcome_status::rejected);
+    // 3. Stop, drain, take what was touched: exactly those, not the untouched order.
+    ra.of[moving] = shard_route::moving;
+    REQUIRE(a->drain_shard(moving, std::chrono::seconds{5}));
+    auto changes = a->take_tracked(moving);
+    REQUIRE(!changes.overflow);
+    CHECK(changes.entities.count("o/" + first.entity_id) == 1);
+    CHECK(changes.entities.count("o/" + late.entity_id) == 1);
+    CHECK(changes.entities.count("o/" + second.entity_id) == 1); // the refusal
+    CHECK(changes.entities.count("o/" + third.entity_id) == 0);
+    CHECK(changes.placement_keys.count(late_key) == 1);
+    auto delta = a->export_changes({changes.entities.begin(), changes.entities.end()},
+                                   {changes.placement_keys.begin(), changes.placement_keys.end()});
+    REQUIRE_MESSAGE(delta, to_string(delta.error()));
+    REQUIRE(!b->import_records(*delta));
+    // 4. B serves the shard exactly as A left it.
+    rb.of[moving] = shard_route::local;
+    for (const auto& id : {first.entity_id, second.entity_id, third.entity_id, late.entity_id}) {
+      auto st = b->order(id);
+      REQUIRE(st);
+      ra.of[moving] = shard_route::local; // read A's side for the comparison
+      auto was = a->order(id);
+      ra.of[moving] = shard_route::moving;
+      REQUIRE(was);
+      CHECK(st->SerializeAsString() == was->SerializeAsString());
+    }
+    auto again = wait(b->submit_order(place(), late_key));
+    CHECK(again.duplicate);
+    CHECK(again.entity_id == late.entity_id);
+    auto refused_again = wait(b->submit_order(bad, "pc-too-early"));
+    CHECK(refused_again.duplicate);
+    CHECK(refused_again.status == outcome_status::rejected);
+    CHECK(refused_again.code == refused.code);
+    CHECK(a->take_tracked(moving).overflow); // tracking ended: nothing known any more
   }
 
   TEST_CASE("drain_shard waits for the shard's in-flight commands") {
