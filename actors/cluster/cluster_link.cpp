@@ -53,10 +53,7 @@ std::string to_bytes(const outcome& o) {
   return f.SerializeAsString();
 }
 
-outcome from_bytes(const std::string& bytes) {
-  v1::ForwardedOutcome f;
-  if (!f.ParseFromString(bytes))
-    return failure("malformed_reply", "the owner's answer could not be parsed", true);
+outcome from_proto(v1::ForwardedOutcome& f) {
   outcome o;
   const auto& s = f.status();
   o.status = s == "accepted"     ? outcome_status::accepted
@@ -475,8 +472,12 @@ void forward_to(cluster_link::impl& p, v1::ForwardedCommand fc, int redirects_le
           return;
         }
         v1::ForwardedOutcome f;
-        if (redirects_left > 0 && f.ParseFromString(*r) && f.code() == "not_owner" &&
-            f.owner_hint() != 0 && f.owner_hint() != owner) {
+        if (!f.ParseFromString(*r)) {
+          done(failure("malformed_reply", "the owner's answer could not be parsed", true));
+          return;
+        }
+        if (redirects_left > 0 && f.code() == "not_owner" && f.owner_hint() != 0 &&
+            f.owner_hint() != owner) {
           p.own->learn(shard, static_cast<uint16_t>(f.owner_hint()), f.owner_epoch());
           if (p.own->owner(shard) != owner) {
             if (p.own->place(shard) == shard_route::local) {
@@ -488,7 +489,7 @@ void forward_to(cluster_link::impl& p, v1::ForwardedCommand fc, int redirects_le
             return;
           }
         }
-        done(from_bytes(*r));
+        done(from_proto(f));
       },
       p.opt.request_timeout);
 }

@@ -3,17 +3,19 @@
 // The coordinator (the node an operator asked) announces the new membership to every node
 // of the old and the new one (prepare), moves the shards whose owner changes one at a time,
 // then commits the new membership everywhere. A move is the old owner's job:
-//   1. persist "moving out to N at epoch E" — from here on it never serves the shard again,
+//   1. pre-copy while serving: record which entities the shard's commands touch (at answer
+//      time), and stream all the shard's records to N in bounded batches (N writes each in
+//      one synced transaction and does not serve them; import is idempotent and extends);
+//   2. persist "moving out to N at epoch E" — from here on it never serves the shard again,
 //      also after a restart (commands answer shard_moving: 503, retry);
-//   2. wait until the shard's in-flight commands are answered, end its activations;
-//   3. stream the shard's records to N in bounded batches (N writes each in one synced
-//      transaction; the import is idempotent, so a batch re-sent after a failure is harmless);
-//   4. tell N to activate: N persists "owned at E" and serves;
-//   5. persist "moved to N at E" (answering not_owner + the new owner from then on) and drop
+//   3. wait until the shard's in-flight commands are answered, end its activations;
+//   4. copy again only what was touched since 1 (everything, if that was not recorded);
+//   5. tell N to activate: N persists "owned at E" and serves;
+//   6. persist "moved to N at E" (answering not_owner + the new owner from then on) and drop
 //      the shard's timers (N fires them now).
-// A failure before 4 leaves the shard stopped at the old owner, which retries (resume_moves
-// after a restart, the coordinator's retries otherwise); never two owners: the old owner
-// stopped serving at 1, the new one starts at 4.
+// A failure before 2 changes nothing; between 2 and 5 it leaves the shard stopped at the old
+// owner, which retries on its own (resume_moves, also after a restart); never two owners: the
+// old owner stopped serving at 2, the new one starts at 5.
 
 #include <algorithm>
 #include <chrono>
