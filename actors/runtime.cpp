@@ -401,6 +401,13 @@ caf::expected<v1::OrderState> runtime::order(std::string_view order_id) {
   return read_state<order_model>(*impl_->journal, order_id);
 }
 
+caf::expected<v1::OrderState> runtime::order_anywhere(std::string_view order_id) {
+  auto shard = domain::shard_of(order_id);
+  const auto& hook = impl_->cfg.cluster.read_order;
+  if (!shard || owns(*shard) || !hook) return order(order_id);
+  return hook(std::string(order_id), *shard);
+}
+
 caf::expected<v1::InventoryState> runtime::inventory(std::string_view sku) {
   if (auto shard = shard_of_sku(sku); !owns(shard)) return not_owner("SKU", sku, shard);
   return read_state<inventory_model>(*impl_->journal, sku);

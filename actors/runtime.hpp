@@ -81,6 +81,10 @@ struct runtime_config {
     // Called (any thread) with a command for a shard owned elsewhere; must answer `done`
     // exactly once (the owner's outcome, or failed/node_unavailable).
     std::function<void(v1::Envelope command, uint16_t shard, completion done)> forward;
+    // Reads an order's committed state from the owner of `shard` (blocking, bounded by the
+    // link's timeout); for runtime::order_anywhere, i.e. the saga reaching an order whose
+    // shard moved away after its events were published here.
+    std::function<caf::expected<v1::OrderState>(const std::string& id, uint16_t shard)> read_order;
   } cluster;
 };
 
@@ -153,6 +157,9 @@ public:
   /// that was never placed has status UNSPECIFIED and last_sequence 0. In a cluster, an
   /// entity of a shard owned by another node is an error (`not_owner: ...`), never "empty".
   caf::expected<v1::OrderState> order(std::string_view order_id);
+  /// The same, but an order of another node's shard is read from its owner (blocking: for
+  /// the saga's thread, not for hot paths). An error means "unknown now", not "absent".
+  caf::expected<v1::OrderState> order_anywhere(std::string_view order_id);
   caf::expected<v1::InventoryState> inventory(std::string_view sku);
 
   /// Reads up to `max` feed records after `after_position`, in order.

@@ -227,6 +227,11 @@ std::string move_live(cluster_link::impl& p, uint16_t shard, uint16_t to, uint64
     rt.take_tracked(shard);
     return text(e);
   }
+  // Testing only (cluster.handoff_pause_ms): hold the shard stopped so a test can kill a node
+  // in the middle of a handoff.
+  for (auto until = std::chrono::steady_clock::now() + p.opt.handoff_pause;
+       std::chrono::steady_clock::now() < until && !p.stopping;)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
   return finish_move(p, shard, to, epoch, std::chrono::steady_clock::now(), true, &pre);
 }
 

@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <random>
 #include <set>
@@ -115,12 +116,16 @@ private:
   void on_event(uint64_t pos, const v1::Envelope& e);
   void reserve_lines(uint64_t pos, const std::string& id, uint64_t seq,
                      const google::protobuf::RepeatedPtrField<v1::OrderLine>& lines);
-  void authorize(uint64_t pos, const std::string& id, uint64_t seq);
+  void authorize(uint64_t pos, const std::string& id, uint64_t seq, int attempt = 0);
+  void refund(uint64_t pos, const std::string& id, uint64_t seq, v1::Money amount, int attempt = 0);
+  void retry_unreadable(uint64_t pos, int attempt, const std::string& what,
+                        std::function<void(int)> again);
   void per_sku(uint64_t pos, const std::string& id, uint64_t seq, const char* tag,
                const google::protobuf::RepeatedPtrField<v1::OrderLine>& lines);
   void warehouse(uint64_t pos, v1::OrderCommand cmd, std::string key);
   bool holds_stock(const std::string& sku, const std::string& order_id);
-  bool order_in(const std::string& id, v1::OrderStatus status, v1::OrderState* out = nullptr);
+  std::optional<bool> order_in(const std::string& id, v1::OrderStatus status,
+                               v1::OrderState* out = nullptr);
 
   runtime& rt_;
   storage::journal& journal_;

@@ -38,9 +38,12 @@ per_sku_lines(const google::protobuf::RepeatedPtrField<v1::OrderLine>& lines) {
 
 } // namespace
 
-bool dispatcher::order_in(const std::string& id, v1::OrderStatus status, v1::OrderState* out) {
-  auto st = rt_.order(id);
-  if (!st) return false;
+// The order's state wherever it is: after a shard moved to another node, this node's feed
+// may still hold its events, and the saga keeps driving it from here (docs/cluster.md).
+std::optional<bool> dispatcher::order_in(const std::string& id, v1::OrderStatus status,
+                                         v1::OrderState* out) {
+  auto st = rt_.order_anywhere(id);
+  if (!st) return std::nullopt; // unknown now (the shard is moving, its owner unreachable)
   bool in = st->status() == status;
   if (out) *out = std::move(*st);
   return in;
@@ -105,13 +108,9 @@ void dispatcher::on_event(uint64_t pos, const v1::Envelope& e) {
     pay(pos, pay_op::void_payment, std::move(r), {});
     break;
   }
-  case K::kRefundIssued: {
-    v1::OrderState st;
-    order_in(id, v1::ORDER_STATUS_DELIVERED, &st); // any status: we need the payment id
-    payment_request r{key(id, seq, "ref"), id, st.payment_id(), ev.refund_issued().amount()};
-    pay(pos, pay_op::refund, std::move(r), {});
+  case K::kRefundIssued:
+    refund(pos, id, seq, ev.refund_issued().amount());
     break;
-  }
   default: // rejected, declined, timed out, cancelled, delivered: nothing more to do
     break;
   }
@@ -174,9 +173,15 @@ void dispatcher::reserve_lines(uint64_t pos, const std::string& id, uint64_t seq
 // Authorizes the order total. The answer becomes ConfirmPaymentAuthorized or DeclinePayment
 // (one key: the order keeps the first answer). If the order refuses an authorization (it was
 // cancelled or timed out meanwhile), the authorization is voided at the gateway.
-void dispatcher::authorize(uint64_t pos, const std::string& id, uint64_t seq) {
+void dispatcher::authorize(uint64_t pos, const std::string& id, uint64_t seq, int attempt) {
   v1::OrderState st;
-  if (!order_in(id, v1::ORDER_STATUS_STOCK_RESERVED, &st)) return; // moved on already
+  auto in = order_in(id, v1::ORDER_STATUS_STOCK_RESERVED, &st);
+  if (!in) {
+    retry_unreadable(pos, attempt, "authorization of " + id,
+                     [this, pos, id, seq](int next) { authorize(pos, id, seq, next); });
+    return;
+  }
+  if (!*in) return; // moved on already
   payment_request r;
   r.idempotency_key = key(id, seq, "auth");
   r.order_id = id;
@@ -202,7 +207,38 @@ void dispatcher::authorize(uint64_t pos, const std::string& id, uint64_t seq) {
                         pay(pos, pay_op::void_payment, std::move(v), {});
                       });
       },
-      [this, id] { return order_in(id, v1::ORDER_STATUS_STOCK_RESERVED); });
+      // Unknown (unreadable now) counts as still needed: the call is idempotent per key.
+      [this, id] { return order_in(id, v1::ORDER_STATUS_STOCK_RESERVED).value_or(true); });
+}
+
+// Refunds at the gateway; the order (any status) gives the payment id.
+void dispatcher::refund(uint64_t pos, const std::string& id, uint64_t seq, v1::Money amount,
+                        int attempt) {
+  v1::OrderState st;
+  if (!order_in(id, v1::ORDER_STATUS_DELIVERED, &st)) {
+    retry_unreadable(pos, attempt, "refund of " + id, [this, pos, id, seq, amount](int next) {
+      refund(pos, id, seq, amount, next);
+    });
+    return;
+  }
+  payment_request r{key(id, seq, "ref"), id, st.payment_id(), std::move(amount)};
+  pay(pos, pay_op::refund, std::move(r), {});
+}
+
+// An order's state is unreadable now (its shard is between owners, or the owner is down):
+// `again(attempt + 1)` later, with the long budget of a refused command; beyond it the
+// position stays held, so the saga offset stays before it and a restart retries.
+void dispatcher::retry_unreadable(uint64_t pos, int attempt, const std::string& what,
+                                  std::function<void(int)> again) {
+  hold(pos);
+  if (attempt >= cfg_.overloaded_retries_max) {
+    give_up(pos, what, "the order's state stayed unreadable");
+    return;
+  }
+  after(backoff(attempt), [this, pos, attempt, again = std::move(again)] {
+    again(attempt + 1);
+    release(pos);
+  });
 }
 
 // One inventory command per SKU of the event's lines: commit ("c"), release ("l") or

@@ -178,6 +178,10 @@ const std::vector<option>& options() {
       {"cluster.handoff_batch_kb", "512",
        "records per message when a shard moves to another node (membership change)",
        number([](node_config& c) -> uint32_t& { return c.handoff_batch_kb; }, 1, 65536)},
+      {"cluster.handoff_pause_ms", "0",
+       "testing only: hold a moving shard stopped this long before its final copy, so tests "
+       "can kill a node in the middle of a handoff",
+       number([](node_config& c) -> uint32_t& { return c.handoff_pause_ms; }, 0, 60'000)},
       {"journal.durability", "full_sync",
        "full_sync (an answer means on disk), no_meta_sync, or no_sync (benchmarks only; an OS "
        "crash may lose acknowledged commands — see docs/storage.md)",

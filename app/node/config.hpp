@@ -63,6 +63,7 @@ struct node_config {
   std::vector<cluster_member> cluster;
   bool cluster_join = false;       // a new node: owns nothing until a membership change adds it
   uint32_t handoff_batch_kb = 512; // records per message when a shard moves
+  uint32_t handoff_pause_ms = 0;   // testing only (see --help)
   std::string source = "defaults"; // where the config came from, for the start log line
 };
 

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <string>
 #include <thread>
 
@@ -146,6 +147,7 @@ int main(int argc, char** argv) {
     o.state_path = cfg.runtime.data_dir + "/cluster-state.pb";
     o.join = cfg.cluster_join;
     o.handoff_batch_bytes = size_t{cfg.handoff_batch_kb} * 1024;
+    o.handoff_pause = std::chrono::milliseconds{cfg.handoff_pause_ms};
     for (const auto& m : cfg.cluster)
       o.members.push_back({m.id, m.host, m.port});
     std::filesystem::create_directories(cfg.runtime.data_dir);
@@ -160,6 +162,15 @@ int main(int argc, char** argv) {
     cfg.runtime.cluster.forward = [lp](ordo::v1::Envelope e, uint16_t shard,
                                        ordo::completion done) {
       lp->forward(std::move(e), shard, std::move(done));
+    };
+    cfg.runtime.cluster.read_order = [lp](const std::string& id,
+                                          uint16_t shard) -> caf::expected<ordo::v1::OrderState> {
+      auto answer = std::make_shared<std::promise<caf::expected<ordo::v1::OrderState>>>();
+      auto got = answer->get_future();
+      lp->read_order(id, shard, [answer](caf::expected<ordo::v1::OrderState> st) {
+        answer->set_value(std::move(st));
+      });
+      return got.get(); // answered exactly once: the owner, a timeout, or the owner down
     };
     log::info("cluster", {{"nodes", std::to_string(lp->owners().committed_members().size())},
                           {"epoch", std::to_string(lp->owners().epoch())},

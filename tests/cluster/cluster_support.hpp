@@ -46,6 +46,7 @@ struct cluster {
   std::vector<std::unique_ptr<node_process>> nodes;
   size_t founding;              // nodes 1..founding found the cluster; the others join it later
   std::string cluster_settings; // extra `key = value` lines for every node's [cluster]
+  std::string node_settings;    // ... and for its [node]
 
   explicit cluster(int n, int founders = 0)
       : founding(founders > 0 ? size_t(founders) : size_t(n)) {
@@ -55,7 +56,7 @@ struct cluster {
       nodes.push_back(nullptr);
   }
   std::string config(int i) const {
-    std::string c = fmt::format("[node]\nid = {}\n", i + 1);
+    std::string c = fmt::format("[node]\nid = {}\n", i + 1) + node_settings;
     const bool joins = size_t(i) >= founding;
     c += "[cluster]\n" + cluster_settings;
     if (joins) c += "join = true\n";
