@@ -141,6 +141,15 @@ void ownership::publish_locked() {
     place_[m.shard()] = static_cast<uint8_t>(shard_place::moving);
 }
 
+caf::error ownership::commit_locked(v1::ClusterState before) {
+  if (auto e = save_locked()) {
+    state_ = std::move(before); // not on disk: not in effect either
+    return e;
+  }
+  publish_locked();
+  return {};
+}
+
 caf::error ownership::save_locked() {
   if (opt_.state_path.empty()) return {};
   return write_atomically(opt_.state_path, state_.SerializeAsString());
@@ -217,16 +226,12 @@ caf::error ownership::begin_move_out(uint16_t shard, uint16_t to, uint64_t epoch
   std::lock_guard<std::mutex> g{mu_};
   if (static_cast<shard_place>(place_[shard].load()) != shard_place::local)
     return state_error(fmt::format("shard {} is not served by node {}", shard, opt_.self));
+  auto saved = state_;
   auto* m = state_.add_moving_out();
   m->set_shard(shard);
   m->set_to_node(to);
   m->set_epoch(epoch);
-  if (auto e = save_locked()) {
-    state_.mutable_moving_out()->RemoveLast();
-    return e;
-  }
-  publish_locked();
-  return {};
+  return commit_locked(std::move(saved));
 }
 
 namespace {
@@ -243,12 +248,7 @@ caf::error ownership::abort_move_out(uint16_t shard) {
   if (i < 0) return {};
   auto saved = state_;
   state_.mutable_moving_out()->DeleteSubrange(i, 1);
-  if (auto e = save_locked()) {
-    state_ = std::move(saved);
-    return e;
-  }
-  publish_locked();
-  return {};
+  return commit_locked(std::move(saved));
 }
 
 caf::error ownership::finish_move_out(uint16_t shard) {
@@ -259,12 +259,7 @@ caf::error ownership::finish_move_out(uint16_t shard) {
   state_.set_owner(shard, state_.moving_out(i).to_node());
   state_.set_owner_epoch(shard, state_.moving_out(i).epoch());
   state_.mutable_moving_out()->DeleteSubrange(i, 1);
-  if (auto e = save_locked()) {
-    state_ = std::move(saved);
-    return e;
-  }
-  publish_locked();
-  return {};
+  return commit_locked(std::move(saved));
 }
 
 caf::error ownership::activate(uint16_t shard, uint64_t epoch) {
@@ -274,12 +269,7 @@ caf::error ownership::activate(uint16_t shard, uint64_t epoch) {
   auto saved = state_;
   state_.set_owner(shard, opt_.self);
   state_.set_owner_epoch(shard, epoch);
-  if (auto e = save_locked()) {
-    state_ = std::move(saved);
-    return e;
-  }
-  publish_locked();
-  return {};
+  return commit_locked(std::move(saved));
 }
 
 caf::error ownership::prepare(uint64_t cluster_id, const v1::MembershipChange& change) {
@@ -304,12 +294,7 @@ caf::error ownership::prepare(uint64_t cluster_id, const v1::MembershipChange& c
       state_.set_owner_epoch(s, change.owner_epoch(s));
     }
   }
-  if (auto e = save_locked()) {
-    state_ = std::move(saved);
-    return e;
-  }
-  publish_locked();
-  return {};
+  return commit_locked(std::move(saved));
 }
 
 caf::error ownership::commit(const v1::CommitMembership& c) {
@@ -331,12 +316,7 @@ caf::error ownership::commit(const v1::CommitMembership& c) {
     state_.set_owner_epoch(s, std::max(state_.owner_epoch(s), c.epoch()));
   }
   state_.clear_pending();
-  if (auto e = save_locked()) {
-    state_ = std::move(saved);
-    return e;
-  }
-  publish_locked();
-  return {};
+  return commit_locked(std::move(saved));
 }
 
 } // namespace ordo::cluster

@@ -85,6 +85,8 @@ public:
 private:
   explicit ownership(options o);
   caf::error save_locked(); // writes state_ (mu_ held)
+  /// Persists the changed state_ and publishes it; on failure restores `before` (mu_ held).
+  caf::error commit_locked(v1::ClusterState before);
   void publish_locked();    // state_ -> the lock-free arrays
 
   options opt_;

@@ -65,19 +65,31 @@ void hand_over_serving(runtime& from, runtime& to, uint16_t shard) {
   FAIL("export never finished");
 }
 
+// Node A serves every shard, node B none; each test moves shards from A to B (and back).
+struct two_nodes {
+  temp_dir da, db;
+  runtime_config ca = config_in(da), cb = config_in(db);
+  routes ra{ca.shard_count, shard_route::local}, rb{cb.shard_count, shard_route::remote};
+  std::unique_ptr<runtime> a, b;
+  explicit two_nodes(uint32_t snapshot_every = 0) {
+    cb.node_id = 2;
+    ra.install(ca);
+    rb.install(cb);
+    if (snapshot_every > 0) ca.limits.snapshot_every_events = snapshot_every;
+    a = start(ca);
+    b = start(cb);
+  }
+};
+
 } // namespace
 
 TEST_SUITE("handoff") {
   TEST_CASE("a shard moves between runtimes: state, idempotency, placements, sequences") {
-    temp_dir da, db;
-    auto ca = config_in(da), cb = config_in(db);
-    cb.node_id = 2;
-    routes ra{ca.shard_count, shard_route::local}, rb{cb.shard_count, shard_route::remote};
-    ra.install(ca);
-    rb.install(cb);
-    ca.limits.snapshot_every_events = 2; // the move carries snapshots too
-    auto a = start(ca);
-    auto b = start(cb);
+    two_nodes n{2}; // snapshots every 2 events: the move carries snapshots too
+    auto &ra = n.ra, &rb = n.rb;
+    auto &a = n.a, &b = n.b;
+    auto& ca = n.ca;
+    auto &da = n.da, &db = n.db;
 
     // Orders on every shard of node A; remember a few on the shard that will move.
     const uint16_t moving = a->shard_of_placement("k-0");
@@ -206,14 +218,9 @@ TEST_SUITE("handoff") {
   }
 
   TEST_CASE("pre-copy: copied while serving, then only what commands touched meanwhile") {
-    temp_dir da, db;
-    auto ca = config_in(da), cb = config_in(db);
-    cb.node_id = 2;
-    routes ra{ca.shard_count, shard_route::local}, rb{cb.shard_count, shard_route::remote};
-    ra.install(ca);
-    rb.install(cb);
-    auto a = start(ca);
-    auto b = start(cb);
+    two_nodes n;
+    auto &ra = n.ra, &rb = n.rb;
+    auto &a = n.a, &b = n.b;
     const uint16_t moving = a->shard_of_placement("pc-0");
     auto key_on_shard = [&](const std::string& prefix) {
       for (int i = 0;; ++i)
