@@ -31,18 +31,19 @@ int sh(const std::string& cmd) {
 struct netns_lab {
   std::string tag = fmt::format("o{}", ::getpid() % 100000);
   int net = 100 + ::getpid() % 100;
+  int hosts = 3;
   bool ok = false;
   std::string ns(int i) const { return fmt::format("{}n{}", tag, i); }
   std::string ip(int i) const { return fmt::format("10.{}.0.{}", net, 10 + i); }
   std::string bridge() const { return tag + "br"; }
 
-  netns_lab() {
+  explicit netns_lab(int n = 3) : hosts(n) {
     if (::geteuid() != 0) return;
     clean(); // leftovers of a killed run with the same pid
     if (sh(fmt::format("ip link add {} type bridge", bridge())) != 0) return;
     sh(fmt::format("ip addr add 10.{}.0.1/24 dev {}", net, bridge()));
     sh(fmt::format("ip link set {} up", bridge()));
-    for (int i = 1; i <= 3; ++i) {
+    for (int i = 1; i <= hosts; ++i) {
       auto veth = fmt::format("{}v{}", tag, i), peer = fmt::format("{}p{}", tag, i);
       if (sh("ip netns add " + ns(i)) != 0 ||
           sh(fmt::format("ip link add {} type veth peer name {}", veth, peer)) != 0 ||
@@ -53,14 +54,15 @@ struct netns_lab {
       sh(fmt::format("ip netns exec {} ip link set {} up", ns(i), veth));
       sh(fmt::format("ip netns exec {} ip link set lo up", ns(i)));
     }
-    ok = sh(fmt::format("ping -c1 -W1 {}", ip(3))) == 0 ||
-         sh(fmt::format("ip netns exec {} true", ns(3))) == 0;
+    ok = sh(fmt::format("ping -c1 -W1 {}", ip(hosts))) == 0 ||
+         sh(fmt::format("ip netns exec {} true", ns(hosts))) == 0;
   }
   ~netns_lab() {
     if (::geteuid() == 0) clean();
   }
   void clean() {
-    for (int i = 1; i <= 3; ++i) {
+    for (int i = 1; i <= 4; ++i) { // the most any test creates
+
       sh(fmt::format("ip link del {}p{}", tag, i));
       sh("ip netns del " + ns(i));
     }
@@ -68,9 +70,11 @@ struct netns_lab {
   }
 };
 
+// Nodes 1-3 found the cluster; node 4 (when a test has it) joins later.
 std::string config(const netns_lab& lab, int i) {
   std::string c = fmt::format("[node]\nid = {}\n[http]\nlisten = \"{}:8080\"\n", i, lab.ip(i));
-  for (int k = 1; k <= 3; ++k)
+  if (i > 3) c += "[cluster]\njoin = true\n";
+  for (int k = 1; k <= std::max(3, i); ++k)
     c += fmt::format("[[cluster.nodes]]\nid = {}\nhost = \"{}\"\nport = 7101\n", k, lab.ip(k));
   c += fmt::format("[[auth.keys]]\nname = \"ops\"\nkey = \"{}\"\nrole = \"operations\"\n", key);
   return c;
@@ -213,5 +217,66 @@ TEST_SUITE("cluster_netns") {
             .count();
     MESSAGE("node 1 reconnected to the restarted node 2 after " << took << " ms");
     CHECK_FALSE(peer_up(3));
+  }
+}
+
+TEST_SUITE("cluster_netns") {
+  TEST_CASE("a 4th node in its own namespace joins: shards move over the network, orders flow") {
+    netns_lab lab{4};
+    if (!lab.ok) {
+      MESSAGE("SKIPPED: needs root and `ip netns` (run as root for the full check)");
+      return;
+    }
+    auto dir = ordo::test::fresh_dir("netns-join");
+    std::vector<std::unique_ptr<ordo::test::node_process>> nodes;
+    for (int i = 1; i <= 3; ++i)
+      nodes.push_back(start(lab, dir, i));
+    http_client c1{nodes[0]->url(), key};
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds{15};
+    while (c1.get("/v1/cluster").body.find(R"({"id":3,"up":true)") == std::string::npos ||
+           c1.get("/v1/cluster").body.find(R"({"id":2,"up":true)") == std::string::npos) {
+      REQUIRE(std::chrono::steady_clock::now() < until);
+      std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    }
+    for (int s = 0; s < 6; ++s)
+      REQUIRE(c1.post(fmt::format("/v1/inventory/SKU-{}/restock", s), R"({"quantity":"1000"})")
+                  .status == 200);
+    std::vector<std::string> ids;
+    auto place = [&](http_client& via, int i) {
+      auto r = via.post("/v1/orders", body(i), {{"Idempotency-Key", fmt::format("nj-{}", i)}});
+      REQUIRE_MESSAGE(r.status == 201, r.body);
+      ordo::v1::CommandAnswer a;
+      REQUIRE(ordo::node::json::parse(r.body, a).empty());
+      ids.push_back(a.order_id());
+    };
+    for (int i = 0; i < 30; ++i)
+      place(c1, i);
+    nodes.push_back(start(lab, dir, 4));
+    std::string members;
+    for (int i = 1; i <= 4; ++i)
+      members +=
+          fmt::format(R"({}{{"id":{},"host":"{}","port":7101}})", i > 1 ? "," : "", i, lab.ip(i));
+    auto r = c1.post("/v1/cluster/members", fmt::format(R"({{"nodes":[{}]}})", members));
+    REQUIRE_MESSAGE(r.status == 202, r.body);
+    until = std::chrono::steady_clock::now() + std::chrono::seconds{60};
+    for (;;) {
+      auto st = c1.get("/v1/cluster").body;
+      if (st.find(R"("running":false,"result":"done")") != std::string::npos) break;
+      const bool still_running = st.find(R"("running":true)") != std::string::npos;
+      REQUIRE_MESSAGE(still_running, st); // stopped without "done": it failed
+      REQUIRE(std::chrono::steady_clock::now() < until);
+      std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    }
+    http_client c4{nodes[3]->url(), key};
+    CHECK(c4.get("/v1/cluster").body.find(R"("shards_owned":16)") != std::string::npos);
+    for (int i = 30; i < 60; ++i)
+      place(c4, i);
+    for (const auto& id : ids) { // every order delivered, read through the new node
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+      while (status_of(c4, id) != ordo::v1::ORDER_STATUS_DELIVERED) {
+        REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, id << " not delivered");
+        std::this_thread::sleep_for(std::chrono::milliseconds{20});
+      }
+    }
   }
 }
