@@ -17,30 +17,15 @@ secs=${1:-10}
 bin=build/release/app/ordo-node
 lg=build/release/bench/loadgen/ordo-loadgen
 dir=$(mktemp -d /tmp/ordo-cluster-bench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
-trap cleanup EXIT
-
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-json_field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['$1'])"; }
+source bench/cluster_lib.sh
 metric() { curl -s "http://$1/metrics" | awk -v k="$2" '$1==k {print $2}'; }
-
-start_node() { # name, extra args...; sets $addr
-  local name=$1; shift
-  mkdir -p "$dir/$name"
-  "$bin" --data "$dir/$name/data" --listen 127.0.0.1:0 --saga.enabled=false "$@" \
-    >"$dir/$name/out" 2>"$dir/$name/log" &
-  pids+=($!)
-  for _ in $(seq 100); do grep -q "listening on" "$dir/$name/out" 2>/dev/null && break; sleep 0.05; done
-  addr=$(sed -n 's/.*listening on //p' "$dir/$name/out")
-}
 
 run_lg() { # address, connections
   "$lg" --url "http://$1" --connections "$2" --duration "${secs}s" --warmup 2s --mix place=100 2>/dev/null | tail -1
 }
 
 echo "cluster_bench: ${secs}s per run, placements only, full sync, $(nproc) cores shared by all processes"
-start_node single; single=$addr
+node_up single; single=$addr
 r1=$(run_lg "$single" 64)
 kill -TERM "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true; pids=()
 echo "1 node:                 $(echo "$r1" | json_field rps) placements/s, p50 $(echo "$r1" | json_field p50_ms) ms, p99 $(echo "$r1" | json_field p99_ms) ms"
@@ -53,9 +38,9 @@ cfg="$dir/cluster.toml"
     printf '[[cluster.nodes]]\nid = %s\nhost = "127.0.0.1"\nport = %s\n' "$i" "$p"
   done
 } >"$cfg"
-start_node n1 --config "$cfg" --node.id=1; a1=$addr
-start_node n2 --config "$cfg" --node.id=2; a2=$addr
-start_node n3 --config "$cfg" --node.id=3; a3=$addr
+node_up n1 --config "$cfg" --node.id=1; a1=$addr
+node_up n2 --config "$cfg" --node.id=2; a2=$addr
+node_up n3 --config "$cfg" --node.id=3; a3=$addr
 for _ in $(seq 100); do
   up=$(curl -s "http://$a1/metrics" | awk '/^ordo_cluster_peer_up/ {s+=$2} END {print s+0}')
   [ "$up" = 2 ] && break; sleep 0.1

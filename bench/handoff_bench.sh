@@ -20,21 +20,11 @@ batch_kb=${2:-512}
 bin=build/release/app/ordo-node
 lg=build/release/bench/loadgen/ordo-loadgen
 dir=$(mktemp -d /tmp/ordo-handoff-bench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
-trap cleanup EXIT
-
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-json_field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['$1'])"; }
+source bench/cluster_lib.sh
 
 start_node() { # name, config, extra args...; sets $addr
   local name=$1 cfg=$2; shift 2
-  mkdir -p "$dir/$name"
-  "$bin" --config "$cfg" --data "$dir/$name/data" --listen 127.0.0.1:0 --saga.enabled=false \
-    --cluster.handoff_batch_kb="$batch_kb" "$@" >"$dir/$name/out" 2>"$dir/$name/log" &
-  pids+=($!)
-  for _ in $(seq 100); do grep -q "listening on" "$dir/$name/out" 2>/dev/null && break; sleep 0.05; done
-  addr=$(sed -n 's/.*listening on //p' "$dir/$name/out")
+  node_up "$name" --config "$cfg" --cluster.handoff_batch_kb="$batch_kb" "$@"
 }
 
 p1=$(port); p2=$(port); p3=$(port); p4=$(port)

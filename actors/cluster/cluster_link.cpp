@@ -38,8 +38,14 @@ caf::error unavailable(std::string what) {
   return caf::make_error(caf::sec::runtime_error, std::move(what));
 }
 
-std::string to_bytes(const outcome& o) {
+// `own`/`shard`: for a not_owner answer, the owner this node knows of, so the sender (whose
+// view is behind a handoff) learns where the shard went.
+std::string to_bytes(const outcome& o, const ownership* own = nullptr, uint16_t shard = 0) {
   v1::ForwardedOutcome f;
+  if (own && o.code == "not_owner" && shard < own->shard_count()) {
+    f.set_owner_hint(own->owner(shard));
+    f.set_owner_epoch(own->owner_epoch(shard));
+  }
   f.set_status(to_string(o.status));
   f.set_entity_id(o.entity_id);
   f.set_first_seq(o.first_seq);
@@ -296,20 +302,10 @@ caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self, cluster_li
         auto me = caf::actor_cast<caf::actor>(self);
         auto shard = static_cast<uint16_t>(fc.shard());
         auto* own = link->own;
-        link->rt->submit_forwarded(std::move(*fc.mutable_command()),
-                                   [me, id, shard, own](outcome o) {
-                                     auto bytes = to_bytes(o);
-                                     if (o.code == "not_owner" && shard < own->shard_count()) {
-                                       // Tell the sender where the shard went (a handoff it has not
-                                       // heard of).
-                                       v1::ForwardedOutcome f;
-                                       f.ParseFromString(bytes);
-                                       f.set_owner_hint(own->owner(shard));
-                                       f.set_owner_epoch(own->owner_epoch(shard));
-                                       bytes = f.SerializeAsString();
-                                     }
-                                     caf::anon_send(me, reply_atom::value, id, std::move(bytes));
-                                   });
+        link->rt->submit_forwarded(
+            std::move(*fc.mutable_command()), [me, id, shard, own](outcome o) {
+              caf::anon_send(me, reply_atom::value, id, to_bytes(o, own, shard));
+            });
         return caf::delegated<std::string>();
       },
       [=](reply_atom, uint64_t id, std::string& bytes) {

@@ -57,7 +57,7 @@ struct link_options {
   size_t handoff_batch_bytes = 512 * 1024; // records per message during a handoff
   std::chrono::milliseconds handoff_call_timeout{60'000};
   std::chrono::milliseconds drain_timeout{30'000}; // a moving shard's in-flight commands
-  std::chrono::milliseconds handoff_pause{0}; // testing only: hold a stopped shard this long
+  std::chrono::milliseconds handoff_pause{0};      // testing only: hold a stopped shard this long
   std::chrono::milliseconds request_timeout{5'000};
   std::chrono::milliseconds reconnect_every{250};
   std::chrono::milliseconds connect_probe_timeout{500}; // a peer's port must answer within

@@ -277,6 +277,8 @@ caf::error ownership::prepare(uint64_t cluster_id, const v1::MembershipChange& c
   if (state_.cluster_id() != 0 && state_.cluster_id() != cluster_id)
     return state_error(fmt::format("a change for cluster {:016x}, this node is in {:016x}",
                                    cluster_id, state_.cluster_id()));
+  if (change.epoch() == state_.epoch() && state_.pending().epoch() == 0)
+    return {}; // committed here already (a re-run of the same change): nothing to prepare
   if (change.epoch() <= state_.epoch())
     return state_error(fmt::format("change to epoch {} but this node is at epoch {}",
                                    change.epoch(), state_.epoch()));

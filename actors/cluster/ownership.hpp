@@ -76,6 +76,7 @@ public:
   caf::error finish_move_out(uint16_t shard);
   caf::error activate(uint16_t shard, uint64_t epoch);
   /// A change announced by the coordinator; a joining node adopts the cluster id and owners.
+  /// Re-announcing a change this node has already committed is a no-op.
   caf::error prepare(uint64_t cluster_id, const v1::MembershipChange& change);
   caf::error commit(const v1::CommitMembership& c);
 
@@ -87,7 +88,7 @@ private:
   caf::error save_locked(); // writes state_ (mu_ held)
   /// Persists the changed state_ and publishes it; on failure restores `before` (mu_ held).
   caf::error commit_locked(v1::ClusterState before);
-  void publish_locked();    // state_ -> the lock-free arrays
+  void publish_locked(); // state_ -> the lock-free arrays
 
   options opt_;
   mutable std::mutex mu_;

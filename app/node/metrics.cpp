@@ -93,35 +93,38 @@ std::array<uint64_t, N> load_all(const std::array<std::atomic<uint64_t>, N>& a) 
 } // namespace
 
 namespace {
+// A metric with one unlabelled sample.
+void single(std::string& out, const char* name, const char* type, const char* help,
+            uint64_t value) {
+  header(out, name, type, help);
+  out += fmt::format("{} {}\n", name, value);
+}
+
 void render_cluster(std::string& out, const cluster::link_stats& s) {
-  header(out, "ordo_cluster_forwarded_total", "counter", "commands forwarded to their owner node");
-  out += fmt::format("ordo_cluster_forwarded_total {}\n", s.forwarded);
-  header(out, "ordo_cluster_forward_failed_total", "counter",
-         "forwarded commands the owner did not answer (down, unreachable, timed out)");
-  out += fmt::format("ordo_cluster_forward_failed_total {}\n", s.forward_failed);
+  single(out, "ordo_cluster_forwarded_total", "counter", "commands forwarded to their owner node",
+         s.forwarded);
+  single(out, "ordo_cluster_forward_failed_total", "counter",
+         "forwarded commands the owner did not answer (down, unreachable, timed out)",
+         s.forward_failed);
   header(out, "ordo_cluster_forward_seconds", "histogram",
          "time from forwarding to the owner's answer");
   histogram(out, "ordo_cluster_forward_seconds", "", cluster::link_stats::forward_bounds_s,
             s.forward_buckets, static_cast<double>(s.forward_us_sum) / 1e6);
-  header(out, "ordo_cluster_received_total", "counter", "commands received from other nodes");
-  out += fmt::format("ordo_cluster_received_total {}\n", s.received);
-  header(out, "ordo_cluster_refused_total", "counter",
-         "forwarded commands refused (malformed or a different cluster map)");
-  out += fmt::format("ordo_cluster_refused_total {}\n", s.refused);
+  single(out, "ordo_cluster_received_total", "counter", "commands received from other nodes",
+         s.received);
+  single(out, "ordo_cluster_refused_total", "counter",
+         "forwarded commands refused (malformed or a different cluster map)", s.refused);
   header(out, "ordo_cluster_peer_up", "gauge", "1 while the peer's ingress is connected");
   for (const auto& [id, up] : s.peers)
     out += fmt::format("ordo_cluster_peer_up{{node=\"{}\"}} {}\n", id, up ? 1 : 0);
   header(out, "ordo_cluster_shards_owned", "gauge", "shards this node owns");
   out += fmt::format("ordo_cluster_shards_owned{{node=\"{}\"}} {}\n", s.self, s.shards_owned);
-  header(out, "ordo_cluster_shards_moved_out_total", "counter",
-         "shards this node handed to another node (membership changes)");
-  out += fmt::format("ordo_cluster_shards_moved_out_total {}\n", s.shards_moved_out);
-  header(out, "ordo_cluster_shards_moved_in_total", "counter",
-         "shards this node took over by handoff");
-  out += fmt::format("ordo_cluster_shards_moved_in_total {}\n", s.shards_moved_in);
-  header(out, "ordo_cluster_handoff_entities_imported_total", "counter",
-         "entities (orders, SKUs, placement records) written here by handoffs");
-  out += fmt::format("ordo_cluster_handoff_entities_imported_total {}\n", s.records_imported);
+  single(out, "ordo_cluster_shards_moved_out_total", "counter",
+         "shards this node handed to another node (membership changes)", s.shards_moved_out);
+  single(out, "ordo_cluster_shards_moved_in_total", "counter",
+         "shards this node took over by handoff", s.shards_moved_in);
+  single(out, "ordo_cluster_handoff_entities_imported_total", "counter",
+         "entities (orders, SKUs, placement records) written here by handoffs", s.records_imported);
 }
 } // namespace
 

@@ -114,12 +114,17 @@ struct placement_load {
   }
 };
 
-std::string all_four(const cluster& cl) {
+// The POST /v1/cluster/members body for nodes 1..n of `cl`.
+std::string members_json(const cluster& cl, int n) {
   std::string members;
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < n; ++i)
     members += fmt::format(R"({}{{"id":{},"host":"127.0.0.1","port":{}}})", i ? "," : "", i + 1,
                            cl.ports[static_cast<size_t>(i)]);
   return fmt::format(R"({{"nodes":[{}]}})", members);
+}
+
+std::string all_four(const cluster& cl) {
+  return members_json(cl, 4);
 }
 
 // The 503s of a load, resolved by retrying with the same key through `via`: each was applied
@@ -257,11 +262,7 @@ TEST_SUITE("cluster_membership") {
     // of them (only the events they lack are imported).
     placement_load load2{cl, skus, 3, "r"};
     std::this_thread::sleep_for(std::chrono::milliseconds{500});
-    std::string three;
-    for (int i = 0; i < 3; ++i)
-      three += fmt::format(R"({}{{"id":{},"host":"127.0.0.1","port":{}}})", i ? "," : "", i + 1,
-                           cl.ports[static_cast<size_t>(i)]);
-    auto removal = ops.post("/v1/cluster/members", fmt::format(R"({{"nodes":[{}]}})", three));
+    auto removal = ops.post("/v1/cluster/members", members_json(cl, 3));
     REQUIRE_MESSAGE(removal.status == 202, removal.body);
     auto removed = await_change(cl.url(0));
     CHECK_MESSAGE(removed == "done", removed);

@@ -137,6 +137,11 @@ TEST_SUITE("cluster_ownership") {
     CHECK(k->owned().empty());
     CHECK(k->epoch() == 2);
     CHECK(!k->pending().has_value());
+    // The same change announced again (a re-run): nothing to do; an older one is refused.
+    CHECK(!k->prepare(founder->cluster_id(), c));
+    CHECK(!k->pending().has_value());
+    c.set_epoch(1);
+    CHECK(k->prepare(founder->cluster_id(), c));
     auto k2 = open_at(dir + "/k.pb", 4, true); // the state file wins over `join`
     CHECK(k2->cluster_id() == founder->cluster_id());
   }
