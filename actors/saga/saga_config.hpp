@@ -30,6 +30,11 @@ struct saga_config {
   int overloaded_retries_max = 200; // `overloaded` is backpressure, not failure: more patience
   std::chrono::milliseconds backoff_base{5};
   std::chrono::milliseconds backoff_max{1'000};
+  // An effect that used up its retries is parked: logged, counted in saga_stats().stuck, its
+  // feed position held, and tried again at this pace for as long as the node runs (a gateway
+  // back from a long outage gets its captures and refunds without a restart). 0: parked
+  // effects wait for the next start.
+  std::chrono::milliseconds parked_retry_every{30'000};
   // Start after this feed position instead of the saved offset (replay; tests).
   std::optional<uint64_t> start_after;
   // Test-only: an event for which this returns true is held (never handled in this run), so

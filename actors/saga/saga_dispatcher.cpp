@@ -19,6 +19,7 @@ struct dispatcher::command_job {
   std::string key;
   answer_fn then;
   int failures = 0, overloads = 0;
+  bool parked = false;
 };
 
 struct dispatcher::payment_job {
@@ -29,6 +30,7 @@ struct dispatcher::payment_job {
   std::function<bool()> still_needed;
   int attempt = 0;
   bool done = false;
+  bool parked = false;
 };
 
 void dispatcher::mailbox::post(task t) {
@@ -171,15 +173,39 @@ std::chrono::milliseconds dispatcher::backoff(int attempt) {
   return std::chrono::milliseconds{jitter(rng_)};
 }
 
-void dispatcher::give_up(uint64_t pos, const std::string& what, const std::string& why) {
+void dispatcher::park(bool& parked, uint64_t pos, const std::string& what, const std::string& why,
+                      task again) {
+  const auto every = cfg_.parked_retry_every;
+  if (!parked) {
+    parked = true;
+    {
+      std::lock_guard<std::mutex> g{stats_mu_};
+      ++stats_.stuck;
+    }
+    if (every.count() > 0)
+      fmt::print(stderr,
+                 "[error] saga: {} (feed position {}) failed after its retries: {}; parked: "
+                 "tried again every {} ms while the node runs, the saga offset stays before "
+                 "it\n",
+                 what, pos, why, every.count());
+    else
+      fmt::print(stderr,
+                 "[error] saga: {} (feed position {}) gave up: {}; the saga offset stays "
+                 "before it, so a restart retries\n",
+                 what, pos, why);
+  }
+  if (every.count() > 0) after(every, std::move(again));
+}
+
+void dispatcher::unpark(bool& parked, const std::string& what) {
+  if (!parked) return;
+  parked = false;
   {
     std::lock_guard<std::mutex> g{stats_mu_};
-    ++stats_.stuck;
+    --stats_.stuck;
+    ++stats_.recovered;
   }
-  fmt::print(stderr,
-             "[error] saga: {} (feed position {}) gave up: {}; the saga offset stays "
-             "before it, so a restart retries\n",
-             what, pos, why);
+  fmt::print(stderr, "[info] saga: {} done after being parked\n", what);
 }
 
 void dispatcher::order_command(uint64_t pos, v1::OrderCommand cmd, std::string key,
@@ -221,12 +247,13 @@ void dispatcher::submit(std::shared_ptr<command_job> job) {
 }
 
 void dispatcher::on_answer(const std::shared_ptr<command_job>& job, outcome o) {
+  auto what = fmt::format("command {}", job->key);
   if (o.status == outcome_status::accepted || o.status == outcome_status::rejected) {
+    unpark(job->parked, what);
     if (job->then) job->then(o);
     release(job->pos);
     return;
   }
-  auto what = fmt::format("command {}", job->key);
   if (o.code == "stopping") return; // the node is shutting down: the restart retries
   // Backpressure, an owner node that is down, and a shard between owners (cluster) are
   // waits, not failures: the longer budget lets in-flight sagas resume when the node is
@@ -235,7 +262,9 @@ void dispatcher::on_answer(const std::shared_ptr<command_job>& job, outcome o) {
               o.code == "shard_moving" || o.code == "node_joining" || o.code == "not_owner";
   int n = over ? ++job->overloads : ++job->failures;
   if (n > (over ? cfg_.overloaded_retries_max : cfg_.retries_max)) {
-    give_up(job->pos, what, fmt::format("{} {}: {}", to_string(o.status), o.code, o.message));
+    park(job->parked, job->pos, what,
+         fmt::format("{} {}: {}", to_string(o.status), o.code, o.message),
+         [this, job] { submit(job); });
     return;
   }
   {
@@ -258,8 +287,10 @@ void dispatcher::pay(uint64_t pos, pay_op op, payment_request req, paid_fn then,
 }
 
 void dispatcher::call_gateway(std::shared_ptr<payment_job> job) {
+  if (job->done) return; // a late answer to an earlier attempt finished it meanwhile
   if (job->attempt > 0 && job->still_needed && !job->still_needed()) {
     job->done = true; // the order moved on (e.g. timed out): nothing left to do
+    unpark(job->parked, fmt::format("payment call {}", job->req.idempotency_key));
     release(job->pos);
     return;
   }
@@ -271,8 +302,8 @@ void dispatcher::call_gateway(std::shared_ptr<payment_job> job) {
   auto mb = mailbox_;
   auto retry = [this, job](const std::string& why) {
     if (job->attempt > cfg_.retries_max) {
-      job->done = true;
-      give_up(job->pos, fmt::format("payment call {}", job->req.idempotency_key), why);
+      park(job->parked, job->pos, fmt::format("payment call {}", job->req.idempotency_key), why,
+           [this, job] { call_gateway(job); });
       return;
     }
     {
@@ -289,6 +320,7 @@ void dispatcher::call_gateway(std::shared_ptr<payment_job> job) {
         return;
       }
       job->done = true;
+      unpark(job->parked, fmt::format("payment call {}", job->req.idempotency_key));
       if (job->then && r.status != payment_status::pending) job->then(r);
       release(job->pos);
     });

@@ -52,7 +52,8 @@ struct saga_stats {
   uint64_t commands = 0; // runtime commands submitted (retries included)
   uint64_t gateway_calls = 0;
   uint64_t retries = 0;
-  uint64_t stuck = 0;      // effects given up after their retries (offset held)
+  uint64_t stuck = 0;      // effects parked now: retries used up, position held
+  uint64_t recovered = 0;  // parked effects that completed later (parked_retry_every)
   uint64_t timeouts = 0;   // TimeOutPayment commands sent by the timer poller
   uint64_t unexpected = 0; // effects refused where the design expects no refusal
   uint64_t low_water = 0;  // every event at or before this position is fully handled
@@ -110,7 +111,12 @@ private:
   void pay(uint64_t pos, pay_op op, payment_request req, paid_fn then,
            std::function<bool()> still_needed = {});
   void call_gateway(std::shared_ptr<payment_job> job);
-  void give_up(uint64_t pos, const std::string& what, const std::string& why);
+  // An effect out of retries: counted and logged once (`parked` is its flag), then `again`
+  // every cfg_.parked_retry_every (never when 0: the next start retries it).
+  void park(bool& parked, uint64_t pos, const std::string& what, const std::string& why,
+            task again);
+  // A parked effect completed or is no longer needed.
+  void unpark(bool& parked, const std::string& what);
 
   // saga_effects.cpp: what each order event means.
   void on_event(uint64_t pos, const v1::Envelope& e);
@@ -120,6 +126,8 @@ private:
   void refund(uint64_t pos, const std::string& id, uint64_t seq, v1::Money amount, int attempt = 0);
   void retry_unreadable(uint64_t pos, int attempt, const std::string& what,
                         std::function<void(int)> again);
+  // The effect read the order at `attempt`: if that is past the limit it had been parked.
+  void unparked_read(int attempt, const std::string& what);
   void per_sku(uint64_t pos, const std::string& id, uint64_t seq, const char* tag,
                const google::protobuf::RepeatedPtrField<v1::OrderLine>& lines);
   void warehouse(uint64_t pos, v1::OrderCommand cmd, std::string key);

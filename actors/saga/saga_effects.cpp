@@ -181,6 +181,7 @@ void dispatcher::authorize(uint64_t pos, const std::string& id, uint64_t seq, in
                      [this, pos, id, seq](int next) { authorize(pos, id, seq, next); });
     return;
   }
+  unparked_read(attempt, "authorization of " + id);
   if (!*in) return; // moved on already
   payment_request r;
   r.idempotency_key = key(id, seq, "auth");
@@ -221,24 +222,37 @@ void dispatcher::refund(uint64_t pos, const std::string& id, uint64_t seq, v1::M
     });
     return;
   }
+  unparked_read(attempt, "refund of " + id);
   payment_request r{key(id, seq, "ref"), id, st.payment_id(), std::move(amount)};
   pay(pos, pay_op::refund, std::move(r), {});
 }
 
 // An order's state is unreadable now (its shard is between owners, or the owner is down):
 // `again(attempt + 1)` later, with the long budget of a refused command; beyond it the
-// position stays held, so the saga offset stays before it and a restart retries.
+// effect is parked (its position held; tried again every parked_retry_every, or by the next
+// start).
 void dispatcher::retry_unreadable(uint64_t pos, int attempt, const std::string& what,
                                   std::function<void(int)> again) {
   hold(pos);
   if (attempt >= cfg_.overloaded_retries_max) {
-    give_up(pos, what, "the order's state stayed unreadable");
+    // Parked once (counted at the limit); the effect calls unparked_read() when it reads.
+    bool parked = attempt > cfg_.overloaded_retries_max;
+    park(parked, pos, what, "the order's state stayed unreadable",
+         [this, pos, attempt, again = std::move(again)] {
+           again(attempt + 1);
+           release(pos);
+         });
     return;
   }
   after(backoff(attempt), [this, pos, attempt, again = std::move(again)] {
     again(attempt + 1);
     release(pos);
   });
+}
+
+void dispatcher::unparked_read(int attempt, const std::string& what) {
+  bool parked = attempt > cfg_.overloaded_retries_max;
+  unpark(parked, what);
 }
 
 // One inventory command per SKU of the event's lines: commit ("c"), release ("l") or

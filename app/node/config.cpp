@@ -278,6 +278,12 @@ const std::vector<option>& options() {
        duration([](node_config& c)
                     -> std::chrono::milliseconds& { return c.runtime.saga.warehouse_latency; },
                 0, 86'400'000)},
+      {"saga.parked_retry_every", "30s",
+       "a saga effect out of retries (e.g. a capture during a long gateway outage) is tried "
+       "again this often; 0s: only at the next start",
+       duration([](node_config& c)
+                    -> std::chrono::milliseconds& { return c.runtime.saga.parked_retry_every; },
+                0, 86'400'000)},
   };
   return table;
 }

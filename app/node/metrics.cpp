@@ -204,8 +204,11 @@ std::string metrics::render(const runtime& rt, const cluster::link_stats* link) 
   out += fmt::format("ordo_saga_total{{what=\"commands\"}} {}\n", ss.commands);
   out += fmt::format("ordo_saga_total{{what=\"gateway_calls\"}} {}\n", ss.gateway_calls);
   out += fmt::format("ordo_saga_total{{what=\"retries\"}} {}\n", ss.retries);
-  out += fmt::format("ordo_saga_total{{what=\"stuck\"}} {}\n", ss.stuck);
+  out += fmt::format("ordo_saga_total{{what=\"recovered\"}} {}\n", ss.recovered);
   out += fmt::format("ordo_saga_total{{what=\"payment_timeouts\"}} {}\n", ss.timeouts);
+  header(out, "ordo_saga_parked_effects", "gauge",
+         "saga effects out of retries, tried again at saga.parked_retry_every");
+  out += fmt::format("ordo_saga_parked_effects {}\n", ss.stuck);
   if (link) render_cluster(out, *link);
   return out;
 }
