@@ -26,6 +26,16 @@
 
 namespace ordo {
 
+// One command of the batch being persisted, with the answer it gets once the append commits.
+struct staged_command {
+  request_ptr r;
+  outcome o;
+  // The answer was decided on this batch's uncommitted state (accepted or rejected now): if
+  // the append fails, the command gets the failure instead. Duplicates of stored answers and
+  // refusals that read nothing of the batch keep their answer.
+  bool decided = false;
+};
+
 template <class Model>
 struct entity_state {
   runtime_env* env = nullptr;
@@ -38,19 +48,19 @@ struct entity_state {
   // Usually empty or tiny; a vector because an empty std::deque already allocates ~600
   // bytes, which would be paid by every idle active order.
   std::vector<request_ptr> pending;
-  // The command being persisted, with what it will become once the journal confirms.
-  request_ptr inflight;
-  // True while the in-flight command's events are already applied to `state` but not yet
-  // committed: evolving in place saves copying the whole state per command; if the journal
-  // refuses the append, the state is rebuilt from the journal.
+  // The batch being persisted (empty: none): up to limits.entity_batch_max queued commands
+  // decided one after the other and written in ONE append, answered when it commits.
+  std::vector<staged_command> inflight;
+  // True while the batch's events are already applied to `state` but not yet committed:
+  // evolving in place saves copying the whole state per command; if the journal refuses the
+  // append, the state is rebuilt from the journal.
   bool speculative = false;
-  outcome next_outcome;
   uint64_t token = 0;
   uint64_t received = 0; // commands received from the shard (the passivation handshake)
   uint64_t activity = 0;
   bool idle_armed = false;
   bool passivating = false;
-  bool stopping = false; // asked to stop: finish the command in flight, refuse the rest
+  bool stopping = false; // asked to stop: finish the batch in flight, refuse the rest
   static inline const char* name = "ordo.entity";
 };
 
@@ -113,116 +123,189 @@ v1::Envelope make_event_envelope(const entity_state<Model>& st, const request& r
   return e;
 }
 
-// Handles one command; returns true if it is now waiting for the journal.
+// The stored answer to a retried key, with the events it committed back then.
 template <class Model>
-bool handle(entity_self<Model>* self, request_ptr r) {
+outcome stored_answer(entity_state<Model>& st, const v1::IdempotencyRecord& record) {
+  auto o = from_record(record);
+  if (o.ok() && o.first_seq != 0) {
+    auto err = st.env->journal->read_events(
+        st.key, o.first_seq, [&](uint64_t seq, std::string_view bytes) {
+          if (seq > o.last_seq) return false;
+          v1::Envelope e;
+          if (e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+            o.events.push_back(std::move(e));
+          return true;
+        });
+    if (err) o = failure(code_of(err), describe(err));
+  }
+  o.entity_id = st.id;
+  return o;
+}
+
+// Timer changes of a batch, netted in command order: a schedule then a cancel of one id in
+// the same batch is a cancel, a cancel then a schedule is a schedule (the journal applies a
+// request's cancels before its schedules).
+inline void net_timers(timer_changes& into, timer_changes&& next) {
+  for (auto& id : next.cancels) {
+    auto& sc = into.schedules;
+    sc.erase(std::remove_if(sc.begin(), sc.end(), [&](const auto& s) { return s.timer_id == id; }),
+             sc.end());
+    if (std::find(into.cancels.begin(), into.cancels.end(), id) == into.cancels.end())
+      into.cancels.push_back(std::move(id));
+  }
+  for (auto& s : next.schedules) {
+    auto& sc = into.schedules;
+    sc.erase(std::remove_if(sc.begin(), sc.end(),
+                            [&](const auto& x) { return x.timer_id == s.timer_id; }),
+             sc.end());
+    sc.push_back(std::move(s));
+  }
+}
+
+// Answers what waits in the staged list with its own answer, or `fail` for decided ones.
+inline void answer_staged(std::vector<staged_command>& staged, const outcome* fail) {
+  for (auto& sc : staged) {
+    if (fail && sc.decided) {
+      auto o = *fail;
+      o.entity_id = sc.o.entity_id;
+      sc.r->answer(std::move(o));
+    } else {
+      sc.r->answer(std::move(sc.o));
+    }
+  }
+  staged.clear();
+}
+
+// Decides up to `limit` queued commands in arrival order, each on the state the previous ones
+// left (evolved in place), and hands their writes to the journal as ONE append: one commit
+// and one journal answer for the lot, so a hot order or SKU is not limited to one command per
+// commit. Returns true if an append is in flight or the actor is stopping (crashed).
+template <class Model>
+bool run_batch(entity_self<Model>* self, size_t limit) {
   auto& st = self->state;
   auto* env = st.env;
   if (st.broken) {
+    auto r = std::move(st.pending.front());
+    st.pending.erase(st.pending.begin());
     r->answer(failure(st.broken->code, st.broken->message));
     return false;
   }
-  const auto& key = r->idempotency_key();
-  std::optional<v1::IdempotencyRecord> known;
-  if (!key.empty()) {
-    auto found = env->journal->find_idempotency(st.key, key);
-    if (!found) {
-      r->answer(failure(code_of(found.error()), describe(found.error())));
-      return false;
-    }
-    if (*found) {
-      v1::IdempotencyRecord rec;
-      if (!rec.ParseFromString(**found)) {
-        r->answer(failure("corrupted", fmt::format("{} {}: idempotency record for key '{}' does "
-                                                   "not parse",
-                                                   Model::kind, st.id, key)));
-        return false;
-      }
-      known = std::move(rec);
-    }
-  }
-  if (!Model::has_command(r->command())) {
-    r->answer(failure("malformed_command", fmt::format("envelope for {} {} carries no {} command",
-                                                       Model::kind, st.id, Model::kind)));
-    return false;
-  }
-  int64_t now = env->now_ms();
-  domain::idempotent_decision<typename Model::event> d;
-  try {
-    if (env->before_decide) env->before_decide(st.id, r->command().SerializeAsString());
-    d = domain::decide_once(st.state, Model::command_of(r->command()), key, now,
-                            [&](std::string_view) { return known; });
-    // Nobody sees this state before the commit: the actor handles one command at a time and
-    // reads go to the journal. A throw here stops the actor; its successor reloads.
-    for (const auto& ev : d.result.events)
-      st.state = Model::evolve(std::move(st.state), ev);
-    st.speculative = !d.result.events.empty();
-  } catch (const std::exception& e) {
-    crash(self, std::move(r), e.what());
-    return true; // the actor is stopping
-  }
-  if (d.duplicate) {
-    auto o = from_record(d.record);
-    if (o.ok() && o.first_seq != 0) {
-      auto err =
-          env->journal->read_events(st.key, o.first_seq, [&](uint64_t seq, std::string_view bytes) {
-            if (seq > o.last_seq) return false;
-            v1::Envelope e;
-            if (e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-              o.events.push_back(std::move(e));
-            return true;
-          });
-      if (err) o = failure(code_of(err), describe(err));
-    }
-    o.entity_id = st.id;
-    r->answer(std::move(o));
-    return false;
-  }
-  outcome o;
-  o.entity_id = st.id;
-  if (d.result.rejection) {
-    o.status = outcome_status::rejected;
-    o.code = v1::RejectionCode_Name(d.result.rejection->code());
-    o.message = d.result.rejection->message();
-    o.last_seq = st.last_seq;
-    if (key.empty()) { // nothing to remember: answer now
-      r->answer(std::move(o));
-      return false;
-    }
-  } else {
-    o.status = outcome_status::accepted;
-    if (!d.result.events.empty()) {
-      o.first_seq = st.last_seq + 1;
-      o.last_seq = st.last_seq + d.result.events.size();
-    } else {
-      o.last_seq = st.last_seq;
-    }
-  }
+  const int64_t now = env->now_ms();
   storage::append_request req;
   req.entity = st.key;
   req.expected_seq = st.last_seq;
   req.now_ms = static_cast<uint64_t>(now);
-  uint64_t seq = st.last_seq;
   timer_changes timers;
-  for (const auto& ev : d.result.events) {
-    o.events.push_back(make_event_envelope(st, *r, ev, ++seq, now));
-    req.events.push_back(o.events.back().SerializeAsString());
-    Model::timers(ev, now, env->timers, timers);
+  std::vector<staged_command> staged;
+  std::vector<std::string_view> keys; // idempotency keys written by this batch
+  uint64_t seq = st.last_seq;
+  size_t bytes = 0;
+  size_t n = 0;
+  for (; n < st.pending.size() && n < limit; ++n) {
+    auto& r = st.pending[n];
+    const auto& key = r->idempotency_key();
+    // A key's second use waits for its first to commit; a big batch stops growing.
+    if (!key.empty() && std::find(keys.begin(), keys.end(), key) != keys.end()) break;
+    if (n > 0 && bytes >= env->limits.entity_batch_max_bytes) break;
+    staged_command sc;
+    sc.r = r;
+    std::optional<v1::IdempotencyRecord> known;
+    if (!key.empty()) {
+      auto found = env->journal->find_idempotency(st.key, key);
+      if (!found) {
+        sc.o = failure(code_of(found.error()), describe(found.error()));
+        staged.push_back(std::move(sc));
+        continue;
+      }
+      if (*found) {
+        v1::IdempotencyRecord rec;
+        if (!rec.ParseFromString(**found)) {
+          sc.o = failure("corrupted", fmt::format("{} {}: idempotency record for key '{}' does "
+                                                  "not parse",
+                                                  Model::kind, st.id, key));
+          staged.push_back(std::move(sc));
+          continue;
+        }
+        known = std::move(rec);
+      }
+    }
+    if (!Model::has_command(r->command())) {
+      sc.o = failure("malformed_command", fmt::format("envelope for {} {} carries no {} command",
+                                                      Model::kind, st.id, Model::kind));
+      staged.push_back(std::move(sc));
+      continue;
+    }
+    domain::idempotent_decision<typename Model::event> d;
+    try {
+      if (env->before_decide) env->before_decide(st.id, r->command().SerializeAsString());
+      d = domain::decide_once(st.state, Model::command_of(r->command()), key, now,
+                              [&](std::string_view) { return known; });
+      // Nobody sees this state before the commit: the actor handles one batch at a time and
+      // reads go to the journal. A throw here stops the actor; its successor reloads.
+      for (const auto& ev : d.result.events)
+        st.state = Model::evolve(std::move(st.state), ev);
+    } catch (const std::exception& e) {
+      if (n == 0) {
+        st.pending.erase(st.pending.begin());
+        crash(self, std::move(sc.r), e.what());
+        return true; // the actor is stopping
+      }
+      // Persist the commands before it first (decided again on the committed state: decide
+      // is pure); the throwing one then runs alone and meets supervision as usual.
+      auto loaded = load_entity<Model>(*env->journal, st.id);
+      if (auto* ok = std::get_if<loaded_entity<Model>>(&loaded)) {
+        st.state = std::move(ok->state);
+        st.last_seq = ok->last_seq;
+      } else {
+        st.broken = std::get<load_failure>(loaded);
+      }
+      return run_batch(self, n);
+    }
+    if (d.duplicate) {
+      sc.o = stored_answer(st, d.record);
+      staged.push_back(std::move(sc));
+      continue;
+    }
+    sc.decided = true;
+    sc.o.entity_id = st.id;
+    if (d.result.rejection) {
+      sc.o.status = outcome_status::rejected;
+      sc.o.code = v1::RejectionCode_Name(d.result.rejection->code());
+      sc.o.message = d.result.rejection->message();
+      sc.o.last_seq = seq;
+    } else {
+      sc.o.status = outcome_status::accepted;
+      sc.o.first_seq = d.result.events.empty() ? 0 : seq + 1;
+      sc.o.last_seq = seq + d.result.events.size();
+    }
+    for (const auto& ev : d.result.events) {
+      sc.o.events.push_back(make_event_envelope(st, *r, ev, ++seq, now));
+      req.events.push_back(sc.o.events.back().SerializeAsString());
+      bytes += req.events.back().size();
+      timer_changes t;
+      Model::timers(ev, now, env->timers, t);
+      net_timers(timers, std::move(t));
+    }
+    if (!key.empty()) {
+      req.idempotency.push_back({"", key, d.record.SerializeAsString()});
+      keys.push_back(key);
+    }
+    if (!d.result.events.empty())
+      if (auto extra = Model::extra_idempotency(r->command())) req.idempotency.push_back(*extra);
+    staged.push_back(std::move(sc));
+  }
+  st.pending.erase(st.pending.begin(), st.pending.begin() + static_cast<ptrdiff_t>(n));
+  st.speculative = !req.events.empty();
+  if (req.events.empty() && req.idempotency.empty()) { // nothing to write: answer now
+    answer_staged(staged, nullptr);
+    return false;
   }
   req.timer_schedules = std::move(timers.schedules);
   req.timer_cancels = std::move(timers.cancels);
-  if (!key.empty()) req.idempotency.push_back({"", key, d.record.SerializeAsString()});
-  if (!req.events.empty())
-    if (auto extra = Model::extra_idempotency(r->command())) req.idempotency.push_back(*extra);
-  if (req.events.empty() && req.idempotency.empty()) { // accepted, nothing to write
-    r->answer(std::move(o));
-    return false;
-  }
   auto every = env->limits.snapshot_every_events;
   if (every > 0 && seq / every > st.last_seq / every)
     req.snapshot = storage::snapshot_write{seq, st.state.SerializeAsString()};
-  st.inflight = std::move(r);
-  st.next_outcome = std::move(o);
+  st.inflight = std::move(staged);
   persist(*env->journal, std::move(req), caf::actor_cast<caf::actor>(self), ++st.token,
           env->deliver);
   return true;
@@ -231,12 +314,11 @@ bool handle(entity_self<Model>* self, request_ptr r) {
 template <class Model>
 void pump(entity_self<Model>* self) {
   auto& st = self->state;
-  while (!st.inflight && !st.pending.empty() && !st.passivating) {
-    auto r = std::move(st.pending.front());
-    st.pending.erase(st.pending.begin());
-    if (handle(self, std::move(r)) && !st.inflight) return; // crashed: stopping
+  while (st.inflight.empty() && !st.pending.empty() && !st.passivating) {
+    if (run_batch(self, st.env->limits.entity_batch_max) && st.inflight.empty())
+      return; // crashed: stopping
   }
-  if (!st.inflight && st.pending.empty()) arm_idle(self);
+  if (st.inflight.empty() && st.pending.empty()) arm_idle(self);
 }
 
 } // namespace detail
@@ -269,7 +351,7 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
       p->answer(failure("shard_stopped",
                         fmt::format("{} {} is stopping on this node; retry", Model::kind, s.id)));
     s.pending.clear();
-    if (!s.inflight) self->quit(msg.reason);
+    if (s.inflight.empty()) self->quit(msg.reason);
   });
   return {
       [=](command_atom, request_ptr& r) {
@@ -290,14 +372,14 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
       },
       [=](persisted_atom, uint64_t token, append_answer_ptr& a) {
         auto& s = self->state;
-        if (!s.inflight || token != s.token) return; // not ours (cannot happen; be safe)
-        auto r = std::move(s.inflight);
-        s.inflight.reset();
+        if (s.inflight.empty() || token != s.token) return; // not ours (cannot happen)
+        auto staged = std::move(s.inflight);
+        s.inflight.clear();
         ++s.activity;
         bool was_speculative = std::exchange(s.speculative, false);
         if (a->ok) {
-          s.last_seq = s.next_outcome.last_seq > s.last_seq ? s.next_outcome.last_seq : s.last_seq;
-          r->answer(std::move(s.next_outcome));
+          if (a->last_seq > s.last_seq) s.last_seq = a->last_seq;
+          detail::answer_staged(staged, nullptr);
           if (s.stopping) {
             self->quit();
             return;
@@ -306,13 +388,9 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
           // Not committed. A fenced append means another writer owns the entity now; this
           // activation must not serve it any more. Otherwise undo the speculative events by
           // rebuilding the state from the journal.
-          if (a->code == "overloaded") {
-            auto o = overloaded("the journal's queue");
-            o.entity_id = s.id;
-            r->answer(std::move(o));
-          } else {
-            r->answer(failure(a->code, a->message, false));
-          }
+          auto fail = a->code == "overloaded" ? overloaded("the journal's queue")
+                                              : failure(a->code, a->message, false);
+          detail::answer_staged(staged, &fail);
           if (was_speculative && !(a->fenced || a->fatal || s.stopping)) {
             auto loaded = load_entity<Model>(*s.env->journal, s.id);
             if (auto* ok = std::get_if<loaded_entity<Model>>(&loaded)) {
@@ -336,7 +414,7 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
       [=](idle_atom, uint64_t activity) {
         auto& s = self->state;
         s.idle_armed = false;
-        if (activity != s.activity || s.inflight || !s.pending.empty()) {
+        if (activity != s.activity || !s.inflight.empty() || !s.pending.empty()) {
           detail::arm_idle(self);
           return;
         }

@@ -22,6 +22,8 @@ struct actor_limits {
   uint32_t snapshot_every_events = 64;               // a snapshot rides along every N events
   std::chrono::milliseconds passivate_after{30'000}; // idle activations are stopped
   size_t pending_per_entity_max = 1'024;      // commands queued at one entity before overload
+  size_t entity_batch_max = 64;               // queued commands of one entity per append
+  size_t entity_batch_max_bytes = 256 << 10;  // a batch stops growing past this many event bytes
   size_t recent_placements_per_shard = 1'024; // key -> order id memory for in-flight retries
   int crashes_per_command_max = 3;            // then the command is refused, the entity quarantined
 };

@@ -112,32 +112,45 @@ v1::OrderCommand placed_with_id(const std::string& id) {
 } // namespace
 
 TEST_SUITE("deterministic") {
-  TEST_CASE("one command at a time: the next is decided only after the journal answered") {
-    fixture f;
-    auto id = f.ids.next(0, 1'000'000).to_string();
-    f.send("place", placed_with_id(id), "k1");
-    auto r = for_order(id);
-    r.mutable_confirm_stock_reserved();
-    f.send("reserve", r, "k2");
-    auto a = for_order(id);
-    a.mutable_payment_authorized()->set_payment_id("p");
-    *a.mutable_payment_authorized()->mutable_amount() = eur(1000);
-    f.send("pay", a, "k3");
-    f.drain(); // shard forwards all three; the order decides the first and persists it
-    CHECK(f.answered() == 0);
-    for (size_t step = 1; step <= 3; ++step) {
-      f.await_journal();
-      REQUIRE(f.answered() == step);
-      // Only commands already answered are in the journal: nothing ran ahead.
-      CHECK(*f.journal->last_seq("o/" + id) == step);
+  // Three commands reach an order at once. The first is decided and persisted alone; the
+  // two that queued behind its commit are decided after it, in arrival order, and written
+  // together in ONE append (limits.entity_batch_max); nobody is answered before the commit
+  // that holds their events. With a batch size of 1, one command per commit.
+  TEST_CASE("commands queued behind a commit are decided after it, together, in order") {
+    for (size_t batch_max : {size_t{64}, size_t{1}}) {
+      CAPTURE(batch_max);
+      fixture f;
+      f.env.limits.entity_batch_max = batch_max;
+      auto id = f.ids.next(0, 1'000'000).to_string();
+      f.send("place", placed_with_id(id), "k1");
+      auto r = for_order(id);
+      r.mutable_confirm_stock_reserved();
+      f.send("reserve", r, "k2");
+      auto a = for_order(id);
+      a.mutable_payment_authorized()->set_payment_id("p");
+      *a.mutable_payment_authorized()->mutable_amount() = eur(1000);
+      f.send("pay", a, "k3");
+      f.drain(); // shard forwards all three; the order decides the first and persists it
+      CHECK(f.answered() == 0);
+      CHECK(*f.journal->last_seq("o/" + id) == 0);
+      const std::vector<size_t> after_each =
+          batch_max == 1 ? std::vector<size_t>{1, 2, 3} : std::vector<size_t>{1, 3};
+      for (size_t want : after_each) {
+        f.await_journal();
+        REQUIRE(f.answered() == want);
+        // Exactly the answered commands are in the journal: nothing ran ahead of a commit.
+        CHECK(*f.journal->last_seq("o/" + id) == want);
+      }
+      std::vector<std::string> order;
+      for (auto& [tag, o] : f.answers) {
+        CHECK(o.ok());
+        order.push_back(tag);
+      }
+      CHECK(order == std::vector<std::string>{"place", "reserve", "pay"});
+      CHECK(f.answers[1].second.first_seq == 2);
+      CHECK(f.answers[2].second.first_seq == 3);
+      CHECK(f.answers[2].second.last_seq == 3);
     }
-    std::vector<std::string> order;
-    for (auto& [tag, o] : f.answers) {
-      CHECK(o.ok());
-      order.push_back(tag);
-    }
-    CHECK(order == std::vector<std::string>{"place", "reserve", "pay"});
-    CHECK(f.answers[2].second.first_seq == 3);
   }
 
   TEST_CASE("passivation racing a new command: command first, passivation is refused") {
@@ -190,5 +203,111 @@ TEST_SUITE("deterministic") {
     CHECK(f.answers[1].second.ok());
     CHECK(f.answers[1].second.first_seq == 2);
     CHECK(f.env.counters.activations.load() == 2);
+  }
+
+  // A client retry queued in the same batch as its first attempt: the batch stops before the
+  // second use of a key, so the retry is looked up after the commit and gets the stored
+  // answer (same sequences, no new events) instead of being decided twice.
+  TEST_CASE("a key used twice in one queue: the second waits for the first's commit") {
+    fixture f;
+    auto id = f.ids.next(0, 1'000'000).to_string();
+    f.send("place", placed_with_id(id), "k1");
+    auto r = for_order(id);
+    r.mutable_confirm_stock_reserved();
+    f.send("reserve", r, "k2");
+    f.send("reserve-retry", r, "k2");
+    f.drain();
+    f.await_journal(); // place
+    f.await_journal(); // reserve (the retry stopped the batch)
+    f.drain();
+    REQUIRE(f.answered() == 3);
+    CHECK(f.answers[1].first == "reserve");
+    CHECK(f.answers[1].second.ok());
+    CHECK(!f.answers[1].second.duplicate);
+    CHECK(f.answers[2].first == "reserve-retry");
+    CHECK(f.answers[2].second.ok());
+    CHECK(f.answers[2].second.duplicate);
+    CHECK(f.answers[2].second.first_seq == f.answers[1].second.first_seq);
+    CHECK(*f.journal->last_seq("o/" + id) == 2);
+  }
+
+  // Timer changes of one batch are netted in command order: StockReserved schedules the
+  // payment timer and PaymentAuthorized cancels it; in one append the journal would apply the
+  // cancel first, so without netting the timer would survive and fire on a paid order.
+  TEST_CASE("a timer scheduled and cancelled within one batch is not left behind") {
+    fixture f;
+    f.env.timers.payment_timeout_ms = 5'000;
+    auto id = f.ids.next(0, 1'000'000).to_string();
+    f.send("place", placed_with_id(id), "k1");
+    auto r = for_order(id);
+    r.mutable_confirm_stock_reserved();
+    f.send("reserve", r, "k2");
+    auto a = for_order(id);
+    a.mutable_payment_authorized()->set_payment_id("p");
+    *a.mutable_payment_authorized()->mutable_amount() = eur(1000);
+    f.send("pay", a, "k3");
+    f.drain();
+    f.await_journal(); // place
+    f.await_journal(); // reserve + pay, one append
+    REQUIRE(f.answered() == 3);
+    CHECK(*f.journal->last_seq("o/" + id) == 3);
+    size_t timers = 0;
+    REQUIRE(!f.journal->due_timers(
+        UINT64_MAX / 2, 100, [&](std::string_view, std::string_view, uint64_t, std::string_view) {
+          ++timers;
+          return true;
+        }));
+    CHECK(timers == 0);
+    // Control: a reserve alone leaves its timer.
+    auto id2 = f.ids.next(0, 1'000'001).to_string();
+    f.send("place2", placed_with_id(id2), "k4");
+    auto r2 = for_order(id2);
+    r2.mutable_confirm_stock_reserved();
+    f.send("reserve2", r2, "k5");
+    f.drain();
+    f.await_journal();
+    f.await_journal();
+    REQUIRE(!f.journal->due_timers(
+        UINT64_MAX / 2, 100,
+        [&](std::string_view entity, std::string_view timer, uint64_t, std::string_view) {
+          CHECK(entity == "o/" + id2);
+          CHECK(timer == "payment");
+          ++timers;
+          return true;
+        }));
+    CHECK(timers == 1);
+  }
+
+  // A command that throws in the middle of a batch does not take the commands before it
+  // down: they are decided again on the committed state and persisted; the throwing one then
+  // runs alone and meets supervision (restart, and quarantine when it keeps throwing).
+  TEST_CASE("a command crashing mid-batch: the earlier ones commit, it alone is quarantined") {
+    fixture f;
+    auto id = f.ids.next(0, 1'000'000).to_string();
+    f.env.before_decide = [](std::string_view, const std::string& bytes) {
+      v1::Envelope e;
+      if (e.ParseFromString(bytes) && e.idempotency_key() == "poison")
+        throw std::runtime_error("poisoned command");
+    };
+    f.send("place", placed_with_id(id), "k1");
+    auto r = for_order(id);
+    r.mutable_confirm_stock_reserved();
+    f.send("reserve", r, "k2");
+    auto a = for_order(id);
+    a.mutable_payment_authorized()->set_payment_id("p");
+    *a.mutable_payment_authorized()->mutable_amount() = eur(1000);
+    f.send("pay", a, "poison");
+    f.drain();
+    f.await_journal(); // place
+    f.await_journal(); // reserve alone: the batch was cut before "pay"
+    f.drain();
+    REQUIRE(f.answered() == 3);
+    CHECK(f.answers[0].second.ok());
+    CHECK(f.answers[1].first == "reserve");
+    CHECK(f.answers[1].second.ok());
+    CHECK(f.answers[2].first == "pay");
+    CHECK(f.answers[2].second.code == "quarantined");
+    CHECK(f.env.counters.crashes == 3);
+    CHECK(*f.journal->last_seq("o/" + id) == 2);
   }
 }
