@@ -19,6 +19,7 @@ using crashed_atom = caf::atom_constant<caf::atom("crashed")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using evict_atom = caf::atom_constant<caf::atom("evict")>;
 
 /// The journal's answer to one append, forwarded from the writer thread to the actor.
 struct append_answer;

@@ -421,6 +421,14 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
         s.passivating = true;
         self->send(s.shard, passivate_atom::value, s.id, s.received);
       },
+      // The shard holds more than its share of live actors and this one is among the least
+      // recently used: passivate now if idle (the usual handshake), else ignore.
+      [=](evict_atom) {
+        auto& s = self->state;
+        if (!s.inflight.empty() || !s.pending.empty() || s.passivating || s.stopping) return;
+        s.passivating = true;
+        self->send(s.shard, passivate_atom::value, s.id, s.received);
+      },
       [=](passivate_atom, bool granted) {
         auto& s = self->state;
         if (granted) {

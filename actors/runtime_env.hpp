@@ -21,7 +21,11 @@ namespace ordo {
 struct actor_limits {
   uint32_t snapshot_every_events = 64;               // a snapshot rides along every N events
   std::chrono::milliseconds passivate_after{30'000}; // idle activations are stopped
-  size_t pending_per_entity_max = 1'024;      // commands queued at one entity before overload
+  size_t pending_per_entity_max = 1'024; // commands queued at one entity before overload
+  // Live entity actors per kind (orders, SKUs), split evenly over the shards: past a shard's
+  // share its least recently used idle actors are passivated early; at twice the share new
+  // activations are refused as overloaded (0: unbounded, only passivate_after).
+  size_t active_max = 500'000;
   size_t entity_batch_max = 64;               // queued commands of one entity per append
   size_t entity_batch_max_bytes = 256 << 10;  // a batch stops growing past this many event bytes
   size_t recent_placements_per_shard = 1'024; // key -> order id memory for in-flight retries

@@ -9,6 +9,7 @@
 // lets its activations finish what they hold, and quits. Two owners never both commit for one
 // entity: every append carries the expected sequence, and the journal rejects a stale one.
 
+#include <list>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -28,6 +29,8 @@ namespace ordo {
 struct activation {
   caf::actor actor;
   uint64_t forwarded = 0; // commands sent to this activation (passivation handshake)
+  std::list<const std::string*>::iterator lru; // its place in shard_state::lru
+  bool evict_asked = false; // asked to passivate early; cleared by its next command
 };
 
 struct shard_state {
@@ -35,6 +38,8 @@ struct shard_state {
   uint32_t shard = 0;
   bool stopping = false;
   std::unordered_map<std::string, activation> live;
+  // Ids of `live` (keys of its nodes, stable), least recently forwarded to first.
+  std::list<const std::string*> lru;
   std::unordered_map<caf::actor_addr, std::string> by_addr;
   std::unordered_set<std::string> quarantined;
   std::unique_ptr<recent_placements> placements; // orders only
@@ -43,15 +48,53 @@ struct shard_state {
 
 using shard_self = caf::stateful_actor<shard_state>;
 
+// The shard's share of limits.active_max (0: unbounded).
+inline size_t active_share(const shard_state& st) {
+  auto max = st.env->limits.active_max;
+  if (max == 0) return 0;
+  auto shards = std::max<size_t>(1, st.env->shard_count);
+  return std::max<size_t>(1, max / shards);
+}
+
+inline void forget(shard_state& st, std::unordered_map<std::string, activation>::iterator it) {
+  st.lru.erase(it->second.lru);
+  st.by_addr.erase(it->second.actor.address());
+  st.live.erase(it);
+}
+
+// Over its share, the shard asks its least recently used activations to passivate now (an
+// idle one runs the usual handshake; a busy one ignores it), a few per new activation.
+inline void evict_some(shard_self* self) {
+  auto& st = self->state;
+  size_t asked = 0;
+  for (size_t seen = 0; asked < 4 && seen < 16 && seen < st.lru.size(); ++seen) {
+    auto it = st.lru.begin();
+    auto& act = st.live.at(**it);
+    st.lru.splice(st.lru.end(), st.lru, it); // asked ones wait at the back
+    if (act.evict_asked) continue;
+    act.evict_asked = true;
+    self->send(act.actor, evict_atom::value);
+    ++asked;
+  }
+}
+
+// The live activation of `id`, started if needed; nullptr when the shard holds twice its
+// share of live actors (the caller answers overloaded).
 template <class Model>
-activation& activate(shard_self* self, const std::string& id) {
+activation* activate(shard_self* self, const std::string& id) {
   auto& st = self->state;
   auto it = st.live.find(id);
-  if (it != st.live.end()) return it->second;
+  if (it != st.live.end()) return &it->second;
+  if (auto share = active_share(st); share > 0 && st.live.size() >= share) {
+    evict_some(self);
+    if (st.live.size() >= 2 * share) return nullptr;
+  }
   auto a = self->spawn<caf::monitored>(entity_actor<Model>, st.env,
                                        caf::actor_cast<caf::actor>(self), id);
   st.by_addr.emplace(a.address(), id);
-  return st.live.emplace(id, activation{a, 0}).first->second;
+  auto& entry = *st.live.emplace(id, activation{a, 0, {}, false}).first;
+  entry.second.lru = st.lru.insert(st.lru.end(), &entry.first);
+  return &entry.second;
 }
 
 // Gives a new order its id: the first attempt's id for a retried key, else a fresh one that
@@ -84,9 +127,18 @@ inline bool assign_order_id(shard_self* self, request& r) {
 
 template <class Model>
 void forward(shard_self* self, request_ptr r) {
-  auto& act = activate<Model>(self, r->entity_id());
-  ++act.forwarded;
-  self->send(act.actor, command_atom::value, std::move(r));
+  auto& st = self->state;
+  auto* act = activate<Model>(self, r->entity_id());
+  if (act == nullptr) {
+    r->answer(overloaded(fmt::format("live {} actors of shard {} ({}, twice its share of "
+                                     "limits.active_max)",
+                                     Model::kind, st.shard, st.live.size())));
+    return;
+  }
+  ++act->forwarded;
+  act->evict_asked = false;
+  st.lru.splice(st.lru.end(), st.lru, act->lru);
+  self->send(act->actor, command_atom::value, std::move(r));
 }
 
 /// The shard behavior for one entity kind (orders or SKUs).
@@ -104,7 +156,10 @@ caf::behavior shard_actor(shard_self* self, runtime_env* env, uint32_t shard) {
     auto id = it->second;
     st.by_addr.erase(it);
     auto live = st.live.find(id);
-    if (live != st.live.end() && live->second.actor.address() == dm.source) st.live.erase(live);
+    if (live != st.live.end() && live->second.actor.address() == dm.source) {
+      st.lru.erase(live->second.lru);
+      st.live.erase(live);
+    }
     if (st.stopping && st.live.empty()) self->quit();
   });
   return {
@@ -136,9 +191,8 @@ caf::behavior shard_actor(shard_self* self, runtime_env* env, uint32_t shard) {
         bool granted = it->second.forwarded == received;
         auto who = caf::actor_cast<caf::actor>(self->current_sender());
         if (granted) {
-          st.by_addr.erase(it->second.actor.address());
           self->demonitor(it->second.actor);
-          st.live.erase(it);
+          forget(st, it);
         }
         self->send(who, passivate_atom::value, granted);
         if (st.stopping && st.live.empty()) self->quit();
@@ -146,9 +200,8 @@ caf::behavior shard_actor(shard_self* self, runtime_env* env, uint32_t shard) {
       [=](crashed_atom, const std::string& id, request_list_ptr& held, const std::string& what) {
         auto& st = self->state;
         if (auto it = st.live.find(id); it != st.live.end()) {
-          st.by_addr.erase(it->second.actor.address());
           self->demonitor(it->second.actor);
-          st.live.erase(it);
+          forget(st, it);
         }
         if (held->empty()) return;
         auto& first = held->front();
@@ -177,6 +230,7 @@ caf::behavior shard_actor(shard_self* self, runtime_env* env, uint32_t shard) {
           self->send_exit(act.actor, caf::exit_reason::user_shutdown);
         }
         st.live.clear();
+        st.lru.clear();
         st.by_addr.clear();
       },
       [=](stop_atom) {

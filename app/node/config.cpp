@@ -213,6 +213,11 @@ const std::vector<option>& options() {
       {"limits.pending_per_order_max", "1024", "commands queued at one order before overload",
        number([](node_config& c) -> size_t& { return c.runtime.limits.pending_per_entity_max; }, 1,
               1 << 20)},
+      {"limits.active_max", "500000",
+       "live order (and SKU) actors, split over the shards; past it the least recently used "
+       "idle ones are passivated early, at twice it new ones are refused (429); 0: no bound",
+       number([](node_config& c) -> size_t& { return c.runtime.limits.active_max; }, 0,
+              size_t{1} << 32)},
       {"limits.batch_per_order_max", "64",
        "commands queued at one order (or SKU) decided together and written in one append",
        number([](node_config& c) -> size_t& { return c.runtime.limits.entity_batch_max; }, 1,
