@@ -123,6 +123,19 @@ v1::Envelope make_event_envelope(const entity_state<Model>& st, const request& r
   return e;
 }
 
+// (Re)builds the state from the journal: snapshot + later events; a failure marks the
+// activation broken (every command then gets the load error).
+template <class Model>
+void reload(entity_state<Model>& st) {
+  auto loaded = load_entity<Model>(*st.env->journal, st.id);
+  if (auto* ok = std::get_if<loaded_entity<Model>>(&loaded)) {
+    st.state = std::move(ok->state);
+    st.last_seq = ok->last_seq;
+  } else {
+    st.broken = std::get<load_failure>(loaded);
+  }
+}
+
 // The stored answer to a retried key, with the events it committed back then.
 template <class Model>
 outcome stored_answer(entity_state<Model>& st, const v1::IdempotencyRecord& record) {
@@ -252,13 +265,7 @@ bool run_batch(entity_self<Model>* self, size_t limit) {
       }
       // Persist the commands before it first (decided again on the committed state: decide
       // is pure); the throwing one then runs alone and meets supervision as usual.
-      auto loaded = load_entity<Model>(*env->journal, st.id);
-      if (auto* ok = std::get_if<loaded_entity<Model>>(&loaded)) {
-        st.state = std::move(ok->state);
-        st.last_seq = ok->last_seq;
-      } else {
-        st.broken = std::get<load_failure>(loaded);
-      }
+      reload(st);
       return run_batch(self, n);
     }
     if (d.duplicate) {
@@ -331,13 +338,7 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
   st.shard = std::move(shard);
   st.id = std::move(id);
   st.key = storage_key<Model>(st.id);
-  auto loaded = load_entity<Model>(*env->journal, st.id);
-  if (auto* ok = std::get_if<loaded_entity<Model>>(&loaded)) {
-    st.state = std::move(ok->state);
-    st.last_seq = ok->last_seq;
-  } else {
-    st.broken = std::get<load_failure>(loaded);
-  }
+  detail::reload(st);
   env->counters.activations++;
   env->counters.active++;
   self->attach_functor([env] { env->counters.active--; });
@@ -392,13 +393,7 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
                                               : failure(a->code, a->message, false);
           detail::answer_staged(staged, &fail);
           if (was_speculative && !(a->fenced || a->fatal || s.stopping)) {
-            auto loaded = load_entity<Model>(*s.env->journal, s.id);
-            if (auto* ok = std::get_if<loaded_entity<Model>>(&loaded)) {
-              s.state = std::move(ok->state);
-              s.last_seq = ok->last_seq;
-            } else {
-              s.broken = std::get<load_failure>(loaded);
-            }
+            detail::reload(s);
           }
           if (a->fenced || a->fatal || s.stopping) {
             for (auto& p : s.pending)

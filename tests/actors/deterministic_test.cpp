@@ -16,6 +16,12 @@ using namespace ordo::test;
 
 namespace {
 
+v1::OrderCommand placed_with_id(const std::string& id) {
+  auto c = place();
+  c.set_order_id(id);
+  return c;
+}
+
 struct fixture {
   temp_dir dir;
   std::unique_ptr<storage::journal> journal;
@@ -97,17 +103,25 @@ struct fixture {
     caf::anon_send(shard, command_atom::value, std::move(r));
   }
 
+  // A new order's place ("k1"), reserve ("k2") and pay (`pay_key`), sent at once.
+  std::string place_reserve_pay(const std::string& pay_key) {
+    auto id = ids.next(0, 1'000'000).to_string();
+    send("place", placed_with_id(id), "k1");
+    auto r = for_order(id);
+    r.mutable_confirm_stock_reserved();
+    send("reserve", r, "k2");
+    auto a = for_order(id);
+    a.mutable_payment_authorized()->set_payment_id("p");
+    *a.mutable_payment_authorized()->mutable_amount() = eur(1000);
+    send("pay", a, pay_key);
+    return id;
+  }
+
   size_t answered() {
     std::lock_guard<std::mutex> g{mu};
     return answers.size();
   }
 };
-
-v1::OrderCommand placed_with_id(const std::string& id) {
-  auto c = place();
-  c.set_order_id(id);
-  return c;
-}
 
 } // namespace
 
@@ -121,15 +135,7 @@ TEST_SUITE("deterministic") {
       CAPTURE(batch_max);
       fixture f;
       f.env.limits.entity_batch_max = batch_max;
-      auto id = f.ids.next(0, 1'000'000).to_string();
-      f.send("place", placed_with_id(id), "k1");
-      auto r = for_order(id);
-      r.mutable_confirm_stock_reserved();
-      f.send("reserve", r, "k2");
-      auto a = for_order(id);
-      a.mutable_payment_authorized()->set_payment_id("p");
-      *a.mutable_payment_authorized()->mutable_amount() = eur(1000);
-      f.send("pay", a, "k3");
+      auto id = f.place_reserve_pay("k3");
       f.drain(); // shard forwards all three; the order decides the first and persists it
       CHECK(f.answered() == 0);
       CHECK(*f.journal->last_seq("o/" + id) == 0);
@@ -237,15 +243,7 @@ TEST_SUITE("deterministic") {
   TEST_CASE("a timer scheduled and cancelled within one batch is not left behind") {
     fixture f;
     f.env.timers.payment_timeout_ms = 5'000;
-    auto id = f.ids.next(0, 1'000'000).to_string();
-    f.send("place", placed_with_id(id), "k1");
-    auto r = for_order(id);
-    r.mutable_confirm_stock_reserved();
-    f.send("reserve", r, "k2");
-    auto a = for_order(id);
-    a.mutable_payment_authorized()->set_payment_id("p");
-    *a.mutable_payment_authorized()->mutable_amount() = eur(1000);
-    f.send("pay", a, "k3");
+    auto id = f.place_reserve_pay("k3");
     f.drain();
     f.await_journal(); // place
     f.await_journal(); // reserve + pay, one append
@@ -283,20 +281,12 @@ TEST_SUITE("deterministic") {
   // runs alone and meets supervision (restart, and quarantine when it keeps throwing).
   TEST_CASE("a command crashing mid-batch: the earlier ones commit, it alone is quarantined") {
     fixture f;
-    auto id = f.ids.next(0, 1'000'000).to_string();
     f.env.before_decide = [](std::string_view, const std::string& bytes) {
       v1::Envelope e;
       if (e.ParseFromString(bytes) && e.idempotency_key() == "poison")
         throw std::runtime_error("poisoned command");
     };
-    f.send("place", placed_with_id(id), "k1");
-    auto r = for_order(id);
-    r.mutable_confirm_stock_reserved();
-    f.send("reserve", r, "k2");
-    auto a = for_order(id);
-    a.mutable_payment_authorized()->set_payment_id("p");
-    *a.mutable_payment_authorized()->mutable_amount() = eur(1000);
-    f.send("pay", a, "poison");
+    auto id = f.place_reserve_pay("poison");
     f.drain();
     f.await_journal(); // place
     f.await_journal(); // reserve alone: the batch was cut before "pay"
