@@ -54,6 +54,12 @@ struct captures_in_outage {
       CHECK(gw->captures_of(id) == 0);
     gw->set_outage(false);
   }
+
+  bool all_captured_once() const {
+    for (auto& id : ids)
+      if (gw->captures_of(id) != 1) return false;
+    return true;
+  }
 };
 
 } // namespace
@@ -61,11 +67,7 @@ struct captures_in_outage {
 TEST_SUITE("saga_outage") {
   TEST_CASE("captures parked in a long outage are done when the gateway is back, no restart") {
     captures_in_outage s{std::chrono::milliseconds{200}};
-    CHECK(eventually([&] {
-      for (auto& id : s.ids)
-        if (s.gw->captures_of(id) != 1) return false;
-      return true;
-    }));
+    CHECK(eventually([&] { return s.all_captured_once(); }));
     CHECK(eventually([&] { return s.rt->saga_stats().stuck == 0; }));
     CHECK(s.rt->saga_stats().recovered == s.ids.size());
     await_saga_idle(*s.rt);
@@ -82,11 +84,7 @@ TEST_SUITE("saga_outage") {
     s.rt->stop();
     s.rt.reset();
     s.rt = start(s.cfg); // the held offset: the restart re-handles the captures
-    CHECK(eventually([&] {
-      for (auto& id : s.ids)
-        if (s.gw->captures_of(id) != 1) return false;
-      return true;
-    }));
+    CHECK(eventually([&] { return s.all_captured_once(); }));
     await_saga_idle(*s.rt);
     CHECK(s.rt->saga_stats().stuck == 0);
     s.rt->stop();
