@@ -239,6 +239,7 @@ bool run_batch(entity_self<Model>* self, size_t limit) {
           staged.push_back(std::move(sc));
           continue;
         }
+        rec.set_key(key); // stored without it (it is the record's storage key)
         known = std::move(rec);
       }
     }
@@ -294,6 +295,9 @@ bool run_batch(entity_self<Model>* self, size_t limit) {
       net_timers(timers, std::move(t));
     }
     if (!key.empty()) {
+      // The key is the storage key of the record already: not stored twice (~35 bytes of
+      // ~150 for a saga command's record). Records written before kept it; both read alike.
+      d.record.clear_key();
       req.idempotency.push_back({"", key, d.record.SerializeAsString()});
       keys.push_back(key);
     }

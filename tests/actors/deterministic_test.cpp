@@ -235,6 +235,15 @@ TEST_SUITE("deterministic") {
     CHECK(f.answers[2].second.duplicate);
     CHECK(f.answers[2].second.first_seq == f.answers[1].second.first_seq);
     CHECK(*f.journal->last_seq("o/" + id) == 2);
+    // The stored record leaves out the key (it is the storage key): an older record that
+    // holds it parses the same.
+    auto stored = f.journal->find_idempotency("o/" + id, "k2");
+    REQUIRE(stored);
+    REQUIRE(*stored);
+    v1::IdempotencyRecord rec;
+    REQUIRE(rec.ParseFromString(**stored));
+    CHECK(rec.key().empty());
+    CHECK(rec.accepted().first_sequence() == 2);
   }
 
   // Timer changes of one batch are netted in command order: StockReserved schedules the
