@@ -1,15 +1,19 @@
 #pragma once
 // The entity actor: one live activation of one order (or SKU), a thin shell around the pure
-// domain. It handles one command at a time in arrival order: look up the idempotency key,
-// decide, persist events + idempotency record (+ snapshot) in one journal append, and only
-// then evolve its state and answer. Commands that arrive meanwhile wait in a bounded queue.
+// domain. It handles commands in arrival order: per command, look up the idempotency key,
+// decide and evolve; the events + idempotency records (+ snapshot) of the commands taken
+// together (those that queued while the previous append was committing, up to a bound) go
+// into ONE journal append, and only after its commit are they answered. Commands that arrive
+// meanwhile wait in a bounded queue.
 //
 // Lifecycle: activated by its shard on the first command (state rebuilt from snapshot +
-// events), passivated after `passivate_after` idle (a handshake with the shard guarantees
-// no command is in flight to it), and supervised by the shard: an exception in decide or
-// evolve hands the unanswered commands back to the shard, which restarts the activation from
-// the journal or, after repeated crashes on one command, quarantines the entity.
+// events), passivated after `passivate_after` idle or early when its shard holds too many
+// live actors (a handshake with the shard guarantees no command is in flight to it), and
+// supervised by the shard: an exception in decide or evolve hands the unanswered commands
+// back to the shard, which restarts the activation from the journal or, after repeated
+// crashes on one command, quarantines the entity.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -197,6 +201,7 @@ template <class Model>
 bool run_batch(entity_self<Model>* self, size_t limit) {
   auto& st = self->state;
   auto* env = st.env;
+  limit = std::max<size_t>(limit, 1); // a host's 0 must not stall the queue
   if (st.broken) {
     auto r = std::move(st.pending.front());
     st.pending.erase(st.pending.begin());
