@@ -16,6 +16,7 @@
 #include "actors/entity_load.hpp"
 #include "actors/journal_io.hpp"
 #include "actors/placement.hpp"
+#include "actors/retention.hpp"
 #include "actors/shard_actor.hpp"
 #include "domain/assert.hpp"
 #include "domain/envelope.hpp"
@@ -187,7 +188,8 @@ struct runtime::impl {
   };
   std::mutex subscriptions_mu;
   std::vector<std::shared_ptr<feed_follower>> subscriptions;
-  std::unique_ptr<saga::dispatcher> saga; // started after the actors, stopped first
+  std::unique_ptr<saga::dispatcher> saga;           // started after the actors, stopped first
+  std::unique_ptr<idempotency_retention> retention; // stopped before the journal closes
 };
 
 runtime::runtime(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -242,6 +244,10 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
     p->order_shards.push_back(p->sys->spawn(shard_actor<order_model>, &p->env, s));
     p->inventory_shards.push_back(p->sys->spawn(shard_actor<inventory_model>, &p->env, s));
   }
+  retention_options ro;
+  ro.retention = c.idempotency_retention;
+  ro.every = c.retention_every;
+  p->retention = std::make_unique<idempotency_retention>(*p->journal, ro, p->env.now_ms);
   auto rt = std::unique_ptr<runtime>(new runtime(std::move(p)));
   auto& q = *rt->impl_;
   if (q.cfg.saga.enabled) {
@@ -570,6 +576,7 @@ runtime_stats runtime::stats() const {
   s.crashes = p.env.counters.crashes.load();
   s.quarantined = p.env.counters.quarantined.load();
   s.active = p.env.counters.active.load();
+  s.idempotency_expired = p.retention ? p.retention->expired() : 0;
   return s;
 }
 
@@ -596,6 +603,7 @@ void runtime::stop(std::chrono::milliseconds drain) {
   p.order_shards.clear();
   p.inventory_shards.clear();
   p.sys.reset();
+  if (p.retention) p.retention->stop();
   p.journal->close(); // drains the writer queue, joins it, closes LMDB
 }
 

@@ -67,6 +67,10 @@ struct runtime_config {
   size_t batch_max_requests = 4'096; // appends per group commit
   std::chrono::microseconds batch_max_wait{200}; // how long the writer waits to fill a batch
   uint64_t map_size_bytes = uint64_t{64} << 30;  // LMDB map; the file grows with use
+  // Idempotency records older than this are deleted (checked every retention_every): a key
+  // is remembered at least this long. 0: remembered forever (the store keeps growing).
+  std::chrono::milliseconds idempotency_retention{std::chrono::hours{24 * 7}};
+  std::chrono::milliseconds retention_every{60'000};
   actor_limits limits;            // snapshots, passivation, per-entity queue, crashes
   std::function<int64_t()> clock; // ms since epoch; default: the system clock
   // Test-only fault hook, called before every decide(); may throw to crash the actor.
@@ -93,6 +97,7 @@ struct runtime_stats {
   int64_t in_flight = 0;
   uint64_t activations = 0, passivations = 0, crashes = 0, quarantined = 0;
   int64_t active = 0;
+  uint64_t idempotency_expired = 0; // records deleted by idempotency retention
 };
 
 /// What commands touched in a shard while it was tracked (runtime::track_shard).

@@ -76,7 +76,7 @@ std::string parse_u64(const std::string& s, uint64_t lo, uint64_t hi, uint64_t& 
   return {};
 }
 
-// Durations: a whole number of milliseconds, or a number with a unit (us, ms, s, m).
+// Durations: a whole number of milliseconds, or a number with a unit (us, ms, s, m, h, d).
 std::string parse_ms(const std::string& s, int64_t lo_ms, int64_t hi_ms,
                      std::chrono::microseconds& out) {
   size_t split = s.find_first_not_of("0123456789");
@@ -92,8 +92,12 @@ std::string parse_ms(const std::string& s, int64_t lo_ms, int64_t hi_ms,
     out = std::chrono::seconds{v};
   else if (unit == "m")
     out = std::chrono::minutes{v};
+  else if (unit == "h")
+    out = std::chrono::hours{v};
+  else if (unit == "d")
+    out = std::chrono::hours{v * 24};
   else
-    return fmt::format("'{}': unknown unit '{}' (us, ms, s, m)", s, unit);
+    return fmt::format("'{}': unknown unit '{}' (us, ms, s, m, h, d)", s, unit);
   if (out < std::chrono::milliseconds{lo_ms} || out > std::chrono::milliseconds{hi_ms})
     return fmt::format("{} is outside {}ms..{}ms", s, lo_ms, hi_ms);
   return {};
@@ -204,6 +208,12 @@ const std::vector<option>& options() {
        number([](node_config& c) -> size_t& { return c.runtime.journal_queue_max; }, 16, 1 << 24)},
       {"journal.batch_max", "4096", "appends per group commit",
        number([](node_config& c) -> size_t& { return c.runtime.batch_max_requests; }, 1, 1 << 20)},
+      {"journal.idempotency_retention", "7d",
+       "idempotency keys are remembered at least this long, then deleted (a later retry is a "
+       "new command); 0s: forever",
+       duration([](node_config& c)
+                    -> std::chrono::milliseconds& { return c.runtime.idempotency_retention; },
+                0, int64_t{3'650} * 86'400'000)},
       {"journal.batch_wait", "200us", "how long the writer waits to fill a batch",
        duration(
            [](node_config& c) -> std::chrono::microseconds& { return c.runtime.batch_max_wait; }, 0,

@@ -171,6 +171,9 @@ std::string metrics::render(const runtime& rt, const cluster::link_stats* link) 
   out += fmt::format("ordo_actor_lifecycle_total{{event=\"passivated\"}} {}\n", st.passivations);
   out += fmt::format("ordo_actor_lifecycle_total{{event=\"crashed\"}} {}\n", st.crashes);
   out += fmt::format("ordo_actor_lifecycle_total{{event=\"quarantined\"}} {}\n", st.quarantined);
+  header(out, "ordo_idempotency_expired_total", "counter",
+         "idempotency records deleted after journal.idempotency_retention");
+  out += fmt::format("ordo_idempotency_expired_total {}\n", st.idempotency_expired);
 
   auto js = rt.journal_stats();
   header(out, "ordo_journal_batches_total", "counter", "group commits");

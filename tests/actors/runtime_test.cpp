@@ -396,3 +396,48 @@ TEST_SUITE("placement") {
     rt->stop();
   }
 }
+
+// Idempotency retention: records older than idempotency_retention are deleted by the runtime,
+// so a retry after it is decided anew; within it the stored answer comes back. Negative
+// control: retention 0 keeps every record.
+TEST_SUITE("retention") {
+  TEST_CASE("idempotency records expire after the retention; a later retry is a new command") {
+    for (auto retention : {std::chrono::milliseconds{300}, std::chrono::milliseconds{0}}) {
+      CAPTURE(retention.count());
+      temp_dir dir;
+      auto cfg = config_in(dir);
+      cfg.idempotency_retention = retention;
+      cfg.retention_every = std::chrono::milliseconds{50};
+      auto rt = start(cfg);
+      auto placed = wait(rt->submit_order(place(), "ret-place"));
+      REQUIRE(placed.ok());
+      auto c = for_order(placed.entity_id);
+      c.mutable_confirm_stock_reserved();
+      auto first = wait(rt->submit_order(c, "ret-reserve"));
+      REQUIRE(first.ok());
+      auto again = wait(rt->submit_order(c, "ret-reserve"));
+      CHECK(again.ok());
+      CHECK(again.duplicate); // remembered
+      std::this_thread::sleep_for(std::chrono::milliseconds{600});
+      bool expired = false;
+      for (int i = 0; i < 200 && !expired; ++i) {
+        expired = rt->stats().idempotency_expired >= 3; // placement, place, reserve
+        if (!expired) std::this_thread::sleep_for(std::chrono::milliseconds{10});
+      }
+      auto late = wait(rt->submit_order(c, "ret-reserve"));
+      if (retention.count() > 0) {
+        CHECK(expired);
+        // Forgotten: decided again on the current state, where the order is already
+        // reserved, so it is refused instead of answered as a duplicate.
+        CHECK(late.status == outcome_status::rejected);
+        CHECK(!late.duplicate);
+      } else {
+        CHECK(rt->stats().idempotency_expired == 0);
+        CHECK(late.ok());
+        CHECK(late.duplicate);
+        CHECK(late.first_seq == first.first_seq);
+      }
+      rt->stop();
+    }
+  }
+}

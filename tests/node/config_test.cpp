@@ -111,6 +111,11 @@ port = 4000
     CHECK_FALSE(apply_override(c, "http.threads"));
     CHECK_FALSE(apply_override(c, "http.nope=1"));
     CHECK_FALSE(apply_override(c, "http.threads=zero"));
+    CHECK(apply_override(c, "journal.idempotency_retention=12h"));
+    CHECK(c.runtime.idempotency_retention == std::chrono::hours{12});
+    CHECK(apply_override(c, "journal.idempotency_retention=7d"));
+    CHECK(c.runtime.idempotency_retention == std::chrono::hours{24 * 7});
+    CHECK_FALSE(apply_override(c, "journal.idempotency_retention=7w"));
     CHECK(apply_override(c, "http.listen=0.0.0.0:8080"));
     auto v = validate(c);
     REQUIRE_FALSE(v);
