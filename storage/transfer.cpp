@@ -105,21 +105,32 @@ private:
   std::vector<source> sources_;
 };
 
+// Calls visit(key, value) for every key of `dbi` under `entity`'s prefix, in key order, until
+// it returns an error; an LMDB error is named "export: <what> of <entity>".
+template <class Visit>
+caf::error scan_entity(MDB_txn* t, MDB_dbi dbi, std::string_view entity, const char* what,
+                       Visit&& visit) {
+  auto prefix = codec::entity_prefix(entity);
+  lmdb::cursor c{t, dbi};
+  for (int rc = c.seek(prefix); rc != MDB_NOTFOUND; rc = c.get(MDB_NEXT)) {
+    if (rc != 0) return lmdb::error_from(rc, fmt::format("export: {} of {}", what, entity));
+    if (c.key().substr(0, prefix.size()) != prefix) break;
+    if (auto err = visit(c.key(), c.value())) return err;
+  }
+  return {};
+}
+
 // Appends every event of `entity` still stored to `out`, verified like read_events (checksum,
 // index cross-check, chain, no gaps; a missing prefix needs a covering snapshot).
 caf::error read_events_of(MDB_txn* t, const lmdb::tables& db, std::string_view entity,
                           const std::optional<snapshot>& snap, entity_records& out) {
-  auto prefix = codec::entity_prefix(entity);
-  lmdb::cursor c{t, db.index};
+  const size_t prefix_len = codec::entity_prefix(entity).size();
   uint32_t prev_crc = 0;
-  for (int rc = c.seek(prefix); rc != MDB_NOTFOUND; rc = c.get(MDB_NEXT)) {
-    if (rc != 0) return lmdb::error_from(rc, fmt::format("export: index of {}", entity));
-    auto k = c.key();
-    if (k.substr(0, prefix.size()) != prefix) break;
-    if (k.size() != prefix.size() + 8)
+  return scan_entity(t, db.index, entity, "index", [&](std::string_view k, std::string_view v) {
+    if (k.size() != prefix_len + 8)
       return ops::corrupted(fmt::format("index: malformed key of entity {}", entity));
-    const uint64_t seq = codec::get_u64(k, prefix.size());
-    auto iv = codec::decode_index(k, c.value());
+    const uint64_t seq = codec::get_u64(k, prefix_len);
+    auto iv = codec::decode_index(k, v);
     if (!iv)
       return ops::corrupted(fmt::format("index entry of entity {} seq {} damaged", entity, seq));
     if (out.events.empty()) {
@@ -138,8 +149,8 @@ caf::error read_events_of(MDB_txn* t, const lmdb::tables& db, std::string_view e
           fmt::format("entity {} seq {}: chain to previous event broken", entity, seq));
     prev_crc = rec->crc;
     out.events.push_back({seq, std::string(rec->payload)});
-  }
-  return {};
+    return caf::error{};
+  });
 }
 
 // created_ms and result of a sealed idem value; nullopt if damaged.
@@ -152,44 +163,39 @@ std::optional<std::pair<uint64_t, std::string_view>> idem_body(std::string_view 
 
 caf::error read_idempotency_of(MDB_txn* t, const lmdb::tables& db, std::string_view entity,
                                entity_records& out) {
-  auto prefix = codec::entity_prefix(entity);
-  lmdb::cursor c{t, db.idem};
-  for (int rc = c.seek(prefix); rc != MDB_NOTFOUND; rc = c.get(MDB_NEXT)) {
-    if (rc != 0) return lmdb::error_from(rc, fmt::format("export: idempotency of {}", entity));
-    auto k = c.key();
-    if (k.substr(0, prefix.size()) != prefix) break;
-    auto body = idem_body(k, c.value());
-    if (!body || k.size() == prefix.size())
-      return ops::corrupted(fmt::format("idempotency record of entity {} damaged", entity));
-    out.idempotency.push_back(
-        {std::string(k.substr(prefix.size())), body->first, std::string(body->second)});
-  }
-  return {};
+  const size_t prefix_len = codec::entity_prefix(entity).size();
+  return scan_entity(
+      t, db.idem, entity, "idempotency", [&](std::string_view k, std::string_view v) {
+        auto body = idem_body(k, v);
+        if (!body || k.size() == prefix_len)
+          return ops::corrupted(fmt::format("idempotency record of entity {} damaged", entity));
+        out.idempotency.push_back(
+            {std::string(k.substr(prefix_len)), body->first, std::string(body->second)});
+        return caf::error{};
+      });
 }
 
 caf::error read_timers_of(MDB_txn* t, const lmdb::tables& db, std::string_view entity,
                           entity_records& out) {
-  auto prefix = codec::entity_prefix(entity);
-  lmdb::cursor c{t, db.timer_ids};
-  for (int rc = c.seek(prefix); rc != MDB_NOTFOUND; rc = c.get(MDB_NEXT)) {
-    if (rc != 0) return lmdb::error_from(rc, fmt::format("export: timers of {}", entity));
-    auto k = c.key();
-    if (k.substr(0, prefix.size()) != prefix) break;
-    auto id = k.substr(prefix.size());
-    auto due = codec::unseal(k, c.value());
-    if (id.empty() || !due || due->size() != 8)
-      return ops::corrupted(fmt::format("timer id of entity {} damaged", entity));
-    auto tkey = codec::timer_key(codec::get_u64(*due, 0), entity, id);
-    std::string_view tv;
-    int grc = lmdb::get(t, db.timers, tkey, tv);
-    if (grc != 0 && grc != MDB_NOTFOUND)
-      return lmdb::error_from(grc, fmt::format("export: timer of {}", entity));
-    auto payload = grc == 0 ? codec::unseal(tkey, tv) : std::nullopt;
-    if (!payload)
-      return ops::corrupted(fmt::format("timer {} of entity {} damaged or missing", id, entity));
-    out.timers.push_back({std::string(id), codec::get_u64(*due, 0), std::string(*payload)});
-  }
-  return {};
+  const size_t prefix_len = codec::entity_prefix(entity).size();
+  return scan_entity(
+      t, db.timer_ids, entity, "timers", [&](std::string_view k, std::string_view v) {
+        auto id = k.substr(prefix_len);
+        auto due = codec::unseal(k, v);
+        if (id.empty() || !due || due->size() != 8)
+          return ops::corrupted(fmt::format("timer id of entity {} damaged", entity));
+        auto tkey = codec::timer_key(codec::get_u64(*due, 0), entity, id);
+        std::string_view tv;
+        int grc = lmdb::get(t, db.timers, tkey, tv);
+        if (grc != 0 && grc != MDB_NOTFOUND)
+          return lmdb::error_from(grc, fmt::format("export: timer of {}", entity));
+        auto payload = grc == 0 ? codec::unseal(tkey, tv) : std::nullopt;
+        if (!payload)
+          return ops::corrupted(
+              fmt::format("timer {} of entity {} damaged or missing", id, entity));
+        out.timers.push_back({std::string(id), codec::get_u64(*due, 0), std::string(*payload)});
+        return caf::error{};
+      });
 }
 
 caf::expected<entity_records> read_entity(MDB_txn* t, const lmdb::tables& db,

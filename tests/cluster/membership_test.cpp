@@ -54,6 +54,15 @@ std::string await_change(const std::string& url) {
   }
 }
 
+// Asks `url`'s node to change the membership to `body` (must be accepted, 202) and waits for
+// the change to end; returns its result.
+std::string run_change(const std::string& url, const std::string& body) {
+  http_client c{url};
+  auto started = c.post("/v1/cluster/members", body);
+  REQUIRE_MESSAGE(started.status == 202, started.body);
+  return await_change(url);
+}
+
 // How many shards `url`'s view gives node `id`.
 int shards_of(const std::string& url, int id) {
   http_client c{url};
@@ -262,9 +271,7 @@ TEST_SUITE("cluster_membership") {
     // of them (only the events they lack are imported).
     placement_load load2{cl, skus, 3, "r"};
     std::this_thread::sleep_for(std::chrono::milliseconds{500});
-    auto removal = ops.post("/v1/cluster/members", members_json(cl, 3));
-    REQUIRE_MESSAGE(removal.status == 202, removal.body);
-    auto removed = await_change(cl.url(0));
+    auto removed = run_change(cl.url(0), members_json(cl, 3));
     CHECK_MESSAGE(removed == "done", removed);
     std::this_thread::sleep_for(std::chrono::milliseconds{500});
     load2.stop();
@@ -340,9 +347,7 @@ TEST_SUITE("cluster_membership") {
     CHECK(stuck <= 1);
     cl.start(3); // same data: the shards it took are still its own
     cl.await_connected();
-    auto again = ops.post("/v1/cluster/members", all_four(cl));
-    REQUIRE_MESSAGE(again.status == 202, again.body);
-    auto second = await_change(cl.url(0));
+    auto second = run_change(cl.url(0), all_four(cl));
     CHECK_MESSAGE(second == "done", second);
     std::this_thread::sleep_for(std::chrono::milliseconds{500});
     load.stop();
@@ -402,10 +407,7 @@ TEST_SUITE("cluster_membership") {
     std::string result = victim == 0 ? "coordinator restarted" : await_change(cl.url(0));
     MESSAGE("the move resumed by " << at() << " ms; the change after the kill: " << result);
     if (result != "done") {
-      http_client fresh{cl.url(0)};
-      auto again = fresh.post("/v1/cluster/members", all_four(cl));
-      REQUIRE_MESSAGE(again.status == 202, again.body);
-      auto second = await_change(cl.url(0));
+      auto second = run_change(cl.url(0), all_four(cl));
       CHECK_MESSAGE(second == "done", second);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds{300});
