@@ -13,7 +13,7 @@ namespace ordo {
 
 using command_atom = caf::atom_constant<caf::atom("command")>;
 using persisted_atom = caf::atom_constant<caf::atom("persisted")>;
-using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 using crashed_atom = caf::atom_constant<caf::atom("crashed")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;

@@ -7,8 +7,11 @@
 // meanwhile wait in a bounded queue.
 //
 // Lifecycle: activated by its shard on the first command (state rebuilt from snapshot +
-// events), passivated after `passivate_after` idle or early when its shard holds too many
-// live actors (a handshake with the shard guarantees no command is in flight to it), and
+// events), passivated when its shard asks (no command forwarded for `passivate_after`, or
+// the shard holds too many live actors) and it is idle — a handshake with the shard
+// guarantees no command is in flight to it. The actor keeps no timer of its own: one per
+// shard sweeps its activations, which saves a timer message and the clock thread's work per
+// activation. It is
 // supervised by the shard: an exception in decide or evolve hands the unanswered commands
 // back to the shard, which restarts the activation from the journal or, after repeated
 // crashes on one command, quarantines the entity.
@@ -61,8 +64,6 @@ struct entity_state {
   bool speculative = false;
   uint64_t token = 0;
   uint64_t received = 0; // commands received from the shard (the passivation handshake)
-  uint64_t activity = 0;
-  bool idle_armed = false;
   bool passivating = false;
   bool stopping = false; // asked to stop: finish the batch in flight, refuse the rest
   static inline const char* name = "ordo.entity";
@@ -72,14 +73,6 @@ template <class Model>
 using entity_self = caf::stateful_actor<entity_state<Model>>;
 
 namespace detail {
-
-template <class Model>
-void arm_idle(entity_self<Model>* self) {
-  auto& st = self->state;
-  if (st.idle_armed || st.passivating) return;
-  st.idle_armed = true;
-  self->delayed_send(self, st.env->limits.passivate_after, idle_atom::value, st.activity);
-}
 
 inline outcome from_record(const v1::IdempotencyRecord& rec) {
   outcome o;
@@ -334,7 +327,6 @@ void pump(entity_self<Model>* self) {
     if (run_batch(self, st.env->limits.entity_batch_max) && st.inflight.empty())
       return; // crashed: stopping
   }
-  if (st.inflight.empty() && st.pending.empty()) arm_idle(self);
 }
 
 } // namespace detail
@@ -367,7 +359,6 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
       [=](command_atom, request_ptr& r) {
         auto& s = self->state;
         ++s.received;
-        ++s.activity;
         if (s.stopping) {
           r->answer(failure("shard_stopped", fmt::format("{} {} is stopping on this node; retry",
                                                          Model::kind, s.id)));
@@ -385,7 +376,6 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
         if (s.inflight.empty() || token != s.token) return; // not ours (cannot happen)
         auto staged = std::move(s.inflight);
         s.inflight.clear();
-        ++s.activity;
         bool was_speculative = std::exchange(s.speculative, false);
         if (a->ok) {
           if (a->last_seq > s.last_seq) s.last_seq = a->last_seq;
@@ -415,18 +405,9 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
         }
         detail::pump(self);
       },
-      [=](idle_atom, uint64_t activity) {
-        auto& s = self->state;
-        s.idle_armed = false;
-        if (activity != s.activity || !s.inflight.empty() || !s.pending.empty()) {
-          detail::arm_idle(self);
-          return;
-        }
-        s.passivating = true;
-        self->send(s.shard, passivate_atom::value, s.id, s.received);
-      },
-      // The shard holds more than its share of live actors and this one is among the least
-      // recently used: passivate now if idle (the usual handshake), else ignore.
+      // The shard asks: no command forwarded for passivate_after, or the shard holds more
+      // than its share of live actors and this one is among the least recently used.
+      // Passivate now if idle (the handshake), else ignore: the shard asks again later.
       [=](evict_atom) {
         auto& s = self->state;
         if (!s.inflight.empty() || !s.pending.empty() || s.passivating || s.stopping) return;

@@ -20,7 +20,7 @@ namespace ordo {
 
 struct actor_limits {
   uint32_t snapshot_every_events = 64;               // a snapshot rides along every N events
-  std::chrono::milliseconds passivate_after{30'000}; // idle activations are stopped
+  std::chrono::milliseconds passivate_after{30'000}; // idle activations stop (shard sweeps)
   size_t pending_per_entity_max = 1'024; // commands queued at one entity before overload
   // Live entity actors per kind (orders, SKUs), split evenly over the shards: past a shard's
   // share its least recently used idle actors are passivated early; at twice the share new

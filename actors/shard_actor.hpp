@@ -2,7 +2,10 @@
 // A shard actor owns the activations of the entities of one virtual shard: it activates an
 // entity actor on its first command, forwards commands to it, grants passivation only when
 // no command is in flight to it, and supervises it (restart from the journal, quarantine
-// after repeated crashes on one command).
+// after repeated crashes on one command). It also decides when activations passivate: a
+// sweep every passivate_after / 4 asks those no command was forwarded to for more than four
+// sweeps (so idle between passivate_after and 1.25 x passivate_after) — one timer per shard
+// instead of one per live actor.
 //
 // The shard is the unit the cluster places on nodes and moves between them: `stop` makes it
 // refuse new commands (answered `shard_stopped`, so the caller retries at the new owner),
@@ -30,17 +33,26 @@ struct activation {
   caf::actor actor;
   uint64_t forwarded = 0; // commands sent to this activation (passivation handshake)
   std::list<const std::string*>::iterator lru; // its place in shard_state::lru
-  bool evict_asked = false; // asked to passivate early; cleared by its next command
+  uint64_t last_sweep = 0;  // shard_state::sweeps when last forwarded to (or asked)
+  bool evict_asked = false; // asked to passivate; cleared by its next command
 };
+
+// An activation is asked to passivate after more than this many sweeps without a command.
+constexpr uint64_t idle_sweeps = 4;
+// At most this many activations are asked per sweep (the rest on the next one).
+constexpr size_t sweep_asks_max = 4'096;
 
 struct shard_state {
   runtime_env* env = nullptr;
   uint32_t shard = 0;
   bool stopping = false;
   std::unordered_map<std::string, activation> live;
-  // Ids of `live` (keys of its nodes, stable), least recently forwarded to first.
+  // Ids of `live` (keys of its nodes, stable), least recently forwarded to (or asked) first,
+  // so in increasing last_sweep.
   std::list<const std::string*> lru;
-  std::unordered_map<caf::actor_addr, std::string> by_addr;
+  // Actor id of each live activation -> its key in `live` (for down messages).
+  std::unordered_map<caf::actor_id, const std::string*> by_actor;
+  uint64_t sweeps = 0; // idle sweeps run so far
   std::unordered_set<std::string> quarantined;
   std::unique_ptr<recent_placements> placements; // orders only
   static inline const char* name = "ordo.shard";
@@ -58,24 +70,54 @@ inline size_t active_share(const shard_state& st) {
 
 inline void forget(shard_state& st, std::unordered_map<std::string, activation>::iterator it) {
   st.lru.erase(it->second.lru);
-  st.by_addr.erase(it->second.actor.address());
+  st.by_actor.erase(it->second.actor->id());
   st.live.erase(it);
 }
 
-// Over its share, the shard asks its least recently used activations to passivate now (an
-// idle one runs the usual handshake; a busy one ignores it), a few per new activation.
+// The time between idle sweeps: a quarter of passivate_after (at least 1 ms).
+inline std::chrono::milliseconds sweep_period(const runtime_env& env) {
+  return std::max(std::chrono::milliseconds{1},
+                  env.limits.passivate_after / static_cast<int64_t>(idle_sweeps));
+}
+
+// Asks the least recently used activation to passivate now (an idle one runs the usual
+// handshake; a busy one ignores it) and moves it to the back: asked again after another
+// idle period if it is still live then.
+inline void ask_front(shard_self* self) {
+  auto& st = self->state;
+  auto it = st.lru.begin();
+  auto& act = st.live.at(**it);
+  st.lru.splice(st.lru.end(), st.lru, it);
+  act.last_sweep = st.sweeps;
+  act.evict_asked = true;
+  self->send(act.actor, evict_atom::value);
+}
+
+// Over its share, the shard asks its least recently used activations to passivate now, a
+// few per new activation.
 inline void evict_some(shard_self* self) {
   auto& st = self->state;
   size_t asked = 0;
   for (size_t seen = 0; asked < 4 && seen < 16 && seen < st.lru.size(); ++seen) {
-    auto it = st.lru.begin();
-    auto& act = st.live.at(**it);
-    st.lru.splice(st.lru.end(), st.lru, it); // asked ones wait at the back
-    if (act.evict_asked) continue;
-    act.evict_asked = true;
-    self->send(act.actor, evict_atom::value);
+    if (st.live.at(*st.lru.front()).evict_asked) { // asked already: skip it
+      st.lru.splice(st.lru.end(), st.lru, st.lru.begin());
+      continue;
+    }
+    ask_front(self);
     ++asked;
   }
+}
+
+// The idle sweep: asks every activation no command reached for more than idle_sweeps
+// sweeps (bounded per sweep), then schedules the next sweep.
+inline void sweep_idle(shard_self* self) {
+  auto& st = self->state;
+  ++st.sweeps;
+  for (size_t asked = 0; asked < sweep_asks_max && !st.lru.empty(); ++asked) {
+    if (st.sweeps - st.live.at(*st.lru.front()).last_sweep <= idle_sweeps) break;
+    ask_front(self);
+  }
+  self->delayed_send(self, sweep_period(*st.env), sweep_atom::value);
 }
 
 // The live activation of `id`, started if needed; nullptr when the shard holds twice its
@@ -91,9 +133,9 @@ activation* activate(shard_self* self, const std::string& id) {
   }
   auto a = self->spawn<caf::monitored>(entity_actor<Model>, st.env,
                                        caf::actor_cast<caf::actor>(self), id);
-  st.by_addr.emplace(a.address(), id);
-  auto& entry = *st.live.emplace(id, activation{a, 0, {}, false}).first;
+  auto& entry = *st.live.emplace(id, activation{a, 0, {}, st.sweeps, false}).first;
   entry.second.lru = st.lru.insert(st.lru.end(), &entry.first);
+  st.by_actor.emplace(a->id(), &entry.first);
   return &entry.second;
 }
 
@@ -137,6 +179,7 @@ void forward(shard_self* self, request_ptr r) {
   }
   ++act->forwarded;
   act->evict_asked = false;
+  act->last_sweep = st.sweeps;
   st.lru.splice(st.lru.end(), st.lru, act->lru);
   self->send(act->actor, command_atom::value, std::move(r));
 }
@@ -151,17 +194,13 @@ caf::behavior shard_actor(shard_self* self, runtime_env* env, uint32_t shard) {
         std::make_unique<recent_placements>(env->limits.recent_placements_per_shard);
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
-    auto it = st.by_addr.find(dm.source);
-    if (it == st.by_addr.end()) return;
-    auto id = it->second;
-    st.by_addr.erase(it);
-    auto live = st.live.find(id);
-    if (live != st.live.end() && live->second.actor.address() == dm.source) {
-      st.lru.erase(live->second.lru);
-      st.live.erase(live);
-    }
+    auto it = st.by_actor.find(dm.source.id());
+    if (it == st.by_actor.end()) return;
+    auto live = st.live.find(*it->second);
+    if (live != st.live.end() && live->second.actor.address() == dm.source) forget(st, live);
     if (st.stopping && st.live.empty()) self->quit();
   });
+  self->delayed_send(self, sweep_period(*env), sweep_atom::value);
   return {
       [=](command_atom, request_ptr& r) {
         auto& st = self->state;
@@ -231,8 +270,9 @@ caf::behavior shard_actor(shard_self* self, runtime_env* env, uint32_t shard) {
         }
         st.live.clear();
         st.lru.clear();
-        st.by_addr.clear();
+        st.by_actor.clear();
       },
+      [=](sweep_atom) { sweep_idle(self); },
       [=](stop_atom) {
         auto& st = self->state;
         st.stopping = true;

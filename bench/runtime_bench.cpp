@@ -10,6 +10,7 @@
 //  3. store of N orders (default 1,000,000): restart time to serving, RSS with `active`
 //     orders activated, bytes per active order.
 // Prints a summary and, last, one JSON line.
+#include <dlfcn.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -255,6 +256,23 @@ long status_kib(const char* field) {
   return 0;
 }
 
+// Bytes the allocator has handed out and not yet been given back: jemalloc's
+// "stats.allocated" when the program is linked with it (ORDO_JEMALLOC), else -1. Unlike
+// RssAnon it leaves out the allocator's caches and freed-but-kept pages, so it is what the
+// live actors and states really hold.
+long long live_heap_bytes() {
+  using mallctl_fn = int (*)(const char*, void*, size_t*, void*, size_t);
+  static auto* mallctl = reinterpret_cast<mallctl_fn>(dlsym(RTLD_DEFAULT, "mallctl"));
+  if (mallctl == nullptr) return -1;
+  uint64_t epoch = 1; // refreshes the cached statistics
+  size_t len = sizeof(epoch);
+  mallctl("epoch", &epoch, &len, &epoch, len);
+  size_t allocated = 0;
+  len = sizeof(allocated);
+  if (mallctl("stats.allocated", &allocated, &len, nullptr, 0) != 0) return -1;
+  return static_cast<long long>(allocated);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -318,7 +336,8 @@ int main(int argc, char** argv) {
              "ms  p999 {:.2f} ms\n",
              rate, achieved, o50, o99, o999);
 
-  double start_ms = 0, first_ms = 0, per_active_bytes = 0, per_active_rss_bytes = 0;
+  double start_ms = 0, first_ms = 0, per_active_bytes = 0, per_active_rss_bytes = 0,
+         per_active_live_bytes = -1;
   uint64_t stored = 0;
   if (!opt.skip_store) {
     // Fill the store with placed orders (window-bounded, callbacks only count), on a runtime
@@ -368,41 +387,61 @@ int main(int argc, char** argv) {
     fmt::print("restart on the filled store: start() {:.1f} ms, first command answered at "
                "{:.1f} ms ({})\n",
                start_ms, first_ms, to_string(first.status));
-    // Activate `active` orders (one command each) and measure the resident growth.
+    // Activate `active` orders (one command each), in two halves, and measure the growth.
+    // The second half's growth per order is the marginal cost of one more active order; the
+    // first activations also pay one-off growth (allocator caches, buffers of the threads).
+    auto activate = [&](size_t from, size_t to) {
+      std::atomic<uint64_t> acks{0};
+      for (size_t k = from; k < to; ++k) {
+        auto c = v1::OrderCommand{};
+        c.set_order_id(sample[k]);
+        c.mutable_confirm_stock_reserved();
+        (*again)->submit_order(c, sample[k] + "-r", [&](outcome) { acks++; });
+      }
+      while (acks.load() < to - from)
+        std::this_thread::sleep_for(std::chrono::milliseconds{1});
+      return (*again)->stats().active;
+    };
     long rss1 = status_kib("VmRSS"), anon1 = status_kib("RssAnon");
-    std::atomic<uint64_t> acks{0};
-    for (auto& id : sample) {
-      auto c = v1::OrderCommand{};
-      c.set_order_id(id);
-      c.mutable_confirm_stock_reserved();
-      (*again)->submit_order(c, id + "-r", [&](outcome) { acks++; });
-    }
-    while (acks.load() < sample.size())
-      std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    long long live1 = live_heap_bytes();
+    auto active_half = activate(0, sample.size() / 2);
+    long long live_half = live_heap_bytes();
+    auto active_all = activate(sample.size() / 2, sample.size());
     long rss2 = status_kib("VmRSS"), anon2 = status_kib("RssAnon");
-    auto st = (*again)->stats();
+    long long live2 = live_heap_bytes();
     auto per = [&](long kib) {
-      return st.active > 0 ? static_cast<double>(kib) * 1024.0 / static_cast<double>(st.active)
-                           : 0.0;
+      return active_all > 0 ? static_cast<double>(kib) * 1024.0 / static_cast<double>(active_all)
+                            : 0.0;
     };
     per_active_bytes = per(anon2 - anon1);
     per_active_rss_bytes = per(rss2 - rss1);
     fmt::print("active orders {}: RSS {} KiB at start, {} KiB before, {} KiB after activation; "
                "heap (RssAnon) {} -> {} KiB\n",
-               st.active, rss0, rss1, rss2, anon1, anon2);
+               active_all, rss0, rss1, rss2, anon1, anon2);
     fmt::print("  => {:.0f} heap bytes per active order ({:.0f} bytes including the LMDB pages "
                "the activations read)\n",
                per_active_bytes, per_active_rss_bytes);
+    if (live1 >= 0 && live2 >= 0 && active_all > active_half) {
+      per_active_live_bytes =
+          static_cast<double>(live2 - live_half) / static_cast<double>(active_all - active_half);
+      fmt::print("  => {:.0f} live heap bytes per additional active order (jemalloc "
+                 "stats.allocated: {} before, {} with {} active, {} with {} active; {:.0f} per "
+                 "order over all of them)\n",
+                 per_active_live_bytes, live1, live_half, active_half, live2, active_all,
+                 static_cast<double>(live2 - live1) / static_cast<double>(active_all));
+    }
     (*again)->stop();
   }
   for (auto* x : loads)
     delete x;
-  fmt::print("{{\"commands_per_s_1k\": {:.0f}, \"p50_ms_1k\": {:.2f}, \"p99_ms_1k\": {:.2f}, "
-             "\"commands_per_s_100k\": {:.0f}, \"p99_ms_100k\": {:.2f}, \"open_loop_rate\": "
-             "{:.0f}, \"open_p50_ms\": {:.2f}, \"open_p99_ms\": {:.2f}, \"open_p999_ms\": "
-             "{:.2f}, \"stored_orders\": {}, \"start_ms\": {:.1f}, \"first_answer_ms\": {:.1f}, "
-             "\"heap_bytes_per_active_order\": {:.0f}, \"rss_bytes_per_active_order\": {:.0f}}}\n",
-             peak_1k, p50_1k, p99_1k, peak_100k, p99_100k, rate, o50, o99, o999, stored, start_ms,
-             first_ms, per_active_bytes, per_active_rss_bytes);
+  fmt::print(
+      "{{\"commands_per_s_1k\": {:.0f}, \"p50_ms_1k\": {:.2f}, \"p99_ms_1k\": {:.2f}, "
+      "\"commands_per_s_100k\": {:.0f}, \"p99_ms_100k\": {:.2f}, \"open_loop_rate\": "
+      "{:.0f}, \"open_p50_ms\": {:.2f}, \"open_p99_ms\": {:.2f}, \"open_p999_ms\": "
+      "{:.2f}, \"stored_orders\": {}, \"start_ms\": {:.1f}, \"first_answer_ms\": {:.1f}, "
+      "\"heap_bytes_per_active_order\": {:.0f}, \"live_heap_bytes_per_active_order\": {:.0f}, "
+      "\"rss_bytes_per_active_order\": {:.0f}}}\n",
+      peak_1k, p50_1k, p99_1k, peak_100k, p99_100k, rate, o50, o99, o999, stored, start_ms,
+      first_ms, per_active_bytes, per_active_live_bytes, per_active_rss_bytes);
   return 0;
 }

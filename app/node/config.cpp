@@ -235,7 +235,8 @@ const std::vector<option>& options() {
       {"limits.snapshot_every", "64", "an order's snapshot is written every N events",
        number([](node_config& c) -> uint32_t& { return c.runtime.limits.snapshot_every_events; }, 1,
               1 << 20)},
-      {"limits.passivate_after", "30s", "idle order actors are stopped after this",
+      {"limits.passivate_after", "30s",
+       "order actors no command reached for this long are stopped (within 1.25x)",
        duration([](node_config& c)
                     -> std::chrono::milliseconds& { return c.runtime.limits.passivate_after; },
                 10, 86'400'000)},

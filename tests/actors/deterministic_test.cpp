@@ -117,6 +117,17 @@ struct fixture {
     return id;
   }
 
+  // Fires the shard's idle sweeps (one timer per shard) up to the one that asks an order
+  // no command reached since the fixture started to passivate: idle_sweeps are run, the
+  // next one is left queued at the shard so a test can put a command behind it.
+  void sweeps_until_asked() {
+    for (uint64_t i = 0; i < idle_sweeps; ++i) {
+      REQUIRE(sched->trigger_timeout());
+      drain();
+    }
+    REQUIRE(sched->trigger_timeout());
+  }
+
   size_t answered() {
     std::lock_guard<std::mutex> g{mu};
     return answers.size();
@@ -166,21 +177,13 @@ TEST_SUITE("deterministic") {
     f.drain();
     f.await_journal();
     REQUIRE(f.answered() == 1);
-    // The idle timer fires (its message now waits in the order's mailbox) and a new command
-    // reaches the shard. Run the shard first: it forwards the command, so the order's mailbox
-    // holds [idle, command]: it asks to passivate, and the shard must refuse.
-    REQUIRE(f.sched->trigger_timeout());
+    // The sweep that asks the idle order to passivate and a new command reach the shard
+    // back to back: the order's mailbox holds [evict, command], so it asks to passivate while
+    // the command is on its way, and the shard must refuse.
+    f.sweeps_until_asked();
     auto r = for_order(id);
     r.mutable_confirm_stock_reserved();
     f.send("reserve", r, "k2");
-    auto& jobs = f.sched->jobs;
-    REQUIRE(jobs.size() == 2);
-    auto* shard_ptr = caf::actor_cast<caf::abstract_actor*>(f.shard);
-    auto it = std::find_if(jobs.begin(), jobs.end(), [&](caf::resumable* j) {
-      return dynamic_cast<caf::abstract_actor*>(j) == shard_ptr;
-    });
-    REQUIRE(it != jobs.end());
-    std::iter_swap(jobs.begin(), it);
     f.drain();
     f.await_journal();
     REQUIRE(f.answered() == 2);
@@ -197,8 +200,13 @@ TEST_SUITE("deterministic") {
     f.send("place", placed_with_id(id), "k1");
     f.drain();
     f.await_journal();
+    for (uint64_t i = 0; i < idle_sweeps; ++i) { // not idle long enough yet
+      REQUIRE(f.sched->trigger_timeout());
+      f.drain();
+    }
+    CHECK(f.env.counters.passivations.load() == 0);
     REQUIRE(f.sched->trigger_timeout());
-    f.drain(); // idle -> passivate request -> shard grants -> the activation stops
+    f.drain(); // sweep -> evict -> passivate request -> shard grants -> the activation stops
     CHECK(f.env.counters.passivations.load() == 1);
     auto r = for_order(id);
     r.mutable_confirm_stock_reserved();
