@@ -475,6 +475,19 @@ caf::expected<uint64_t> runtime::feed_head() const {
   return impl_->journal->feed_head();
 }
 
+caf::error runtime::save_feed_offset(std::string_view name, uint64_t position) {
+  return impl_->journal->save_offset(name, position);
+}
+
+caf::expected<std::vector<std::pair<std::string, uint64_t>>>
+runtime::feed_offsets(std::string_view prefix) const {
+  return impl_->journal->list_offsets(prefix);
+}
+
+caf::expected<bool> runtime::delete_feed_offset(std::string_view name) {
+  return impl_->journal->delete_offset(name);
+}
+
 saga::saga_stats runtime::saga_stats() const {
   return impl_->saga ? impl_->saga->stats() : saga::saga_stats{};
 }

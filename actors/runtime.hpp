@@ -211,6 +211,14 @@ public:
   storage::journal::stats_t journal_stats() const;
   /// The newest committed feed position (0: empty); a consumer's lag is this minus its offset.
   caf::expected<uint64_t> feed_head() const;
+  /// Durable named offsets of feed readers outside the runtime (the node's named consumers of
+  /// GET /v1/events; the saga keeps its own under "saga"). One synced write per save/delete.
+  caf::error save_feed_offset(std::string_view name, uint64_t position);
+  /// Every saved offset whose name starts with `prefix`, in name order.
+  caf::expected<std::vector<std::pair<std::string, uint64_t>>>
+  feed_offsets(std::string_view prefix) const;
+  /// Removes a saved offset; false when there was none.
+  caf::expected<bool> delete_feed_offset(std::string_view name);
   /// The saga dispatcher's counters (all zero when the saga is off).
   saga::saga_stats saga_stats() const;
 

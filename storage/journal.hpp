@@ -270,6 +270,9 @@ public:
   /// Highest feed position committed so far (0: empty).
   caf::expected<uint64_t> feed_head() const;
   caf::expected<std::optional<uint64_t>> load_offset(std::string_view name) const;
+  /// Every saved offset whose name starts with `prefix` ("" for all), in name order.
+  caf::expected<std::vector<std::pair<std::string, uint64_t>>>
+  list_offsets(std::string_view prefix) const;
   /// Timers with due_ms ≤ now_ms, earliest first, at most `max`.
   caf::error due_timers(uint64_t now_ms, size_t max, const timer_visitor& visit) const;
   /// The greatest entity in byte order that starts with `prefix` and has events; nullopt if
@@ -315,6 +318,8 @@ public:
 
   caf::error save_snapshot(std::string_view entity, uint64_t seq, std::string_view bytes);
   caf::error save_offset(std::string_view name, uint64_t position);
+  /// Removes a saved offset; false when there was none.
+  caf::expected<bool> delete_offset(std::string_view name);
   /// Deletes up to max_records idempotency records created before older_than_ms; returns how
   /// many were deleted (call again while it returns max_records).
   caf::expected<uint64_t> expire_idempotency(uint64_t older_than_ms, size_t max_records = 10'000);

@@ -50,6 +50,20 @@ caf::error journal::save_offset(std::string_view name, uint64_t position) {
   return p.commit(t, fmt::format("offset {}", name));
 }
 
+caf::expected<bool> journal::delete_offset(std::string_view name) {
+  auto& p = *impl_;
+  if (name.empty() || name.size() > 255)
+    return make_error(storage_errc::invalid_argument, "offset name must be 1..255 bytes");
+  lmdb::txn t;
+  if (auto err = ops::begin_standalone_write(p, t)) return err;
+  int rc = lmdb::del(t.get(), p.db.offsets, name);
+  if (rc == MDB_NOTFOUND) return false; // the transaction aborts: nothing written
+  if (rc != 0)
+    return ops::standalone_write_failed(p, rc, fmt::format("offset delete for {}", name));
+  if (auto err = p.commit(t, fmt::format("offset {} delete", name))) return err;
+  return true;
+}
+
 caf::expected<uint64_t> journal::expire_idempotency(uint64_t older_than_ms, size_t max_records) {
   auto& p = *impl_;
   lmdb::txn t;

@@ -175,6 +175,24 @@ caf::expected<std::optional<uint64_t>> journal::load_offset(std::string_view nam
   return std::optional{codec::get_u64(*body, 0)};
 }
 
+caf::expected<std::vector<std::pair<std::string, uint64_t>>>
+journal::list_offsets(std::string_view prefix) const {
+  auto t = begin_read(impl_->env);
+  if (!t) return t.error();
+  std::vector<std::pair<std::string, uint64_t>> out;
+  lmdb::cursor c{t->get(), impl_->db.offsets};
+  int rc = prefix.empty() ? c.get(MDB_FIRST) : c.seek(prefix);
+  for (; rc != MDB_NOTFOUND; rc = c.get(MDB_NEXT)) {
+    if (rc != 0) return lmdb::error_from(rc, "read offsets");
+    auto name = c.key();
+    if (name.substr(0, prefix.size()) != prefix) break;
+    auto body = codec::unseal(name, c.value());
+    if (!body || body->size() != 8) return ops::corrupted(fmt::format("offset {} damaged", name));
+    out.emplace_back(std::string{name}, codec::get_u64(*body, 0));
+  }
+  return out;
+}
+
 caf::error journal::due_timers(uint64_t now_ms, size_t max, const timer_visitor& visit) const {
   auto t = begin_read(impl_->env);
   if (!t) return t.error();

@@ -46,7 +46,10 @@ void usage() {
       "  deliver ORDER_ID                         report a delivery\n"
       "  stock SKU                                a SKU's inventory\n"
       "  restock SKU QUANTITY                     add stock\n"
-      "  tail [--after N] [--follow]              print the event feed from after position N\n"
+      "  tail [--after N] [--follow] [--consumer NAME]\n"
+      "                                           print the event feed from after position N;\n"
+      "                                           as NAME: resume where NAME left off, and\n"
+      "                                           commit each page printed\n"
       "  scenario FILE                            run a scenario file (docs/scenarios.md)\n"
       "                                           against the node (operations key; no "
       "restarts)\n");
@@ -212,11 +215,17 @@ int main(int argc, char** argv) {
                                fmt::format("{{\"quantity\":\"{}\"}}", pos[2]), with_key()));
   if (cmd == "tail") {
     // One line per feed item ({"position":"7","event":{...}}); --follow long-polls for more.
+    // As a named consumer (--consumer), the node keeps the offset: the first page resumes
+    // where NAME left off (unless --after), each later request commits the page printed.
     uint64_t after = std::strtoull(opt(o, "after", "0").c_str(), nullptr, 10);
     bool follow = o.count("follow") > 0;
+    std::string consumer = opt(o, "consumer");
+    bool resume = !consumer.empty() && o.count("after") == 0;
     for (;;) {
-      auto r = c.get(
-          fmt::format("/v1/events?after={}&limit=500&wait_ms={}", after, follow ? 10'000 : 0));
+      std::string from = resume ? "" : fmt::format("after={}&", after);
+      if (!consumer.empty()) from += "consumer=" + consumer + "&";
+      resume = false;
+      auto r = c.get(fmt::format("/v1/events?{}limit=500&wait_ms={}", from, follow ? 10'000 : 0));
       if (r.status != 200) return print_result(r);
       ordo::v1::FeedPage page;
       if (auto e = ordo::node::json::parse(r.body, page); !e.empty()) {
@@ -226,6 +235,7 @@ int main(int argc, char** argv) {
       for (const auto& item : page.events())
         fmt::print("{}\n", ordo::node::json::print(item));
       std::fflush(stdout);
+      // The request that returned an empty page committed everything printed before it.
       if (page.events().empty() && !follow) return 0;
       after = page.next_after();
     }

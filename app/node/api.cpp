@@ -143,7 +143,12 @@ void api::with_order(const std::string& id, std::function<void(caf::expected<v1:
 }
 
 api::api(runtime& rt, const node_config& cfg, metrics& m, cluster::cluster_link* link)
-    : rt_(rt), cfg_(cfg), metrics_(m), auth_(cfg.keys), link_(link) {
+    : rt_(rt), cfg_(cfg), metrics_(m), auth_(cfg.keys), link_(link),
+      consumers_(rt, cfg.http.feed_consumers_max, cfg.http.feed_offset_save_every) {
+  // Unreadable saved offsets are reported, not fatal: those consumers start again from the
+  // offset they pass (or 0) — at least once, like every feed read.
+  if (auto err = consumers_.load(); !err.empty())
+    log::error("feed_consumers_unreadable", {{"error", err}});
   waiter_ = std::thread([this] { waiter_loop(); });
 }
 
@@ -160,6 +165,7 @@ void api::stop() {
   }
   polls_cv_.notify_all();
   if (waiter_.joinable()) waiter_.join();
+  consumers_.flush(true);
 }
 
 void api::handle(http_request req, responder respond) {
@@ -182,7 +188,10 @@ void api::handle(http_request req, responder respond) {
     *which = route::metrics;
     std::optional<cluster::link_stats> ls;
     if (link_) ls = link_->stats();
-    auto text = metrics_.render(rt_, ls ? &*ls : nullptr);
+    std::vector<std::pair<std::string, uint64_t>> named;
+    for (auto& c : consumers_.list())
+      named.emplace_back(c.name, c.offset);
+    auto text = metrics_.render(rt_, ls ? &*ls : nullptr, named);
     counted(http_response{200, std::move(text), "text/plain; version=0.0.4", {}});
     return;
   }
@@ -455,6 +464,15 @@ void api::route_request(const http_request& req, const principal& who, responder
     return;
   }
 
+  // /v1/events/consumers[/NAME]
+  if (parts[1] == "events" && (parts.size() == 3 || parts.size() == 4) && parts[2] == "consumers") {
+    which = route::feed_consumers;
+    if (who.who != role::operations) return forbidden("see or remove feed consumers");
+    if (parts.size() == 3 && !get) return wrong_method("GET");
+    if (parts.size() == 4 && req.method != "DELETE") return wrong_method("DELETE");
+    return answer_consumers(req, parts.size() == 4 ? parts[3] : std::string_view{}, respond);
+  }
+
   // /v1/events
   if (parts[1] == "events" && parts.size() == 2) {
     which = route::events;
@@ -463,6 +481,7 @@ void api::route_request(const http_request& req, const principal& who, responder
     uint64_t after = 0, limit = 100, wait_ms = 0;
     auto a = query_param(req.query, "after"), l = query_param(req.query, "limit"),
          w = query_param(req.query, "wait_ms");
+    std::string consumer{query_param(req.query, "consumer")};
     if ((!a.empty() && !parse_u64(a, after)) || (!l.empty() && !parse_u64(l, limit)) ||
         (!w.empty() && !parse_u64(w, wait_ms)) || limit == 0 || limit > 1000) {
       respond(error(400, "INVALID_ARGUMENT",
@@ -471,6 +490,27 @@ void api::route_request(const http_request& req, const principal& who, responder
     }
     wait_ms = std::min<uint64_t>(wait_ms, static_cast<uint64_t>(cfg_.http.events_wait_max.count()));
     auto head = rt_.feed_head();
+    if (!consumer.empty()) {
+      // A named consumer: without ?after= it resumes where it left off; with it, it commits
+      // "everything up to `after` is handled" (then reads after it).
+      if (!feed_consumers::valid_name(consumer))
+        return respond(
+            error(400, "INVALID_ARGUMENT",
+                  "consumer must be 1..64 characters of A-Z a-z 0-9 . _ - (not \"saga\")"));
+      if (a.empty()) {
+        after = consumers_.offset(consumer).value_or(0);
+      } else if (head && after > *head) {
+        return respond(error(400, "after_beyond_head",
+                             fmt::format("after={} is beyond the feed head {}: a consumer "
+                                         "commits only positions it has read",
+                                         after, *head)));
+      }
+      auto r = consumers_.commit(consumer, after);
+      if (r.st == feed_consumers::status::too_many)
+        return respond(error(409, "too_many_consumers", r.message));
+      if (r.st != feed_consumers::status::ok)
+        return respond(error(503, "storage_error", r.message));
+    }
     if (wait_ms == 0 || !head || *head > after) {
       answer_events(after, limit, respond);
       return;

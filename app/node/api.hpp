@@ -14,6 +14,7 @@
 #include "actors/cluster/cluster_link.hpp"
 #include "app/node/auth.hpp"
 #include "app/node/config.hpp"
+#include "app/node/feed_consumers.hpp"
 #include "app/node/http_types.hpp"
 #include "app/node/metrics.hpp"
 
@@ -54,6 +55,8 @@ private:
   void route_request(const http_request& req, const principal& who, responder& respond,
                      route& which);
   void answer_events(uint64_t after, size_t limit, responder& respond);
+  /// GET /v1/events/consumers and DELETE /v1/events/consumers/NAME.
+  void answer_consumers(const http_request& req, std::string_view name, responder& respond);
   void waiter_loop();
   std::string cluster_status() const;
   /// The order's state if `who` may see it; otherwise answers 404 (or the read error) itself.
@@ -74,6 +77,7 @@ private:
   std::deque<long_poll> polls_; // guarded by polls_mu_, at most long_polls_max
   bool stopping_ = false;       // guarded by polls_mu_
   std::thread waiter_;
+  feed_consumers consumers_; // named readers of GET /v1/events and their offsets
 };
 
 } // namespace ordo::node

@@ -1,6 +1,8 @@
 // GET /v1/events: a page of the event feed, and long polls that wait for the next event.
 #include <vector>
 
+#include <fmt/core.h>
+
 #include "actors/runtime.hpp"
 #include "app/node/api.hpp"
 #include "app/node/api_answers.hpp"
@@ -27,12 +29,43 @@ void api::answer_events(uint64_t after, size_t limit, responder& respond) {
   respond(json_response(200, json::print(page)));
 }
 
+void api::answer_consumers(const http_request& req, std::string_view name, responder& respond) {
+  auto head = rt_.feed_head();
+  if (!head) return respond(error(500, "read_failed", describe(head.error())));
+  auto lag = [&](uint64_t offset) { return *head > offset ? *head - offset : 0; };
+  if (req.method == "DELETE") {
+    std::string error_text;
+    auto last = consumers_.remove(std::string{name}, &error_text);
+    if (!error_text.empty()) return respond(error(503, "storage_error", error_text));
+    if (!last)
+      return respond(
+          error(404, "unknown_consumer", fmt::format("no feed consumer named {}", name)));
+    v1::FeedConsumer c;
+    c.set_name(std::string{name});
+    c.set_offset(*last);
+    c.set_lag(lag(*last));
+    return respond(json_response(200, json::print(c)));
+  }
+  v1::FeedConsumers page;
+  page.set_head(*head);
+  for (auto& e : consumers_.list()) {
+    auto* c = page.add_consumers();
+    c->set_name(e.name);
+    c->set_offset(e.offset);
+    c->set_lag(lag(e.offset));
+  }
+  respond(json_response(200, json::print(page)));
+}
+
 // Long polls: one thread checks the feed head every few ms for the waiting requests — cheap
 // (one read of a counter) and bounded (long_polls_max), instead of a thread per request.
 void api::waiter_loop() {
   std::unique_lock<std::mutex> g{polls_mu_};
   while (!stopping_) {
     polls_cv_.wait_for(g, std::chrono::milliseconds{10});
+    g.unlock();
+    consumers_.flush(); // offsets not yet saved for http.feed_offset_save_every
+    g.lock();
     if (polls_.empty()) continue;
     auto head = rt_.feed_head();
     auto now = std::chrono::steady_clock::now();

@@ -45,6 +45,8 @@ struct http_config {
   uint32_t header_max_bytes = 16 * 1024;             // larger request heads answer 431
   std::chrono::milliseconds idle_timeout{30'000};    // idle/slow connections are closed
   std::chrono::milliseconds events_wait_max{30'000}; // long-poll cap of GET /v1/events
+  uint32_t feed_consumers_max = 64;                  // named consumers of GET /v1/events
+  std::chrono::milliseconds feed_offset_save_every{1'000}; // a consumer's offset, durably
 };
 
 /// Filled in by the cluster issue: the nodes and their addresses. One node: empty.

@@ -28,6 +28,8 @@ const char* to_string(route r) {
     return "payment_webhook";
   case route::events:
     return "events";
+  case route::feed_consumers:
+    return "feed_consumers";
   case route::get_inventory:
     return "get_inventory";
   case route::adjust_inventory:
@@ -128,7 +130,8 @@ void render_cluster(std::string& out, const cluster::link_stats& s) {
 }
 } // namespace
 
-std::string metrics::render(const runtime& rt, const cluster::link_stats* link) const {
+std::string metrics::render(const runtime& rt, const cluster::link_stats* link,
+                            const std::vector<std::pair<std::string, uint64_t>>& consumers) const {
   std::string out;
   out.reserve(16 * 1024);
   static const char* class_names[classes] = {"2xx", "4xx", "429", "5xx"};
@@ -202,6 +205,9 @@ std::string metrics::render(const runtime& rt, const cluster::link_stats* link) 
          "feed positions not yet fully handled, per consumer");
   out += fmt::format("ordo_feed_consumer_lag{{consumer=\"saga\"}} {}\n",
                      head && *head > ss.low_water ? *head - ss.low_water : 0);
+  for (auto& [name, offset] : consumers) // names are [A-Za-z0-9._-]: safe as label values
+    out += fmt::format("ordo_feed_consumer_lag{{consumer=\"{}\"}} {}\n", name,
+                       head && *head > offset ? *head - offset : 0);
   header(out, "ordo_saga_total", "counter", "saga work");
   out += fmt::format("ordo_saga_total{{what=\"events\"}} {}\n", ss.events);
   out += fmt::format("ordo_saga_total{{what=\"commands\"}} {}\n", ss.commands);

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ordo {
 class runtime;
@@ -29,6 +31,7 @@ enum class route : uint8_t {
   delivery,
   payment_webhook,
   events,
+  feed_consumers,
   get_inventory,
   adjust_inventory,
   restock_inventory,
@@ -54,7 +57,9 @@ public:
 
   /// The whole exposition: HTTP figures plus the runtime's, read now, plus the cluster link's
   /// when the node is in a cluster.
-  std::string render(const runtime& rt, const cluster::link_stats* link = nullptr) const;
+  /// `consumers`: the named feed consumers and their offsets (their lag is shown).
+  std::string render(const runtime& rt, const cluster::link_stats* link = nullptr,
+                     const std::vector<std::pair<std::string, uint64_t>>& consumers = {}) const;
 
 private:
   // Status classes counted per route: 2xx, 4xx except 429, 429, 5xx.

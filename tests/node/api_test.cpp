@@ -3,7 +3,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-
 #include <atomic>
 #include <thread>
 
@@ -340,6 +339,91 @@ TEST_SUITE("node_api") {
     writer.join();
     REQUIRE(r2.status == 200);
     CHECK(r2.body.find("\"position\":\"2\"") != std::string::npos);
+  }
+
+  // Named consumers: the node keeps each one's offset (?after= commits it), so a consumer
+  // resumes without storing it; lag in /metrics; bounded; removable; kept across restarts
+  // (saved at most once per http.feed_offset_save_every, the rest at a graceful stop).
+  TEST_CASE("named feed consumers resume where they left off, across restarts") {
+    started s{api_config(), {"--http.feed_consumers_max=2"}};
+    http_client ops{s.node.url(), ops_key}, shop{s.node.url(), shop_key},
+        alice{s.node.url(), alice_key};
+    for (int i = 0; i < 3; ++i) // feed positions 1, 2, 3
+      REQUIRE(shop.post("/v1/inventory/SKU-2/restock", R"({"quantity":"1"})").status == 200);
+    auto page = [](http_client& c, const std::string& query) {
+      auto r = c.get("/v1/events?" + query);
+      REQUIRE_MESSAGE(r.status == 200, r.body);
+      ordo::v1::FeedPage p;
+      REQUIRE(ordo::node::json::parse(r.body, p).empty());
+      return p;
+    };
+    auto first = page(ops, "consumer=mailer&limit=2"); // a new consumer starts at the beginning
+    REQUIRE(first.events_size() == 2);
+    CHECK(first.events(0).position() == 1);
+    CHECK(first.next_after() == 2);
+    auto second = page(ops, "consumer=mailer&after=2"); // commits 2, reads after it
+    REQUIRE(second.events_size() == 1);
+    CHECK(second.events(0).position() == 3);
+    auto again = page(ops, "consumer=mailer"); // 3 is not committed: it comes again
+    REQUIRE(again.events_size() == 1);
+    CHECK(again.events(0).position() == 3);
+    CHECK(ops.get("/metrics").body.find("ordo_feed_consumer_lag{consumer=\"mailer\"} 1\n") !=
+          std::string::npos);
+    auto listed = ops.get("/v1/events/consumers");
+    REQUIRE(listed.status == 200);
+    ordo::v1::FeedConsumers all;
+    REQUIRE(ordo::node::json::parse(listed.body, all).empty());
+    CHECK(all.head() == 3);
+    REQUIRE(all.consumers_size() == 1);
+    CHECK(all.consumers(0).name() == "mailer");
+    CHECK(all.consumers(0).offset() == 2);
+    CHECK(all.consumers(0).lag() == 1);
+
+    // Bad names, commits beyond the head, one consumer too many, the wrong role.
+    CHECK(error_code(ops.get("/v1/events?consumer=a*b")) == "INVALID_ARGUMENT");
+    CHECK(error_code(ops.get("/v1/events?consumer=saga")) == "INVALID_ARGUMENT");
+    CHECK(error_code(ops.get("/v1/events?consumer=mailer&after=99")) == "after_beyond_head");
+    page(ops, "consumer=audit&after=1");
+    auto third = ops.get("/v1/events?consumer=third");
+    CHECK(third.status == 409);
+    CHECK(error_code(third) == "too_many_consumers");
+    CHECK(alice.get("/v1/events/consumers").status == 403);
+    CHECK(alice.request("DELETE", "/v1/events/consumers/audit").status == 403);
+
+    // Commit 3 (within save_every of the registration: saved by the graceful stop), restart.
+    page(ops, "consumer=mailer&after=3");
+    REQUIRE(s.node.stop() == 0);
+    REQUIRE_MESSAGE(s.node.start(), s.node.why());
+    http_client ops2{s.node.url(), ops_key};
+    auto resumed = page(ops2, "consumer=mailer");
+    CHECK(resumed.events_size() == 0);
+    CHECK(resumed.next_after() == 3);
+    auto gone = ops2.request("DELETE", "/v1/events/consumers/audit");
+    REQUIRE_MESSAGE(gone.status == 200, gone.body);
+    CHECK(gone.body.find("\"offset\":\"1\"") != std::string::npos);
+    CHECK(error_code(ops2.request("DELETE", "/v1/events/consumers/audit")) == "unknown_consumer");
+    CHECK(ops2.get("/v1/events/consumers").body.find("audit") == std::string::npos);
+    page(ops2, "consumer=third"); // room again
+  }
+
+  // With http.feed_offset_save_every = 0s every commit is durable before the answer: it
+  // survives a SIGKILL.
+  TEST_CASE("a consumer's committed offset survives a SIGKILL when saved on every read") {
+    started s{api_config(), {"--http.feed_offset_save_every=0s"}};
+    http_client ops{s.node.url(), ops_key}, shop{s.node.url(), shop_key};
+    for (int i = 0; i < 3; ++i)
+      REQUIRE(shop.post("/v1/inventory/SKU-2/restock", R"({"quantity":"1"})").status == 200);
+    REQUIRE(ops.get("/v1/events?consumer=mailer&after=0").status == 200);
+    REQUIRE(ops.get("/v1/events?consumer=mailer&after=2").status == 200);
+    s.node.stop(SIGKILL);
+    REQUIRE_MESSAGE(s.node.start(), s.node.why());
+    http_client ops2{s.node.url(), ops_key};
+    auto r = ops2.get("/v1/events?consumer=mailer");
+    REQUIRE(r.status == 200);
+    ordo::v1::FeedPage p;
+    REQUIRE(ordo::node::json::parse(r.body, p).empty());
+    REQUIRE(p.events_size() == 1);
+    CHECK(p.events(0).position() == 3);
   }
 
   TEST_CASE("overload is 429 with Retry-After; every 2xx is there afterwards") {

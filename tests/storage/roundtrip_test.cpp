@@ -197,6 +197,20 @@ TEST_SUITE("storage_roundtrip") {
     CHECK(**j->load_offset("mailer") == 6);
     CHECK(!j->save_offset("mailer", 8));
     CHECK(**j->load_offset("mailer") == 8);
+    CHECK(!j->save_offset("consumer/b", 3));
+    CHECK(!j->save_offset("consumer/a", 5));
+    CHECK(!j->save_offset("consumes", 1)); // shares the prefix's first letters only
+    auto listed = j->list_offsets("consumer/");
+    REQUIRE(listed);
+    CHECK(*listed ==
+          std::vector<std::pair<std::string, uint64_t>>{{"consumer/a", 5}, {"consumer/b", 3}});
+    REQUIRE(j->list_offsets(""));
+    CHECK(j->list_offsets("")->size() == 4);
+    CHECK(*j->delete_offset("consumer/a"));
+    CHECK(!*j->delete_offset("consumer/a")); // gone already
+    CHECK(!*j->load_offset("consumer/a"));
+    CHECK(j->list_offsets("consumer/")->size() == 1);
+    CHECK(code_of(j->delete_offset("").error()) == storage_errc::invalid_argument);
 
     // Snapshot e0 at seq 3 (positions 1, 4, 7 = seqs 1..3; 10 = seq 4).
     CHECK(!j->save_snapshot("e0", 3, "s"));
