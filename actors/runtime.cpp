@@ -14,6 +14,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/entity_load.hpp"
+#include "actors/feed_retention.hpp"
 #include "actors/journal_io.hpp"
 #include "actors/placement.hpp"
 #include "actors/retention.hpp"
@@ -190,6 +191,7 @@ struct runtime::impl {
   std::vector<std::shared_ptr<feed_follower>> subscriptions;
   std::unique_ptr<saga::dispatcher> saga;           // started after the actors, stopped first
   std::unique_ptr<idempotency_retention> retention; // stopped before the journal closes
+  std::unique_ptr<feed_retention> feed_trim;        // likewise
 };
 
 runtime::runtime(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -197,6 +199,31 @@ runtime::runtime(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 runtime::~runtime() {
   stop();
 }
+
+namespace {
+// The entity's current state as a snapshot at its last sequence, for feed retention; nullopt
+// when its latest snapshot is already that recent.
+template <class Model>
+caf::expected<std::optional<storage::journal::snapshot_entry>>
+current_snapshot(storage::journal& j, const std::string& key) {
+  auto loaded = load_entity<Model>(j, key.substr(Model::key_prefix.size()));
+  if (auto* f = std::get_if<load_failure>(&loaded))
+    return caf::make_error(caf::sec::runtime_error, f->code + ": " + f->message);
+  auto& ok = std::get<loaded_entity<Model>>(loaded);
+  if (ok.last_seq == 0 || ok.snapshot_seq == ok.last_seq)
+    return std::optional<storage::journal::snapshot_entry>{};
+  return std::optional{
+      storage::journal::snapshot_entry{key, ok.last_seq, ok.state.SerializeAsString()}};
+}
+
+caf::expected<std::optional<storage::journal::snapshot_entry>>
+current_snapshot_any(storage::journal& j, const std::string& key) {
+  if (key.rfind(order_model::key_prefix, 0) == 0) return current_snapshot<order_model>(j, key);
+  if (key.rfind(inventory_model::key_prefix, 0) == 0)
+    return current_snapshot<inventory_model>(j, key);
+  return std::optional<storage::journal::snapshot_entry>{}; // not ours: its events stay
+}
+} // namespace
 
 caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
   auto p = std::make_unique<impl>();
@@ -248,6 +275,12 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
   ro.retention = c.idempotency_retention;
   ro.every = c.retention_every;
   p->retention = std::make_unique<idempotency_retention>(*p->journal, ro, p->env.now_ms);
+  feed_retention_options fo;
+  fo.retention = c.feed_retention;
+  fo.every = c.retention_every;
+  p->feed_trim = std::make_unique<feed_retention>(
+      *p->journal, fo, p->env.now_ms,
+      [j = p->journal.get()](const std::string& key) { return current_snapshot_any(*j, key); });
   auto rt = std::unique_ptr<runtime>(new runtime(std::move(p)));
   auto& q = *rt->impl_;
   if (q.cfg.saga.enabled) {
@@ -381,6 +414,7 @@ std::future<outcome> runtime::submit_inventory(const v1::InventoryCommand& cmd, 
       [&](completion done) { submit_inventory(cmd, std::move(key), std::move(done)); });
 }
 
+
 namespace {
 template <class Model>
 caf::expected<typename Model::state> read_state(storage::journal& j, std::string_view id) {
@@ -473,6 +507,10 @@ storage::journal::stats_t runtime::journal_stats() const {
 
 caf::expected<uint64_t> runtime::feed_head() const {
   return impl_->journal->feed_head();
+}
+
+caf::error runtime::trim_feed() {
+  return impl_->feed_trim ? impl_->feed_trim->round() : caf::error{};
 }
 
 caf::error runtime::save_feed_offset(std::string_view name, uint64_t position) {
@@ -590,6 +628,8 @@ runtime_stats runtime::stats() const {
   s.quarantined = p.env.counters.quarantined.load();
   s.active = p.env.counters.active.load();
   s.idempotency_expired = p.retention ? p.retention->expired() : 0;
+  s.feed_truncated = p.feed_trim ? p.feed_trim->removed() : 0;
+  s.feed_snapshots = p.feed_trim ? p.feed_trim->snapshots() : 0;
   return s;
 }
 
@@ -617,6 +657,7 @@ void runtime::stop(std::chrono::milliseconds drain) {
   p.inventory_shards.clear();
   p.sys.reset();
   if (p.retention) p.retention->stop();
+  if (p.feed_trim) p.feed_trim->stop();
   p.journal->close(); // drains the writer queue, joins it, closes LMDB
 }
 

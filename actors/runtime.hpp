@@ -70,7 +70,10 @@ struct runtime_config {
   // Idempotency records older than this are deleted (checked every retention_every): a key
   // is remembered at least this long. 0: remembered forever (the store keeps growing).
   std::chrono::milliseconds idempotency_retention{std::chrono::hours{24 * 7}};
-  std::chrono::milliseconds retention_every{60'000};
+  // Feed retention (docs/runtime.md): events older than this that every saved feed offset
+  // has passed are removed, after a snapshot of their entity. 0: the log is kept whole.
+  std::chrono::milliseconds feed_retention{0};
+  std::chrono::milliseconds retention_every{60'000}; // both retentions run this often
   actor_limits limits;            // snapshots, passivation, per-entity queue, crashes
   std::function<int64_t()> clock; // ms since epoch; default: the system clock
   // Test-only fault hook, called before every decide(); may throw to crash the actor.
@@ -98,6 +101,8 @@ struct runtime_stats {
   uint64_t activations = 0, passivations = 0, crashes = 0, quarantined = 0;
   int64_t active = 0;
   uint64_t idempotency_expired = 0; // records deleted by idempotency retention
+  uint64_t feed_truncated = 0;      // log records removed by feed retention
+  uint64_t feed_snapshots = 0;      // snapshots feed retention wrote first
 };
 
 /// What commands touched in a shard while it was tracked (runtime::track_shard).
@@ -211,6 +216,8 @@ public:
   storage::journal::stats_t journal_stats() const;
   /// The newest committed feed position (0: empty); a consumer's lag is this minus its offset.
   caf::expected<uint64_t> feed_head() const;
+  /// Runs one round of feed retention now (tests, operators); no-op when it is off.
+  caf::error trim_feed();
   /// Durable named offsets of feed readers outside the runtime (the node's named consumers of
   /// GET /v1/events; the saga keeps its own under "saga"). One synced write per save/delete.
   caf::error save_feed_offset(std::string_view name, uint64_t position);

@@ -269,6 +269,12 @@ public:
   caf::error read_feed(uint64_t after, size_t max, const feed_visitor& visit) const;
   /// Highest feed position committed so far (0: empty).
   caf::expected<uint64_t> feed_head() const;
+  /// The feed's low-water mark, truncation cursor (records up to it were examined by
+  /// truncate_feed) and head, read together.
+  struct feed_bounds_t {
+    uint64_t low_water = 0, truncate_cursor = 0, head = 0;
+  };
+  caf::expected<feed_bounds_t> feed_bounds() const;
   caf::expected<std::optional<uint64_t>> load_offset(std::string_view name) const;
   /// Every saved offset whose name starts with `prefix` ("" for all), in name order.
   caf::expected<std::vector<std::pair<std::string, uint64_t>>>
@@ -317,6 +323,14 @@ public:
   // Standalone writes: one synced write transaction on the calling thread.
 
   caf::error save_snapshot(std::string_view entity, uint64_t seq, std::string_view bytes);
+  /// Several snapshots in one synced transaction (feed retention): the same rules per entry,
+  /// and an entry older than the stored snapshot is skipped. Returns how many were written.
+  struct snapshot_entry {
+    std::string entity;
+    uint64_t seq = 0;
+    std::string bytes;
+  };
+  caf::expected<size_t> save_snapshots(const std::vector<snapshot_entry>& batch);
   caf::error save_offset(std::string_view name, uint64_t position);
   /// Removes a saved offset; false when there was none.
   caf::expected<bool> delete_offset(std::string_view name);

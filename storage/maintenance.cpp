@@ -11,31 +11,61 @@
 
 namespace ordo::storage {
 
-caf::error journal::save_snapshot(std::string_view entity, uint64_t seq, std::string_view bytes) {
-  auto& p = *impl_;
+namespace {
+
+// One snapshot put inside a standalone write transaction: checks the entity and sequence,
+// skips it when a newer snapshot is stored. Returns whether it was written.
+caf::expected<bool> put_snapshot(journal::impl& p, MDB_txn* t, std::string_view entity,
+                                 uint64_t seq, std::string_view bytes) {
   if (entity.empty() || entity.size() > 255)
     return make_error(storage_errc::invalid_argument, "entity must be 1..255 bytes");
   if (bytes.size() > p.opts.record_max_bytes)
     return make_error(storage_errc::record_too_large,
                       fmt::format("entity {}: snapshot is {} bytes, limit {}", entity, bytes.size(),
                                   p.opts.record_max_bytes));
-  lmdb::txn t;
-  if (auto err = ops::begin_standalone_write(p, t)) return err;
-  auto last = ops::find_last(t.get(), p.db, entity);
+  auto last = ops::find_last(t, p.db, entity);
   if (!last) return last.error();
   if (seq == 0 || seq > last->seq)
     return make_error(
         storage_errc::invalid_argument,
         fmt::format("entity {}: snapshot seq {} not in 1..{}", entity, seq, last->seq));
-  auto old = ops::find_snapshot(t.get(), p.db, entity);
-  if (old && *old && (*old)->first > seq) return {}; // a newer one is already stored
+  auto old = ops::find_snapshot(t, p.db, entity);
+  if (old && *old && (*old)->first >= seq) return false; // as new or newer already stored
   auto key = codec::entity_prefix(entity);
   std::string body;
   codec::put_u64(body, seq);
   body.append(bytes);
-  if (int rc = lmdb::put(t.get(), p.db.snap, key, codec::seal(key, body)); rc != 0)
+  if (int rc = lmdb::put(t, p.db.snap, key, codec::seal(key, body)); rc != 0)
     return ops::standalone_write_failed(p, rc, fmt::format("snapshot put for {}", entity));
+  return true;
+}
+
+} // namespace
+
+caf::error journal::save_snapshot(std::string_view entity, uint64_t seq, std::string_view bytes) {
+  auto& p = *impl_;
+  lmdb::txn t;
+  if (auto err = ops::begin_standalone_write(p, t)) return err;
+  auto put = put_snapshot(p, t.get(), entity, seq, bytes);
+  if (!put) return put.error();
+  if (!*put) return {}; // nothing to write
   return p.commit(t, fmt::format("snapshot of {}", entity));
+}
+
+caf::expected<size_t> journal::save_snapshots(const std::vector<snapshot_entry>& batch) {
+  auto& p = *impl_;
+  if (batch.empty()) return size_t{0};
+  lmdb::txn t;
+  if (auto err = ops::begin_standalone_write(p, t)) return err;
+  size_t written = 0;
+  for (const auto& e : batch) {
+    auto put = put_snapshot(p, t.get(), e.entity, e.seq, e.bytes);
+    if (!put) return put.error();
+    written += *put ? 1 : 0;
+  }
+  if (written == 0) return size_t{0};
+  if (auto err = p.commit(t, fmt::format("{} snapshots", written))) return err;
+  return written;
 }
 
 caf::error journal::save_offset(std::string_view name, uint64_t position) {

@@ -161,6 +161,18 @@ caf::expected<uint64_t> journal::feed_head() const {
   return *next - 1;
 }
 
+caf::expected<journal::feed_bounds_t> journal::feed_bounds() const {
+  auto t = begin_read(impl_->env);
+  if (!t) return t.error();
+  auto low = ops::meta_u64(t->get(), impl_->db, ops::meta_feed_low, 0);
+  auto cursor = ops::meta_u64(t->get(), impl_->db, ops::meta_truncate_cursor, 0);
+  auto next = ops::meta_u64(t->get(), impl_->db, ops::meta_feed_next, 1);
+  if (!low) return low.error();
+  if (!cursor) return cursor.error();
+  if (!next) return next.error();
+  return feed_bounds_t{*low, *cursor, *next - 1};
+}
+
 caf::expected<std::optional<uint64_t>> journal::load_offset(std::string_view name) const {
   if (name.empty() || name.size() > 255)
     return make_error(storage_errc::invalid_argument, "offset name must be 1..255 bytes");

@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include "actors/journal_io.hpp"
 #include "actors/runtime.hpp"
 #include "app/node/api.hpp"
 #include "app/node/api_answers.hpp"
@@ -15,6 +16,9 @@ namespace ordo::node {
 void api::answer_events(uint64_t after, size_t limit, responder& respond) {
   auto items = rt_.read_feed(after, limit);
   if (!items) {
+    // Below the retention's low-water mark: gone for good, and the reader must be told so.
+    if (ordo::code_of(items.error()) == "truncated")
+      return respond(error(410, "truncated", describe(items.error())));
     respond(error(500, "read_failed", describe(items.error())));
     return;
   }

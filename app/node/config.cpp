@@ -214,6 +214,12 @@ const std::vector<option>& options() {
        duration([](node_config& c)
                     -> std::chrono::milliseconds& { return c.runtime.idempotency_retention; },
                 0, int64_t{3'650} * 86'400'000)},
+      {"journal.feed_retention", "0s",
+       "events older than this that every feed consumer has passed are removed after a "
+       "snapshot of their order or SKU (state kept, early events gone); 0s: keep every event",
+       duration(
+           [](node_config& c) -> std::chrono::milliseconds& { return c.runtime.feed_retention; }, 0,
+           int64_t{3'650} * 86'400'000)},
       {"journal.batch_wait", "200us", "how long the writer waits to fill a batch",
        duration(
            [](node_config& c) -> std::chrono::microseconds& { return c.runtime.batch_max_wait; }, 0,

@@ -177,6 +177,12 @@ std::string metrics::render(const runtime& rt, const cluster::link_stats* link,
   header(out, "ordo_idempotency_expired_total", "counter",
          "idempotency records deleted after journal.idempotency_retention");
   out += fmt::format("ordo_idempotency_expired_total {}\n", st.idempotency_expired);
+  header(out, "ordo_feed_truncated_total", "counter",
+         "log records removed by journal.feed_retention");
+  out += fmt::format("ordo_feed_truncated_total {}\n", st.feed_truncated);
+  header(out, "ordo_feed_retention_snapshots_total", "counter",
+         "snapshots written by feed retention before truncating");
+  out += fmt::format("ordo_feed_retention_snapshots_total {}\n", st.feed_snapshots);
 
   auto js = rt.journal_stats();
   header(out, "ordo_journal_batches_total", "counter", "group commits");

@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "actors/journal_io.hpp"
 #include "support/seed.hpp"
 #include "test_runtime.hpp"
 
@@ -439,5 +440,72 @@ TEST_SUITE("retention") {
       }
       rt->stop();
     }
+  }
+
+  // Feed retention removes events older than the retention that every saved feed offset has
+  // passed, after a snapshot of each entity: states stay, histories continue after restarts,
+  // the feed below the low-water answers `truncated`, verify finds nothing wrong. A saved
+  // offset holds it back.
+  TEST_CASE("feed retention trims old events after snapshots; a saved offset holds it back") {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    cfg.feed_retention = std::chrono::milliseconds{1};
+    cfg.retention_every = std::chrono::hours{1}; // rounds are run below with trim_feed()
+    auto rt = start(cfg);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 20; ++i) // one after the other: order i holds positions 3i+1..3i+3
+      ids.push_back(placed_and_paid(*rt, fmt::format("fr{}", i)));
+    REQUIRE(*rt->feed_head() == 60);
+    REQUIRE(!rt->save_feed_offset("consumer/slow", 30));        // has handled positions 1..30 only
+    std::this_thread::sleep_for(std::chrono::milliseconds{20}); // all events are old now
+    REQUIRE(!rt->trim_feed());
+    auto s = rt->stats();
+    CHECK(s.feed_snapshots == 10); // orders 0..9, at their last event (seq 3)
+    CHECK(s.feed_truncated == 20); // their events 1 and 2; each one's last event stays
+    auto kept = rt->read_feed(30, 100);
+    REQUIRE(kept);
+    CHECK(kept->size() == 30);
+    CHECK(code_of(rt->read_feed(29, 1).error()) == "truncated");
+    // The consumer moves on: the rest may go too.
+    REQUIRE(!rt->save_feed_offset("consumer/slow", 60));
+    REQUIRE(!rt->trim_feed());
+    s = rt->stats();
+    CHECK(s.feed_snapshots == 20);
+    CHECK(s.feed_truncated == 40);
+    for (auto& id : ids) {
+      auto st = rt->order(id);
+      REQUIRE(st);
+      CHECK(st->status() == v1::ORDER_STATUS_PAYMENT_AUTHORIZED);
+      CHECK(st->last_sequence() == 3);
+      auto c = for_order(id);
+      c.mutable_start_fulfilment();
+      auto o = wait(rt->submit_order(c, id + "-fulfil"));
+      CHECK(o.ok());
+      CHECK(o.first_seq == 4);
+    }
+    rt->stop();
+    rt = start(cfg); // rebuilt from snapshot + the events after it
+    for (auto& id : ids)
+      CHECK(rt->order(id)->status() == v1::ORDER_STATUS_FULFILLING);
+    rt->stop();
+    auto report = storage::verify(dir.path);
+    REQUIRE(report);
+    CHECK_MESSAGE(report->ok(), (report->problems.empty() ? "" : report->problems.front()));
+  }
+
+  TEST_CASE("feed retention off (0, the default) keeps every event") {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    CHECK(cfg.feed_retention.count() == 0);
+    auto rt = start(cfg);
+    for (int i = 0; i < 5; ++i)
+      placed_and_paid(*rt, fmt::format("keep{}", i));
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    REQUIRE(!rt->trim_feed());
+    CHECK(rt->stats().feed_truncated == 0);
+    auto all = rt->read_feed(0, 100);
+    REQUIRE(all);
+    CHECK(all->size() == 15);
+    rt->stop();
   }
 }

@@ -153,6 +153,30 @@ TEST_SUITE("storage_roundtrip") {
     CHECK(code_of(j->save_snapshot("e", 9, "x")) == storage_errc::invalid_argument);
   }
 
+  // Feed retention writes the snapshots of many entities in one transaction: all or none.
+  TEST_CASE("save_snapshots: several in one transaction, older ones skipped, all or none") {
+    temp_dir d;
+    auto j = open_or_die(options_for(d.path));
+    for (int i = 0; i < 6; ++i)
+      REQUIRE(append_sync(*j, events_req(fmt::format("e{}", i % 2), static_cast<uint64_t>(i / 2),
+                                         {fmt::format("p{}", i)})));
+    using entry = journal::snapshot_entry;
+    auto n = j->save_snapshots({entry{"e0", 3, "e0@3"}, entry{"e1", 2, "e1@2"}});
+    REQUIRE(n);
+    CHECK(*n == 2);
+    CHECK((*j->load_snapshot("e0"))->bytes == "e0@3");
+    CHECK((*j->load_snapshot("e1"))->seq == 2);
+    n = j->save_snapshots({entry{"e0", 2, "older"}, entry{"e1", 2, "same"}});
+    REQUIRE(n);
+    CHECK(*n == 0); // nothing newer: nothing written
+    CHECK((*j->load_snapshot("e1"))->bytes == "e1@2");
+    // One bad entry (seq beyond the history) fails the batch; the good one is not written.
+    n = j->save_snapshots({entry{"e1", 3, "e1@3"}, entry{"e0", 9, "x"}});
+    CHECK(code_of(n.error()) == storage_errc::invalid_argument);
+    CHECK((*j->load_snapshot("e1"))->seq == 2);
+    CHECK(*j->save_snapshots({}) == 0);
+  }
+
   TEST_CASE("feed: read from any offset, consumer offsets, truncation") {
     temp_dir d;
     auto j = open_or_die(options_for(d.path));
@@ -212,11 +236,21 @@ TEST_SUITE("storage_roundtrip") {
     CHECK(j->list_offsets("consumer/")->size() == 1);
     CHECK(code_of(j->delete_offset("").error()) == storage_errc::invalid_argument);
 
+    auto before = j->feed_bounds();
+    REQUIRE(before);
+    CHECK(before->low_water == 0);
+    CHECK(before->truncate_cursor == 0);
+    CHECK(before->head == 10);
     // Snapshot e0 at seq 3 (positions 1, 4, 7 = seqs 1..3; 10 = seq 4).
     CHECK(!j->save_snapshot("e0", 3, "s"));
     auto t = j->truncate_feed(6);
     REQUIRE(t);
     CHECK(t->low_water == 6);
+    auto after = j->feed_bounds();
+    REQUIRE(after);
+    CHECK(after->low_water == 6);
+    CHECK(after->truncate_cursor == 6);
+    CHECK(after->head == 10);
     CHECK(t->removed == 2); // e0 seqs 1, 2 (positions 1, 4)
     CHECK(t->kept == 4);
     CHECK(t->done);
