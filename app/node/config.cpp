@@ -220,6 +220,10 @@ const std::vector<option>& options() {
        duration(
            [](node_config& c) -> std::chrono::milliseconds& { return c.runtime.feed_retention; }, 0,
            int64_t{3'650} * 86'400'000)},
+      {"journal.retention_every", "60s", "how often the idempotency and feed retentions run",
+       duration(
+           [](node_config& c) -> std::chrono::milliseconds& { return c.runtime.retention_every; },
+           10, 86'400'000)},
       {"journal.batch_wait", "200us", "how long the writer waits to fill a batch",
        duration(
            [](node_config& c) -> std::chrono::microseconds& { return c.runtime.batch_max_wait; }, 0,

@@ -406,6 +406,28 @@ TEST_SUITE("node_api") {
     page(ops2, "consumer=third"); // room again
   }
 
+  // journal.feed_retention: old events go (after snapshots of their entities); the feed
+  // below the low-water mark answers 410 truncated, the entities read as before.
+  TEST_CASE("feed retention: GET /v1/events below the removed range is 410 truncated") {
+    started s{api_config(), {"--journal.feed_retention=1ms", "--journal.retention_every=50ms"}};
+    http_client ops{s.node.url(), ops_key}, shop{s.node.url(), shop_key};
+    for (int i = 0; i < 3; ++i)
+      REQUIRE(shop.post("/v1/inventory/SKU-2/restock", R"({"quantity":"1"})").status == 200);
+    ordo::ctl::http_result r;
+    for (int i = 0; i < 500; ++i) { // bounded: 5 s
+      r = ops.get("/v1/events?after=0");
+      if (r.status != 200) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+    CHECK(r.status == 410);
+    CHECK(error_code(r) == "truncated");
+    CHECK(ops.get("/v1/events?after=3").status == 200); // the low-water mark itself: fine
+    auto sku = ops.get("/v1/inventory/SKU-2");
+    REQUIRE(sku.status == 200);
+    CHECK(sku.body.find(R"("on_hand":"3")") != std::string::npos);
+    CHECK(ops.get("/metrics").body.find("ordo_feed_truncated_total 2\n") != std::string::npos);
+  }
+
   // With http.feed_offset_save_every = 0s every commit is durable before the answer: it
   // survives a SIGKILL.
   TEST_CASE("a consumer's committed offset survives a SIGKILL when saved on every read") {
