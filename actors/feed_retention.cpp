@@ -1,7 +1,5 @@
 #include "actors/feed_retention.hpp"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <set>
 #include <vector>
@@ -17,7 +15,11 @@ feed_retention::feed_retention(storage::journal& j, feed_retention_options o,
                                std::function<int64_t()> now_ms, snapshot_fn snapshot)
     : journal_(j), opt_(o), now_ms_(std::move(now_ms)), snapshot_(std::move(snapshot)) {
   if (opt_.retention.count() <= 0) return;
-  thread_ = std::thread([this] { run(); });
+  thread_.start("ordo-feed-ret", opt_.every, [this] {
+    // Logged once per round; the next round tries again (a fail-stopped journal keeps
+    // refusing, and says why on every write).
+    if (auto err = round()) fmt::print(stderr, "[error] feed retention: {}\n", to_string(err));
+  });
 }
 
 feed_retention::~feed_retention() {
@@ -25,29 +27,7 @@ feed_retention::~feed_retention() {
 }
 
 void feed_retention::stop() {
-  {
-    std::lock_guard<std::mutex> g{mu_};
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-bool feed_retention::stopping() {
-  std::lock_guard<std::mutex> g{mu_};
-  return stopping_;
-}
-
-void feed_retention::run() {
-  pthread_setname_np(pthread_self(), "ordo-feed-ret");
-  std::unique_lock<std::mutex> lock{mu_};
-  while (!cv_.wait_for(lock, opt_.every, [this] { return stopping_; })) {
-    lock.unlock();
-    // Logged once per round; the next round tries again (a fail-stopped journal keeps
-    // refusing, and says why on every write).
-    if (auto err = round()) fmt::print(stderr, "[error] feed retention: {}\n", to_string(err));
-    lock.lock();
-  }
+  thread_.stop();
 }
 
 caf::expected<uint64_t> feed_retention::position_before(int64_t cutoff_ms, uint64_t from,
@@ -106,7 +86,7 @@ caf::error feed_retention::round() {
   if (!old) return old.error();
   up_to = *old;
   for (size_t b = 0; b < opt_.batches_per_round && bounds->truncate_cursor < up_to; ++b) {
-    if (stopping()) return {};
+    if (thread_.stopping()) return {};
     // 1. The next stretch of the feed and the entities in it.
     std::set<std::string> entities;
     uint64_t last = bounds->truncate_cursor;

@@ -14,16 +14,15 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include <caf/expected.hpp>
 
+#include "actors/periodic.hpp"
 #include "storage/journal.hpp"
 
 namespace ordo {
@@ -57,8 +56,6 @@ public:
   uint64_t snapshots() const { return snapshots_.load(); } // snapshots written for it
 
 private:
-  void run();
-  bool stopping();
   // The newest feed position whose event is older than `cutoff_ms` (within (from, head]).
   caf::expected<uint64_t> position_before(int64_t cutoff_ms, uint64_t from, uint64_t head);
 
@@ -68,10 +65,7 @@ private:
   snapshot_fn snapshot_;
   std::atomic<uint64_t> removed_{0}, snapshots_{0};
   std::mutex round_mu_; // one round at a time (the thread, or a test calling round())
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false; // guarded by mu_
-  std::thread thread_;
+  periodic thread_;     // last: stopped first when destroyed
 };
 
 } // namespace ordo

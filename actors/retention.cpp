@@ -1,7 +1,5 @@
 #include "actors/retention.hpp"
 
-#include <pthread.h>
-
 #include <fmt/core.h>
 
 namespace ordo {
@@ -9,8 +7,7 @@ namespace ordo {
 idempotency_retention::idempotency_retention(storage::journal& j, retention_options o,
                                              std::function<int64_t()> now_ms)
     : journal_(j), opt_(o), now_ms_(std::move(now_ms)) {
-  if (opt_.retention.count() <= 0) return;
-  thread_ = std::thread([this] { run(); });
+  if (opt_.retention.count() > 0) thread_.start("ordo-retention", opt_.every, [this] { round(); });
 }
 
 idempotency_retention::~idempotency_retention() {
@@ -18,32 +15,14 @@ idempotency_retention::~idempotency_retention() {
 }
 
 void idempotency_retention::stop() {
-  {
-    std::lock_guard<std::mutex> g{mu_};
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void idempotency_retention::run() {
-  pthread_setname_np(pthread_self(), "ordo-retention");
-  std::unique_lock<std::mutex> lock{mu_};
-  while (!cv_.wait_for(lock, opt_.every, [this] { return stopping_; })) {
-    lock.unlock();
-    round();
-    lock.lock();
-  }
+  thread_.stop();
 }
 
 void idempotency_retention::round() {
   const int64_t cutoff = now_ms_() - opt_.retention.count();
   if (cutoff <= 0) return;
   for (size_t b = 0; b < opt_.batches_per_round; ++b) {
-    {
-      std::lock_guard<std::mutex> g{mu_};
-      if (stopping_) return;
-    }
+    if (thread_.stopping()) return;
     auto n = journal_.expire_idempotency(static_cast<uint64_t>(cutoff), opt_.batch);
     if (!n) {
       // Logged once per round; the next round tries again (a fail-stopped journal keeps

@@ -6,12 +6,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
-#include <thread>
 
+#include "actors/periodic.hpp"
 #include "storage/journal.hpp"
 
 namespace ordo {
@@ -38,17 +36,13 @@ public:
   uint64_t expired() const { return expired_.load(); }
 
 private:
-  void run();
   void round();
 
   storage::journal& journal_;
   retention_options opt_;
   std::function<int64_t()> now_ms_;
   std::atomic<uint64_t> expired_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false; // guarded by mu_
-  std::thread thread_;
+  periodic thread_; // last: stopped first when destroyed
 };
 
 } // namespace ordo
