@@ -57,6 +57,12 @@ struct cluster {
   }
   std::string config(int i) const {
     std::string c = fmt::format("[node]\nid = {}\n", i + 1) + node_settings;
+    // A shard stopped mid-move (a killed node, a slow re-run under a loaded CI machine) can
+    // hold an order's payment step longer than the default 30 s payment timeout, which then
+    // cancels it by design. The audits require every order DELIVERED to catch a saga that
+    // loses track of an order; with a long timeout such an order stays unsettled instead
+    // (await_settled fails), and a legitimate timeout cannot fail them.
+    c += "[saga]\npayment_timeout = \"10m\"\n";
     const bool joins = size_t(i) >= founding;
     c += "[cluster]\n" + cluster_settings;
     if (joins) c += "join = true\n";
