@@ -146,7 +146,11 @@ outcome stored_answer(entity_state<Model>& st, const v1::IdempotencyRecord& reco
             o.events.push_back(std::move(e));
           return true;
         });
-    if (err) o = failure(code_of(err), describe(err));
+    // Events removed by feed retention since: the stored answer stands, without them.
+    if (err && code_of(err) == "truncated")
+      o.events.clear();
+    else if (err)
+      o = failure(code_of(err), describe(err));
   }
   o.entity_id = st.id;
   return o;

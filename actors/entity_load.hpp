@@ -27,8 +27,8 @@ struct load_failure {
 };
 
 template <class Model>
-std::variant<loaded_entity<Model>, load_failure> load_entity(storage::journal& j,
-                                                             const std::string& id) {
+std::variant<loaded_entity<Model>, load_failure> load_entity_once(storage::journal& j,
+                                                                  const std::string& id) {
   loaded_entity<Model> out;
   out.state = Model::initial(id);
   auto key = storage_key<Model>(id);
@@ -77,6 +77,20 @@ std::variant<loaded_entity<Model>, load_failure> load_entity(storage::journal& j
   if (err) return load_failure{code_of(err), describe(err)};
   if (failed) return *failed;
   return out;
+}
+
+// The snapshot and the events are read in two transactions: feed retention may write a newer
+// snapshot and remove the events after the older one in between (read_events then answers
+// `truncated`). The load is then simply done again, from the newer snapshot (bounded: each
+// retry needs another retention batch to land in that gap).
+template <class Model>
+std::variant<loaded_entity<Model>, load_failure> load_entity(storage::journal& j,
+                                                             const std::string& id) {
+  for (int attempt = 1;; ++attempt) {
+    auto r = load_entity_once<Model>(j, id);
+    auto* f = std::get_if<load_failure>(&r);
+    if (f == nullptr || f->code != "truncated" || attempt == 3) return r;
+  }
 }
 
 } // namespace ordo
