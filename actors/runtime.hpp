@@ -179,7 +179,8 @@ public:
   /// delivery thread of its own, then keeps following the feed (polling every `idle_poll`
   /// when it has caught up). `on_item` returning false, cancel(), destroying the handle, or
   /// stop() ends it. At least once: a consumer stores the last position it processed (e.g.
-  /// with its own offset) and resumes after it.
+  /// with save_feed_offset) and resumes after it. With feed_retention on, only a saved offset
+  /// holds the log for a consumer: one that saves none may find its position truncated.
   std::unique_ptr<subscription>
   subscribe(uint64_t after_position, std::function<bool(const feed_item&)> on_item,
             std::chrono::milliseconds idle_poll = std::chrono::milliseconds{5});
