@@ -50,6 +50,8 @@ void usage() {
       "                                           print the event feed from after position N;\n"
       "                                           as NAME: resume where NAME left off, and\n"
       "                                           commit each page printed\n"
+      "  consumers                                the named feed consumers: offset and lag\n"
+      "  consumers forget NAME                    remove one (it no longer holds the feed)\n"
       "  scenario FILE                            run a scenario file (docs/scenarios.md)\n"
       "                                           against the node (operations key; no "
       "restarts)\n");
@@ -153,6 +155,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "cluster") return print_result(c.get("/v1/cluster"));
+  if (cmd == "consumers") {
+    if (pos.size() == 1) return print_result(c.get("/v1/events/consumers"));
+    if (pos.size() == 3 && pos[1] == "forget")
+      return print_result(c.request("DELETE", "/v1/events/consumers/" + pos[2]));
+    fmt::print(stderr, "ordoctl: consumers [forget NAME] (see --help)\n");
+    return 2;
+  }
   if (cmd == "members" && need(1)) {
     std::string nodes;
     for (size_t i = 1; i < pos.size(); ++i) {
