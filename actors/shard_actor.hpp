@@ -99,7 +99,9 @@ inline void evict_some(shard_self* self) {
   auto& st = self->state;
   size_t asked = 0;
   for (size_t seen = 0; asked < 4 && seen < 16 && seen < st.lru.size(); ++seen) {
-    if (st.live.at(*st.lru.front()).evict_asked) { // asked already: skip it
+    auto& front = st.live.at(*st.lru.front());
+    if (front.evict_asked) { // asked already: to the back, as if asked now (keeps the order)
+      front.last_sweep = st.sweeps;
       st.lru.splice(st.lru.end(), st.lru, st.lru.begin());
       continue;
     }
