@@ -11,10 +11,9 @@
 // the shard holds too many live actors) and it is idle — a handshake with the shard
 // guarantees no command is in flight to it. The actor keeps no timer of its own: one per
 // shard sweeps its activations, which saves a timer message and the clock thread's work per
-// activation. It is
-// supervised by the shard: an exception in decide or evolve hands the unanswered commands
-// back to the shard, which restarts the activation from the journal or, after repeated
-// crashes on one command, quarantines the entity.
+// activation. It is supervised by the shard: an exception in decide or evolve hands the
+// unanswered commands back to the shard, which restarts the activation from the journal or,
+// after repeated crashes on one command, quarantines the entity.
 
 #include <algorithm>
 #include <string>
@@ -160,19 +159,19 @@ outcome stored_answer(entity_state<Model>& st, const v1::IdempotencyRecord& reco
 // the same batch is a cancel, a cancel then a schedule is a schedule (the journal applies a
 // request's cancels before its schedules).
 inline void net_timers(timer_changes& into, timer_changes&& next) {
-  for (auto& id : next.cancels) {
+  auto drop_schedule = [&](const std::string& id) {
     auto& sc = into.schedules;
-    sc.erase(std::remove_if(sc.begin(), sc.end(), [&](const auto& s) { return s.timer_id == id; }),
+    sc.erase(std::remove_if(sc.begin(), sc.end(), [&](const auto& x) { return x.timer_id == id; }),
              sc.end());
+  };
+  for (auto& id : next.cancels) {
+    drop_schedule(id);
     if (std::find(into.cancels.begin(), into.cancels.end(), id) == into.cancels.end())
       into.cancels.push_back(std::move(id));
   }
   for (auto& s : next.schedules) {
-    auto& sc = into.schedules;
-    sc.erase(std::remove_if(sc.begin(), sc.end(),
-                            [&](const auto& x) { return x.timer_id == s.timer_id; }),
-             sc.end());
-    sc.push_back(std::move(s));
+    drop_schedule(s.timer_id);
+    into.schedules.push_back(std::move(s));
   }
 }
 

@@ -414,7 +414,6 @@ std::future<outcome> runtime::submit_inventory(const v1::InventoryCommand& cmd, 
       [&](completion done) { submit_inventory(cmd, std::move(key), std::move(done)); });
 }
 
-
 namespace {
 template <class Model>
 caf::expected<typename Model::state> read_state(storage::journal& j, std::string_view id) {

@@ -80,15 +80,20 @@ inline std::chrono::milliseconds sweep_period(const runtime_env& env) {
                   env.limits.passivate_after / static_cast<int64_t>(idle_sweeps));
 }
 
+// Moves an activation to the back of the LRU list, stamped with the current sweep (forwarded
+// to, or asked to passivate, now): the list stays in last_sweep order.
+inline void touch(shard_state& st, activation& act) {
+  act.last_sweep = st.sweeps;
+  st.lru.splice(st.lru.end(), st.lru, act.lru);
+}
+
 // Asks the least recently used activation to passivate now (an idle one runs the usual
 // handshake; a busy one ignores it) and moves it to the back: asked again after another
 // idle period if it is still live then.
 inline void ask_front(shard_self* self) {
   auto& st = self->state;
-  auto it = st.lru.begin();
-  auto& act = st.live.at(**it);
-  st.lru.splice(st.lru.end(), st.lru, it);
-  act.last_sweep = st.sweeps;
+  auto& act = st.live.at(*st.lru.front());
+  touch(st, act);
   act.evict_asked = true;
   self->send(act.actor, evict_atom::value);
 }
@@ -100,9 +105,8 @@ inline void evict_some(shard_self* self) {
   size_t asked = 0;
   for (size_t seen = 0; asked < 4 && seen < 16 && seen < st.lru.size(); ++seen) {
     auto& front = st.live.at(*st.lru.front());
-    if (front.evict_asked) { // asked already: to the back, as if asked now (keeps the order)
-      front.last_sweep = st.sweeps;
-      st.lru.splice(st.lru.end(), st.lru, st.lru.begin());
+    if (front.evict_asked) { // asked already: to the back, as if asked now
+      touch(st, front);
       continue;
     }
     ask_front(self);
@@ -181,8 +185,7 @@ void forward(shard_self* self, request_ptr r) {
   }
   ++act->forwarded;
   act->evict_asked = false;
-  act->last_sweep = st.sweeps;
-  st.lru.splice(st.lru.end(), st.lru, act->lru);
+  touch(st, *act);
   self->send(act->actor, command_atom::value, std::move(r));
 }
 

@@ -26,56 +26,20 @@
 #include <fmt/core.h>
 
 #include "actors/runtime.hpp"
+#include "bench/bench_orders.hpp"
 
 using namespace ordo;
+using namespace ordo::bench;
 using clk = std::chrono::steady_clock;
 
 namespace {
 
-v1::Money eur(int64_t m) {
-  v1::Money x;
-  x.set_amount_minor(m);
-  x.set_currency("EUR");
-  return x;
-}
-
+// Order n's command at lifecycle step k (0: its placement).
 v1::OrderCommand command(const std::string& id, uint64_t n, int step) {
+  auto place = place_cmd(n);
+  if (step == 0) return place;
   v1::OrderCommand c;
-  c.set_order_id(id);
-  switch (step) {
-  case 0: {
-    auto* p = c.mutable_place_order();
-    p->set_customer_id(fmt::format("customer-{}", n % 10'000));
-    p->set_currency("EUR");
-    auto* l = p->add_lines();
-    l->set_sku(fmt::format("SKU-{}", n % 64));
-    l->set_quantity(1);
-    *l->mutable_unit_price() = eur(1'990);
-    auto* a = p->mutable_shipping_address();
-    a->set_name("Bench Customer");
-    a->set_line1("1 Bench Street");
-    a->set_city("Berlin");
-    a->set_postal_code("10115");
-    a->set_country("DE");
-    break;
-  }
-  case 1:
-    c.mutable_confirm_stock_reserved();
-    break;
-  case 2:
-    c.mutable_payment_authorized()->set_payment_id("p-" + id);
-    *c.mutable_payment_authorized()->mutable_amount() = eur(1'990);
-    break;
-  case 3:
-    c.mutable_start_fulfilment();
-    break;
-  case 4:
-    c.mutable_mark_shipped()->set_carrier("DHL");
-    c.mutable_mark_shipped()->set_tracking_number("T-" + id.substr(0, 12));
-    break;
-  default:
-    c.mutable_mark_delivered();
-  }
+  step_cmd(id, step, order_total(place), c);
   return c;
 }
 

@@ -70,8 +70,7 @@ caf::expected<size_t> journal::save_snapshots(const std::vector<snapshot_entry>&
 
 caf::error journal::save_offset(std::string_view name, uint64_t position) {
   auto& p = *impl_;
-  if (name.empty() || name.size() > 255)
-    return make_error(storage_errc::invalid_argument, "offset name must be 1..255 bytes");
+  if (auto err = ops::check_offset_name(name)) return err;
   lmdb::txn t;
   if (auto err = ops::begin_standalone_write(p, t)) return err;
   if (int rc = lmdb::put(t.get(), p.db.offsets, name, codec::seal(name, codec::u64_key(position)));
@@ -82,8 +81,7 @@ caf::error journal::save_offset(std::string_view name, uint64_t position) {
 
 caf::expected<bool> journal::delete_offset(std::string_view name) {
   auto& p = *impl_;
-  if (name.empty() || name.size() > 255)
-    return make_error(storage_errc::invalid_argument, "offset name must be 1..255 bytes");
+  if (auto err = ops::check_offset_name(name)) return err;
   lmdb::txn t;
   if (auto err = ops::begin_standalone_write(p, t)) return err;
   int rc = lmdb::del(t.get(), p.db.offsets, name);

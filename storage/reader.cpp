@@ -174,17 +174,16 @@ caf::expected<journal::feed_bounds_t> journal::feed_bounds() const {
 }
 
 caf::expected<std::optional<uint64_t>> journal::load_offset(std::string_view name) const {
-  if (name.empty() || name.size() > 255)
-    return make_error(storage_errc::invalid_argument, "offset name must be 1..255 bytes");
+  if (auto err = ops::check_offset_name(name)) return err;
   auto t = begin_read(impl_->env);
   if (!t) return t.error();
   std::string_view v;
   int rc = lmdb::get(t->get(), impl_->db.offsets, name, v);
   if (rc == MDB_NOTFOUND) return std::optional<uint64_t>{};
   if (rc != 0) return lmdb::error_from(rc, fmt::format("offset {}", name));
-  auto body = codec::unseal(name, v);
-  if (!body || body->size() != 8) return ops::corrupted(fmt::format("offset {} damaged", name));
-  return std::optional{codec::get_u64(*body, 0)};
+  auto position = ops::decode_offset(name, v);
+  if (!position) return position.error();
+  return std::optional{*position};
 }
 
 caf::expected<std::vector<std::pair<std::string, uint64_t>>>
@@ -198,9 +197,9 @@ journal::list_offsets(std::string_view prefix) const {
     if (rc != 0) return lmdb::error_from(rc, "read offsets");
     auto name = c.key();
     if (name.substr(0, prefix.size()) != prefix) break;
-    auto body = codec::unseal(name, c.value());
-    if (!body || body->size() != 8) return ops::corrupted(fmt::format("offset {} damaged", name));
-    out.emplace_back(std::string{name}, codec::get_u64(*body, 0));
+    auto position = ops::decode_offset(name, c.value());
+    if (!position) return position.error();
+    out.emplace_back(std::string{name}, *position);
   }
   return out;
 }

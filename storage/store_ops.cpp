@@ -10,6 +10,18 @@ caf::error corrupted(std::string what) {
   return make_error(storage_errc::corrupted, std::move(what));
 }
 
+caf::error check_offset_name(std::string_view name) {
+  if (name.empty() || name.size() > 255)
+    return make_error(storage_errc::invalid_argument, "offset name must be 1..255 bytes");
+  return {};
+}
+
+caf::expected<uint64_t> decode_offset(std::string_view name, std::string_view value) {
+  auto body = codec::unseal(name, value);
+  if (!body || body->size() != 8) return corrupted(fmt::format("offset {} damaged", name));
+  return codec::get_u64(*body, 0);
+}
+
 std::string position_name(uint64_t pos) {
   if (is_import_position(pos)) return fmt::format("import position {}", pos);
   return fmt::format("feed position {}", pos);

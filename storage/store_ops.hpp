@@ -63,6 +63,11 @@ int cancel_timer(MDB_txn* t, const lmdb::tables& db, std::string_view entity,
 
 caf::error corrupted(std::string what);
 
+/// invalid_argument unless a consumer offset's name is 1..255 bytes.
+caf::error check_offset_name(std::string_view name);
+/// A stored consumer offset, verified (checksum, size).
+caf::expected<uint64_t> decode_offset(std::string_view name, std::string_view value);
+
 /// The smallest key greater than every key starting with `prefix` (nullopt: none exists). With
 /// entity_prefix(e) it skips all of one entity's keys in the tables keyed by len|entity|...
 std::optional<std::string> prefix_successor(std::string_view prefix);

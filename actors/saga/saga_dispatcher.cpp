@@ -20,6 +20,7 @@ struct dispatcher::command_job {
   answer_fn then;
   int failures = 0, overloads = 0;
   bool parked = false;
+  std::string what() const { return fmt::format("command {}", key); }
 };
 
 struct dispatcher::payment_job {
@@ -31,6 +32,7 @@ struct dispatcher::payment_job {
   int attempt = 0;
   bool done = false;
   bool parked = false;
+  std::string what() const { return fmt::format("payment call {}", req.idempotency_key); }
 };
 
 void dispatcher::mailbox::post(task t) {
@@ -197,15 +199,15 @@ void dispatcher::park(bool& parked, uint64_t pos, const std::string& what, const
   if (every.count() > 0) after(every, std::move(again));
 }
 
-void dispatcher::unpark(bool& parked, const std::string& what) {
-  if (!parked) return;
+void dispatcher::unpark(bool& parked, const std::function<std::string()>& what) {
+  if (!parked) return; // the common case: nothing to describe
   parked = false;
   {
     std::lock_guard<std::mutex> g{stats_mu_};
     --stats_.stuck;
     ++stats_.recovered;
   }
-  fmt::print(stderr, "[info] saga: {} done after being parked\n", what);
+  fmt::print(stderr, "[info] saga: {} done after being parked\n", what());
 }
 
 void dispatcher::order_command(uint64_t pos, v1::OrderCommand cmd, std::string key,
@@ -247,9 +249,8 @@ void dispatcher::submit(std::shared_ptr<command_job> job) {
 }
 
 void dispatcher::on_answer(const std::shared_ptr<command_job>& job, outcome o) {
-  auto what = fmt::format("command {}", job->key);
   if (o.status == outcome_status::accepted || o.status == outcome_status::rejected) {
-    unpark(job->parked, what);
+    unpark(job->parked, [&] { return job->what(); });
     if (job->then) job->then(o);
     release(job->pos);
     return;
@@ -262,7 +263,7 @@ void dispatcher::on_answer(const std::shared_ptr<command_job>& job, outcome o) {
               o.code == "shard_moving" || o.code == "node_joining" || o.code == "not_owner";
   int n = over ? ++job->overloads : ++job->failures;
   if (n > (over ? cfg_.overloaded_retries_max : cfg_.retries_max)) {
-    park(job->parked, job->pos, what,
+    park(job->parked, job->pos, job->what(),
          fmt::format("{} {}: {}", to_string(o.status), o.code, o.message),
          [this, job] { submit(job); });
     return;
@@ -290,7 +291,7 @@ void dispatcher::call_gateway(std::shared_ptr<payment_job> job) {
   if (job->done) return; // a late answer to an earlier attempt finished it meanwhile
   if (job->attempt > 0 && job->still_needed && !job->still_needed()) {
     job->done = true; // the order moved on (e.g. timed out): nothing left to do
-    unpark(job->parked, fmt::format("payment call {}", job->req.idempotency_key));
+    unpark(job->parked, [&] { return job->what(); });
     release(job->pos);
     return;
   }
@@ -302,8 +303,7 @@ void dispatcher::call_gateway(std::shared_ptr<payment_job> job) {
   auto mb = mailbox_;
   auto retry = [this, job](const std::string& why) {
     if (job->attempt > cfg_.retries_max) {
-      park(job->parked, job->pos, fmt::format("payment call {}", job->req.idempotency_key), why,
-           [this, job] { call_gateway(job); });
+      park(job->parked, job->pos, job->what(), why, [this, job] { call_gateway(job); });
       return;
     }
     {
@@ -320,7 +320,7 @@ void dispatcher::call_gateway(std::shared_ptr<payment_job> job) {
         return;
       }
       job->done = true;
-      unpark(job->parked, fmt::format("payment call {}", job->req.idempotency_key));
+      unpark(job->parked, [&] { return job->what(); });
       if (job->then && r.status != payment_status::pending) job->then(r);
       release(job->pos);
     });

@@ -115,8 +115,9 @@ private:
   // every cfg_.parked_retry_every (never when 0: the next start retries it).
   void park(bool& parked, uint64_t pos, const std::string& what, const std::string& why,
             task again);
-  // A parked effect completed or is no longer needed.
-  void unpark(bool& parked, const std::string& what);
+  // A parked effect completed or is no longer needed; `what` describes it for the log (built
+  // only when it was parked: this runs for every effect).
+  void unpark(bool& parked, const std::function<std::string()>& what);
 
   // saga_effects.cpp: what each order event means.
   void on_event(uint64_t pos, const v1::Envelope& e);
@@ -127,7 +128,7 @@ private:
   void retry_unreadable(uint64_t pos, int attempt, const std::string& what,
                         std::function<void(int)> again);
   // The effect read the order at `attempt`: if that is past the limit it had been parked.
-  void unparked_read(int attempt, const std::string& what);
+  void unparked_read(int attempt, const char* what, const std::string& id);
   void per_sku(uint64_t pos, const std::string& id, uint64_t seq, const char* tag,
                const google::protobuf::RepeatedPtrField<v1::OrderLine>& lines);
   void warehouse(uint64_t pos, v1::OrderCommand cmd, std::string key);

@@ -181,7 +181,7 @@ void dispatcher::authorize(uint64_t pos, const std::string& id, uint64_t seq, in
                      [this, pos, id, seq](int next) { authorize(pos, id, seq, next); });
     return;
   }
-  unparked_read(attempt, "authorization of " + id);
+  unparked_read(attempt, "authorization of", id);
   if (!*in) return; // moved on already
   payment_request r;
   r.idempotency_key = key(id, seq, "auth");
@@ -222,7 +222,7 @@ void dispatcher::refund(uint64_t pos, const std::string& id, uint64_t seq, v1::M
     });
     return;
   }
-  unparked_read(attempt, "refund of " + id);
+  unparked_read(attempt, "refund of", id);
   payment_request r{key(id, seq, "ref"), id, st.payment_id(), std::move(amount)};
   pay(pos, pay_op::refund, std::move(r), {});
 }
@@ -250,9 +250,9 @@ void dispatcher::retry_unreadable(uint64_t pos, int attempt, const std::string& 
   });
 }
 
-void dispatcher::unparked_read(int attempt, const std::string& what) {
+void dispatcher::unparked_read(int attempt, const char* what, const std::string& id) {
   bool parked = attempt > cfg_.overloaded_retries_max;
-  unpark(parked, what);
+  unpark(parked, [&] { return fmt::format("{} {}", what, id); });
 }
 
 // One inventory command per SKU of the event's lines: commit ("c"), release ("l") or

@@ -188,10 +188,7 @@ void api::handle(http_request req, responder respond) {
     *which = route::metrics;
     std::optional<cluster::link_stats> ls;
     if (link_) ls = link_->stats();
-    std::vector<std::pair<std::string, uint64_t>> named;
-    for (auto& c : consumers_.list())
-      named.emplace_back(c.name, c.offset);
-    auto text = metrics_.render(rt_, ls ? &*ls : nullptr, named);
+    auto text = metrics_.render(rt_, ls ? &*ls : nullptr, consumers_.list());
     counted(http_response{200, std::move(text), "text/plain; version=0.0.4", {}});
     return;
   }

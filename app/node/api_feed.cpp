@@ -36,7 +36,11 @@ void api::answer_events(uint64_t after, size_t limit, responder& respond) {
 void api::answer_consumers(const http_request& req, std::string_view name, responder& respond) {
   auto head = rt_.feed_head();
   if (!head) return respond(error(500, "read_failed", describe(head.error())));
-  auto lag = [&](uint64_t offset) { return *head > offset ? *head - offset : 0; };
+  auto fill = [&](v1::FeedConsumer& c, std::string_view consumer, uint64_t offset) {
+    c.set_name(std::string{consumer});
+    c.set_offset(offset);
+    c.set_lag(*head > offset ? *head - offset : 0);
+  };
   if (req.method == "DELETE") {
     std::string error_text;
     auto last = consumers_.remove(std::string{name}, &error_text);
@@ -45,19 +49,13 @@ void api::answer_consumers(const http_request& req, std::string_view name, respo
       return respond(
           error(404, "unknown_consumer", fmt::format("no feed consumer named {}", name)));
     v1::FeedConsumer c;
-    c.set_name(std::string{name});
-    c.set_offset(*last);
-    c.set_lag(lag(*last));
+    fill(c, name, *last);
     return respond(json_response(200, json::print(c)));
   }
   v1::FeedConsumers page;
   page.set_head(*head);
-  for (auto& e : consumers_.list()) {
-    auto* c = page.add_consumers();
-    c->set_name(e.name);
-    c->set_offset(e.offset);
-    c->set_lag(lag(e.offset));
-  }
+  for (auto& [consumer, offset] : consumers_.list())
+    fill(*page.add_consumers(), consumer, offset);
   respond(json_response(200, json::print(page)));
 }
 

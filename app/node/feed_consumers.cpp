@@ -109,12 +109,12 @@ void feed_consumers::flush(bool all) {
     save(name); // a failure stays pending: retried on the next flush
 }
 
-std::vector<feed_consumers::entry> feed_consumers::list() const {
+std::vector<std::pair<std::string, uint64_t>> feed_consumers::list() const {
   std::lock_guard<std::mutex> g{mu_};
-  std::vector<entry> out;
+  std::vector<std::pair<std::string, uint64_t>> out;
   out.reserve(consumers_.size());
   for (auto& [name, s] : consumers_)
-    out.push_back({name, s.latest});
+    out.emplace_back(name, s.latest);
   return out;
 }
 

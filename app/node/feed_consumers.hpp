@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ordo {
@@ -26,11 +27,6 @@ namespace ordo::node {
 class feed_consumers {
 public:
   using clock = std::chrono::steady_clock;
-
-  struct entry {
-    std::string name;
-    uint64_t offset = 0; // every position up to this one is handled
-  };
 
   enum class status { ok, invalid_name, too_many, storage_error };
   struct result {
@@ -51,7 +47,8 @@ public:
   result commit(const std::string& name, uint64_t position);
   /// Saves the offsets not saved for `save_every` (all of them with `all`).
   void flush(bool all = false);
-  std::vector<entry> list() const;
+  /// (name, offset) of every consumer, by name; the offset: every position up to it handled.
+  std::vector<std::pair<std::string, uint64_t>> list() const;
   /// Forgets a consumer (its saved offset too); nullopt if unknown, else its last offset.
   std::optional<uint64_t> remove(const std::string& name, std::string* error);
 

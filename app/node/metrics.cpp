@@ -174,15 +174,12 @@ std::string metrics::render(const runtime& rt, const cluster::link_stats* link,
   out += fmt::format("ordo_actor_lifecycle_total{{event=\"passivated\"}} {}\n", st.passivations);
   out += fmt::format("ordo_actor_lifecycle_total{{event=\"crashed\"}} {}\n", st.crashes);
   out += fmt::format("ordo_actor_lifecycle_total{{event=\"quarantined\"}} {}\n", st.quarantined);
-  header(out, "ordo_idempotency_expired_total", "counter",
-         "idempotency records deleted after journal.idempotency_retention");
-  out += fmt::format("ordo_idempotency_expired_total {}\n", st.idempotency_expired);
-  header(out, "ordo_feed_truncated_total", "counter",
-         "log records removed by journal.feed_retention");
-  out += fmt::format("ordo_feed_truncated_total {}\n", st.feed_truncated);
-  header(out, "ordo_feed_retention_snapshots_total", "counter",
-         "snapshots written by feed retention before truncating");
-  out += fmt::format("ordo_feed_retention_snapshots_total {}\n", st.feed_snapshots);
+  single(out, "ordo_idempotency_expired_total", "counter",
+         "idempotency records deleted after journal.idempotency_retention", st.idempotency_expired);
+  single(out, "ordo_feed_truncated_total", "counter",
+         "log records removed by journal.feed_retention", st.feed_truncated);
+  single(out, "ordo_feed_retention_snapshots_total", "counter",
+         "snapshots written by feed retention before truncating", st.feed_snapshots);
 
   auto js = rt.journal_stats();
   header(out, "ordo_journal_batches_total", "counter", "group commits");
@@ -209,11 +206,13 @@ std::string metrics::render(const runtime& rt, const cluster::link_stats* link,
   auto ss = rt.saga_stats();
   header(out, "ordo_feed_consumer_lag", "gauge",
          "feed positions not yet fully handled, per consumer");
-  out += fmt::format("ordo_feed_consumer_lag{{consumer=\"saga\"}} {}\n",
-                     head && *head > ss.low_water ? *head - ss.low_water : 0);
-  for (auto& [name, offset] : consumers) // names are [A-Za-z0-9._-]: safe as label values
+  auto lag = [&](std::string_view name, uint64_t offset) {
     out += fmt::format("ordo_feed_consumer_lag{{consumer=\"{}\"}} {}\n", name,
                        head && *head > offset ? *head - offset : 0);
+  };
+  lag("saga", ss.low_water);
+  for (auto& [name, offset] : consumers) // names are [A-Za-z0-9._-]: safe as label values
+    lag(name, offset);
   header(out, "ordo_saga_total", "counter", "saga work");
   out += fmt::format("ordo_saga_total{{what=\"events\"}} {}\n", ss.events);
   out += fmt::format("ordo_saga_total{{what=\"commands\"}} {}\n", ss.commands);
@@ -221,9 +220,8 @@ std::string metrics::render(const runtime& rt, const cluster::link_stats* link,
   out += fmt::format("ordo_saga_total{{what=\"retries\"}} {}\n", ss.retries);
   out += fmt::format("ordo_saga_total{{what=\"recovered\"}} {}\n", ss.recovered);
   out += fmt::format("ordo_saga_total{{what=\"payment_timeouts\"}} {}\n", ss.timeouts);
-  header(out, "ordo_saga_parked_effects", "gauge",
-         "saga effects out of retries, tried again at saga.parked_retry_every");
-  out += fmt::format("ordo_saga_parked_effects {}\n", ss.stuck);
+  single(out, "ordo_saga_parked_effects", "gauge",
+         "saga effects out of retries, tried again at saga.parked_retry_every", ss.stuck);
   if (link) render_cluster(out, *link);
   return out;
 }

@@ -210,11 +210,8 @@ TEST_SUITE("handoff") {
     CHECK(fresh_on_a->status() == v1::ORDER_STATUS_PLACED);
     a->stop();
     b->stop();
-    for (auto* d : {&da, &db}) {
-      auto report = storage::verify(d->path);
-      REQUIRE(report);
-      CHECK_MESSAGE(report->ok(), (report->problems.empty() ? "" : report->problems.front()));
-    }
+    for (auto* d : {&da, &db})
+      check_store_verifies(d->path);
   }
 
   TEST_CASE("pre-copy: copied while serving, then only what commands touched meanwhile") {

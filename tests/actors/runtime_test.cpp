@@ -495,9 +495,7 @@ TEST_SUITE("retention") {
     for (auto& id : ids)
       CHECK(rt->order(id)->status() == v1::ORDER_STATUS_FULFILLING);
     rt->stop();
-    auto report = storage::verify(dir.path);
-    REQUIRE(report);
-    CHECK_MESSAGE(report->ok(), (report->problems.empty() ? "" : report->problems.front()));
+    check_store_verifies(dir.path);
   }
 
   // Retention running all the time while orders walk their lifecycle, passivate, come back
@@ -567,9 +565,7 @@ TEST_SUITE("retention") {
       CHECK(st->last_sequence() == last);
     }
     rt->stop();
-    auto report = storage::verify(dir.path);
-    REQUIRE(report);
-    CHECK_MESSAGE(report->ok(), (report->problems.empty() ? "" : report->problems.front()));
+    check_store_verifies(dir.path);
   }
 
   TEST_CASE("feed retention off (0, the default) keeps every event") {

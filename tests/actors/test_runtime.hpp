@@ -66,6 +66,13 @@ inline v1::OrderCommand place(const std::string& sku = "SKU-1", int64_t qty = 1,
   return c;
 }
 
+/// The store in `dir` (closed) passes storage::verify: every record, checksum and chain.
+inline void check_store_verifies(const std::string& dir) {
+  auto report = storage::verify(dir);
+  REQUIRE(report);
+  CHECK_MESSAGE(report->ok(), (report->problems.empty() ? "" : report->problems.front()));
+}
+
 inline v1::OrderCommand for_order(const std::string& id) {
   v1::OrderCommand c;
   c.set_order_id(id);
