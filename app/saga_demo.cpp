@@ -12,6 +12,7 @@ namespace ordo::app {
 namespace {
 
 constexpr int sku_count = 64; // a hot SKU serializes its commands: spread them
+constexpr int64_t unit_price_minor = 1'250; // every SKU's price of record
 
 v1::OrderCommand make_order(uint64_t n) {
   v1::OrderCommand cmd;
@@ -22,7 +23,7 @@ v1::OrderCommand make_order(uint64_t n) {
     auto* l = p->add_lines();
     l->set_sku(fmt::format("SKU-{}", (n + i) % sku_count));
     l->set_quantity(1 + static_cast<int64_t>(n % 3));
-    l->mutable_unit_price()->set_amount_minor(1'250);
+    l->mutable_unit_price()->set_amount_minor(unit_price_minor);
     l->mutable_unit_price()->set_currency("EUR");
   }
   set_demo_address(*p->mutable_shipping_address());
@@ -46,6 +47,12 @@ demo_result run_saga_demo(runtime& rt, const demo_options& opt) {
     restock.mutable_restock()->set_quantity(static_cast<int64_t>(opt.orders) * 6 + 1);
     auto o = rt.submit_inventory(restock, fmt::format("demo-{}-stock-{}", opt.seed, s)).get();
     if (!o.ok()) res.errors.push_back(fmt::format("restock: {} {}", o.code, o.message));
+    v1::InventoryCommand price; // the price every demo line carries
+    price.set_sku(restock.sku());
+    price.mutable_set_price()->mutable_price()->set_amount_minor(unit_price_minor);
+    price.mutable_set_price()->mutable_price()->set_currency("EUR");
+    o = rt.submit_inventory(price, fmt::format("demo-{}-price-{}", opt.seed, s)).get();
+    if (!o.ok()) res.errors.push_back(fmt::format("price: {} {}", o.code, o.message));
   }
   std::mutex mu;
   std::atomic<uint64_t> answered{0};

@@ -67,6 +67,10 @@ void restock(runtime& rt, const std::string& sku, int64_t qty) {
   c.mutable_restock()->set_quantity(qty);
   auto o = rt.submit_inventory(c, "bench-stock-" + sku).get();
   if (!o.ok()) fmt::print(stderr, "restock {} failed: {} {}\n", sku, o.code, o.message);
+  c.mutable_set_price()->mutable_price()->set_amount_minor(1'000); // what every order pays
+  c.mutable_set_price()->mutable_price()->set_currency("EUR");
+  o = rt.submit_inventory(c, "bench-price-" + sku).get();
+  if (!o.ok()) fmt::print(stderr, "price {} failed: {} {}\n", sku, o.code, o.message);
 }
 
 // Follows the feed and reports each order's end (delivered / rejected / cancelled).

@@ -1,5 +1,7 @@
 // decide() for one sku's inventory.
 #include <algorithm>
+#include <optional>
+#include <string>
 
 #include <fmt/core.h>
 
@@ -13,6 +15,43 @@ namespace {
 
 inventory_decision reject(v1::RejectionCode code, std::string message) {
   return rejected<v1::InventoryEvent>(code, std::move(message));
+}
+
+std::string money_text(const v1::Money& m) {
+  return fmt::format("{} {}", m.amount_minor(), m.currency());
+}
+
+bool same_money(const v1::Money& a, const v1::Money& b) {
+  return a.amount_minor() == b.amount_minor() && a.currency() == b.currency();
+}
+
+// A merchant acts only on its own SKUs; another merchant's SKU reads as absent (like
+// another tenant's order). A SKU with no owner is the operator's.
+std::optional<v1::Rejection> check_owner(const v1::InventoryState& s,
+                                         const v1::InventoryCommand& c) {
+  if (c.acting_merchant().empty()) return std::nullopt; // operations or the saga
+  if (c.has_assign_owner())
+    return make_rejection(v1::REJECTION_CODE_FORBIDDEN,
+                          "assign_owner: only operations may assign a SKU's merchant");
+  const bool exists = s.last_sequence() > 0;
+  if (exists && s.merchant_id() != c.acting_merchant())
+    return make_rejection(v1::REJECTION_CODE_NOT_FOUND,
+                          fmt::format("sku: no inventory for \"{}\"", c.sku()));
+  return std::nullopt;
+}
+
+// Reserve's price rule: the order's unit price must be the SKU's price of record now.
+std::optional<v1::Rejection> check_price(const v1::InventoryState& s, const v1::Reserve& r,
+                                         const std::string& sku) {
+  if (!s.has_price())
+    return make_rejection(v1::REJECTION_CODE_PRICE_NOT_SET,
+                          fmt::format("reserve.unit_price: sku \"{}\" has no price of record",
+                                      sku));
+  if (!same_money(r.unit_price(), s.price()))
+    return make_rejection(v1::REJECTION_CODE_PRICE_MISMATCH,
+                          fmt::format("reserve.unit_price: sku \"{}\" sent {}, current price {}",
+                                      sku, money_text(r.unit_price()), money_text(s.price())));
+  return std::nullopt;
 }
 
 template <class T>
@@ -33,6 +72,7 @@ inventory_decision decide(const v1::InventoryState& s, const v1::InventoryComman
   if (!s.sku().empty() && s.sku() != c.sku())
     return reject(v1::REJECTION_CODE_WRONG_ENTITY,
                   fmt::format("sku: \"{}\" sent to inventory of \"{}\"", c.sku(), s.sku()));
+  if (auto e = check_owner(s, c)) return rejected<v1::InventoryEvent>(std::move(*e));
 
   inventory_decision d;
   const auto add = [&]() -> v1::InventoryEvent& {
@@ -42,6 +82,9 @@ inventory_decision decide(const v1::InventoryState& s, const v1::InventoryComman
     return e;
   };
   const int64_t available = s.on_hand() - s.reserved_total();
+  // A merchant's first command creates the SKU as its own.
+  if (s.last_sequence() == 0 && !c.acting_merchant().empty())
+    add().mutable_owner_assigned()->set_merchant_id(c.acting_merchant());
 
   switch (c.kind_case()) {
   case K::kReserve: {
@@ -53,6 +96,7 @@ inventory_decision decide(const v1::InventoryState& s, const v1::InventoryComman
                     fmt::format("reserve.quantity: order \"{}\" already holds {} (asked {})",
                                 r.order_id(), *held, r.quantity()));
     }
+    if (auto e = check_price(s, r, c.sku())) return rejected<v1::InventoryEvent>(std::move(*e));
     if (r.quantity() > available)
       return reject(v1::REJECTION_CODE_INSUFFICIENT_STOCK,
                     fmt::format("reserve.quantity: {} exceeds available {} of sku \"{}\"",
@@ -104,6 +148,14 @@ inventory_decision decide(const v1::InventoryState& s, const v1::InventoryComman
     e->set_reason(c.adjust().reason());
     return d;
   }
+  case K::kSetPrice:
+    if (s.has_price() && same_money(s.price(), c.set_price().price())) return d; // unchanged
+    *add().mutable_price_set()->mutable_price() = c.set_price().price();
+    return d;
+  case K::kAssignOwner:
+    if (s.merchant_id() == c.assign_owner().merchant_id()) return d; // unchanged
+    add().mutable_owner_assigned()->set_merchant_id(c.assign_owner().merchant_id());
+    return d;
   case K::KIND_NOT_SET:
     break;
   }

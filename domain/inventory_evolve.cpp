@@ -53,6 +53,12 @@ v1::InventoryState evolve(v1::InventoryState s, const v1::InventoryEvent& e) {
   case K::kAdjusted:
     s.set_on_hand(s.on_hand() + e.adjusted().delta());
     break;
+  case K::kPriceSet:
+    *s.mutable_price() = e.price_set().price();
+    break;
+  case K::kOwnerAssigned:
+    s.set_merchant_id(e.owner_assigned().merchant_id());
+    break;
   case K::KIND_NOT_SET:
     break;
   }

@@ -32,6 +32,11 @@ struct emitter {
   }
 };
 
+int64_t restocked_of(const v1::OrderState& s, const std::string& sku) {
+  auto it = s.restocked().find(sku);
+  return it == s.restocked().end() ? 0 : it->second;
+}
+
 order_decision reject(v1::RejectionCode code, std::string message) {
   return rejected<v1::OrderEvent>(code, std::move(message));
 }
@@ -47,6 +52,15 @@ void place(emitter& em, const v1::PlaceOrder& c) {
   for (const auto& l : c.lines())
     total += l.quantity() * l.unit_price().amount_minor();
   e->set_total_minor(total);
+}
+
+void reject_stock(emitter& em, const v1::OrderState& s, const v1::RejectOutOfStock& c) {
+  auto* e = em.add().mutable_order_rejected();
+  e->set_sku(c.sku());
+  e->set_code(c.code() == v1::REJECTION_CODE_UNSPECIFIED ? v1::REJECTION_CODE_INSUFFICIENT_STOCK
+                                                         : c.code());
+  e->set_detail(c.detail());
+  em.release_stock(s); // some lines may have been reserved before one failed
 }
 
 std::optional<v1::Rejection> authorize(emitter& em, const v1::OrderState& s,
@@ -103,29 +117,42 @@ std::optional<v1::Rejection> refund(emitter& em, const v1::OrderState& s,
                                       "{} - refunded {})",
                                       c.amount().amount_minor(), refundable, s.captured_minor(),
                                       s.refunded_minor()));
-  std::map<std::string, int64_t> ordered;
+  // Stock returned by refunds, over all refunds, never exceeds what the order took.
+  std::map<std::string, int64_t> returnable;
   for (const auto& l : s.lines())
-    ordered[l.sku()] += l.quantity();
+    returnable[l.sku()] += l.quantity();
+  for (const auto& [sku, qty] : s.restocked())
+    returnable[sku] -= qty;
   std::map<std::string, int64_t> returned;
   for (int i = 0; i < c.restock_lines_size(); ++i) {
     const auto& l = c.restock_lines(i);
     returned[l.sku()] += l.quantity();
-    if (returned[l.sku()] > ordered[l.sku()]) // absent sku: ordered == 0
-      return make_rejection(v1::REJECTION_CODE_INVALID_ARGUMENT,
+    const int64_t left = returnable[l.sku()]; // absent sku: 0
+    if (returned[l.sku()] > left)
+      return make_rejection(v1::REJECTION_CODE_RESTOCK_EXCEEDS_RETURNABLE,
                             fmt::format("refund_order.restock_lines[{}]: {} units of sku \"{}\" "
-                                        "exceed the {} ordered",
-                                        i, returned[l.sku()], l.sku(), ordered[l.sku()]));
+                                        "exceed the {} still returnable (ordered {}, already "
+                                        "restocked {})",
+                                        i, returned[l.sku()], l.sku(), left,
+                                        left + restocked_of(s, l.sku()),
+                                        restocked_of(s, l.sku())));
   }
   auto* e = em.add().mutable_refund_issued();
   e->mutable_amount()->CopyFrom(c.amount());
   e->set_reason(c.reason());
-  if (c.restock()) {
-    auto* r = em.add().mutable_restock_requested();
-    if (c.restock_lines_size() > 0)
-      r->mutable_lines()->CopyFrom(c.restock_lines());
-    else
-      r->mutable_lines()->CopyFrom(s.lines()); // no lines given: everything comes back
-  }
+  if (!c.restock()) return std::nullopt;
+  // No lines given: whatever is still returnable comes back (possibly nothing).
+  v1::RestockRequested lines;
+  if (c.restock_lines_size() > 0)
+    lines.mutable_lines()->CopyFrom(c.restock_lines());
+  else
+    for (const auto& [sku, qty] : returnable)
+      if (qty > 0) {
+        auto* l = lines.add_lines();
+        l->set_sku(sku);
+        l->set_quantity(qty);
+      }
+  if (lines.lines_size() > 0) *em.add().mutable_restock_requested() = std::move(lines);
   return std::nullopt;
 }
 
@@ -157,8 +184,7 @@ order_decision decide(const v1::OrderState& s, const v1::OrderCommand& c, int64_
     em.add().mutable_stock_reserved();
     break;
   case order_command_kind::reject_out_of_stock:
-    em.add().mutable_order_rejected()->set_sku(c.reject_out_of_stock().sku());
-    em.release_stock(s); // some lines may have been reserved before one failed
+    reject_stock(em, s, c.reject_out_of_stock());
     break;
   case order_command_kind::payment_authorized:
     data_error = authorize(em, s, c.payment_authorized());

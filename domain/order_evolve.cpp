@@ -1,5 +1,7 @@
 // evolve() for orders: fold one persisted event into the state, asserting that the event
 // is legal where it lands (a persisted event in the wrong state means a bug or corruption).
+#include <algorithm>
+
 #include <fmt/core.h>
 
 #include "domain/assert.hpp"
@@ -9,6 +11,13 @@
 namespace ordo::domain {
 
 namespace {
+
+int64_t ordered_of(const v1::OrderState& s, const std::string& sku) {
+  int64_t n = 0;
+  for (const auto& l : s.lines())
+    if (l.sku() == sku) n += l.quantity();
+  return n;
+}
 
 void expect(order_state actual, std::initializer_list<order_state> allowed, order_event_kind e) {
   for (auto s : allowed)
@@ -51,7 +60,12 @@ v1::OrderState evolve(v1::OrderState s, const v1::OrderEvent& e) {
   case order_event_kind::order_rejected:
     expect(st, {S::placed}, *kind);
     s.set_status(v1::ORDER_STATUS_REJECTED);
-    s.set_close_reason(fmt::format("out of stock: {}", e.order_rejected().sku()));
+    s.set_close_code(e.order_rejected().code() == v1::REJECTION_CODE_UNSPECIFIED
+                         ? v1::REJECTION_CODE_INSUFFICIENT_STOCK // written before codes
+                         : e.order_rejected().code());
+    s.set_close_reason(e.order_rejected().detail().empty()
+                           ? fmt::format("out of stock: {}", e.order_rejected().sku())
+                           : e.order_rejected().detail());
     break;
   case order_event_kind::payment_authorized:
     expect(st, {S::stock_reserved}, *kind);
@@ -106,9 +120,20 @@ v1::OrderState evolve(v1::OrderState s, const v1::OrderEvent& e) {
     s.set_refunded_minor(s.refunded_minor() + e.refund_issued().amount().amount_minor());
     if (s.refunded_minor() == s.captured_minor()) s.set_status(v1::ORDER_STATUS_REFUNDED);
     break;
-  case order_event_kind::restock_requested:
+  case order_event_kind::restock_requested: {
     expect(st, {S::delivered, S::refunded}, *kind);
+    // Capped at what was ordered: events written before the rule existed may ask for more
+    // (that stock was already returned; the count stays truthful for later refunds).
+    auto& done = *s.mutable_restocked();
+    for (const auto& l : e.restock_requested().lines()) {
+      const int64_t now = std::min(done[l.sku()] + l.quantity(), ordered_of(s, l.sku()));
+      if (now > 0)
+        done[l.sku()] = now;
+      else
+        done.erase(l.sku()); // not a line of this order
+    }
     break;
+  }
   }
   s.set_updated_at_ms(e.at_ms());
   s.set_last_sequence(s.last_sequence() + 1);
@@ -132,6 +157,10 @@ void check_invariants(const v1::OrderState& s) {
   ORDO_ASSERT(s.authorized_minor() == 0 || s.authorized_minor() == s.total_minor(),
               "order \"{}\": authorized {} != total {}", s.order_id(), s.authorized_minor(),
               s.total_minor());
+  for (const auto& [sku, qty] : s.restocked())
+    ORDO_ASSERT(0 < qty && qty <= ordered_of(s, sku),
+                "order \"{}\": {} units of sku \"{}\" restocked, {} ordered", s.order_id(), qty,
+                sku, ordered_of(s, sku));
   ORDO_ASSERT(s.status() != v1::ORDER_STATUS_REFUNDED ||
                   (s.captured_minor() > 0 && s.refunded_minor() == s.captured_minor()),
               "order \"{}\": refunded status with refunded {} of captured {}", s.order_id(),

@@ -32,6 +32,15 @@ field_error check_place(const v1::PlaceOrder& c) {
       return invalid(fmt::format("{}.unit_price.currency: \"{}\" differs from order currency "
                                  "\"{}\"",
                                  field, c.lines(i).unit_price().currency(), c.currency()));
+    // One price per SKU: inventory checks one reservation per (sku, order) against the
+    // SKU's price of record.
+    for (int j = 0; j < i; ++j)
+      if (c.lines(j).sku() == c.lines(i).sku() &&
+          c.lines(j).unit_price().amount_minor() != c.lines(i).unit_price().amount_minor())
+        return invalid(fmt::format("{}.unit_price: {} differs from lines[{}] of the same sku "
+                                   "\"{}\" ({})",
+                                   field, c.lines(i).unit_price().amount_minor(), j,
+                                   c.lines(i).sku(), c.lines(j).unit_price().amount_minor()));
   }
   return check_address("place_order.shipping_address", c.shipping_address());
 }
@@ -64,7 +73,9 @@ field_error validate(const v1::OrderCommand& c) {
   case K::kPlaceOrder:
     return check_place(c.place_order());
   case K::kRejectOutOfStock:
-    return check_id("reject_out_of_stock.sku", c.reject_out_of_stock().sku());
+    if (auto e = check_id("reject_out_of_stock.sku", c.reject_out_of_stock().sku())) return e;
+    return check_text("reject_out_of_stock.detail", c.reject_out_of_stock().detail(),
+                      limits::text_bytes_max, false);
   case K::kPaymentAuthorized:
     if (auto e = check_id("payment_authorized.payment_id", c.payment_authorized().payment_id()))
       return e;
@@ -98,10 +109,19 @@ field_error validate(const v1::OrderCommand& c) {
 field_error validate(const v1::InventoryCommand& c) {
   using K = v1::InventoryCommand;
   if (auto e = check_id("sku", c.sku())) return e;
+  if (!c.acting_merchant().empty())
+    if (auto e = check_id("acting_merchant", c.acting_merchant())) return e;
   switch (c.kind_case()) {
   case K::kReserve:
     if (auto e = check_id("reserve.order_id", c.reserve().order_id())) return e;
-    return check_quantity("reserve.quantity", c.reserve().quantity());
+    if (auto e = check_quantity("reserve.quantity", c.reserve().quantity())) return e;
+    return check_money("reserve.unit_price", c.reserve().unit_price(),
+                       limits::unit_price_min_minor, limits::unit_price_max_minor);
+  case K::kSetPrice:
+    return check_money("set_price.price", c.set_price().price(), limits::unit_price_min_minor,
+                       limits::unit_price_max_minor);
+  case K::kAssignOwner:
+    return check_id("assign_owner.merchant_id", c.assign_owner().merchant_id());
   case K::kRelease:
     return check_id("release.order_id", c.release().order_id());
   case K::kCommit:

@@ -7,6 +7,7 @@
 
 #include "actors/runtime.hpp"
 #include "actors/saga/saga_dispatcher.hpp"
+#include "domain/limits.hpp"
 
 namespace ordo::saga {
 
@@ -22,18 +23,32 @@ v1::OrderCommand for_order(const std::string& id) {
   return c;
 }
 
-// Lines summed per SKU, in first-seen order: inventory holds one reservation per (sku, order).
-std::vector<std::pair<std::string, int64_t>>
+// One SKU's share of an order: its lines summed (inventory holds one reservation per (sku,
+// order)) and their unit price (validation makes the lines of one SKU agree on it).
+struct sku_lines {
+  std::string sku;
+  int64_t quantity = 0;
+  v1::Money unit_price;
+};
+
+std::vector<sku_lines>
 per_sku_lines(const google::protobuf::RepeatedPtrField<v1::OrderLine>& lines) {
-  std::vector<std::pair<std::string, int64_t>> out;
+  std::vector<sku_lines> out;
   for (const auto& l : lines) {
-    auto it = std::find_if(out.begin(), out.end(), [&](auto& p) { return p.first == l.sku(); });
+    auto it = std::find_if(out.begin(), out.end(), [&](auto& p) { return p.sku == l.sku(); });
     if (it == out.end())
-      out.emplace_back(l.sku(), l.quantity());
+      out.push_back({l.sku(), l.quantity(), l.unit_price()});
     else
-      it->second += l.quantity();
+      it->quantity += l.quantity();
   }
   return out;
+}
+
+// The reserve's refusal as the order records it: INSUFFICIENT_STOCK, PRICE_MISMATCH, ...
+v1::RejectionCode rejection_code(const outcome& o) {
+  v1::RejectionCode code = v1::REJECTION_CODE_UNSPECIFIED;
+  if (o.status == outcome_status::rejected) v1::RejectionCode_Parse(o.code, &code);
+  return code;
 }
 
 } // namespace
@@ -123,10 +138,12 @@ void dispatcher::on_event(uint64_t pos, const v1::Envelope& e) {
 void dispatcher::reserve_lines(uint64_t pos, const std::string& id, uint64_t seq,
                                const google::protobuf::RepeatedPtrField<v1::OrderLine>& lines) {
   struct progress {
-    std::vector<std::pair<std::string, int64_t>> skus;
+    std::vector<sku_lines> skus;
     std::vector<bool> reserved;
     size_t left = 0;
-    std::string short_sku;
+    std::string short_sku; // the first SKU that refused, and why
+    v1::RejectionCode code = v1::REJECTION_CODE_UNSPECIFIED;
+    std::string detail;
   };
   auto p = std::make_shared<progress>();
   p->skus = per_sku_lines(lines);
@@ -136,22 +153,26 @@ void dispatcher::reserve_lines(uint64_t pos, const std::string& id, uint64_t seq
     for (size_t i = 0; i < p->skus.size(); ++i) {
       if (!p->reserved[i]) continue;
       v1::InventoryCommand c;
-      c.set_sku(p->skus[i].first);
+      c.set_sku(p->skus[i].sku);
       c.mutable_release()->set_order_id(id);
       inventory_command(pos, std::move(c), key(id, seq, fmt::format("{}{}", tag, i)));
     }
   };
   for (size_t i = 0; i < p->skus.size(); ++i) {
     v1::InventoryCommand c;
-    c.set_sku(p->skus[i].first);
+    c.set_sku(p->skus[i].sku);
     c.mutable_reserve()->set_order_id(id);
-    c.mutable_reserve()->set_quantity(p->skus[i].second);
+    c.mutable_reserve()->set_quantity(p->skus[i].quantity);
+    *c.mutable_reserve()->mutable_unit_price() = p->skus[i].unit_price;
     inventory_command(pos, std::move(c), key(id, seq, fmt::format("r{}", i)),
                       [this, p, i, pos, id, seq, release_reserved](const outcome& o) {
-                        if (o.ok())
+                        if (o.ok()) {
                           p->reserved[i] = true;
-                        else if (p->short_sku.empty())
-                          p->short_sku = p->skus[i].first;
+                        } else if (p->short_sku.empty()) {
+                          p->short_sku = p->skus[i].sku;
+                          p->code = rejection_code(o);
+                          p->detail = o.message.substr(0, domain::limits::text_bytes_max);
+                        }
                         if (--p->left > 0) return;
                         if (p->short_sku.empty()) {
                           auto c = for_order(id);
@@ -164,7 +185,10 @@ void dispatcher::reserve_lines(uint64_t pos, const std::string& id, uint64_t seq
                         }
                         release_reserved("rl");
                         auto c = for_order(id);
-                        c.mutable_reject_out_of_stock()->set_sku(p->short_sku);
+                        auto* r = c.mutable_reject_out_of_stock();
+                        r->set_sku(p->short_sku);
+                        r->set_code(p->code);
+                        r->set_detail(p->detail);
                         order_command(pos, std::move(c), key(id, seq, "oos"));
                       });
   }
@@ -262,15 +286,15 @@ void dispatcher::per_sku(uint64_t pos, const std::string& id, uint64_t seq, cons
   auto skus = per_sku_lines(lines);
   for (size_t i = 0; i < skus.size(); ++i) {
     std::string t = tag;
-    if (t == "l" && !holds_stock(skus[i].first, id)) continue;
+    if (t == "l" && !holds_stock(skus[i].sku, id)) continue;
     v1::InventoryCommand c;
-    c.set_sku(skus[i].first);
+    c.set_sku(skus[i].sku);
     if (t == "c")
       c.mutable_commit()->set_order_id(id);
     else if (t == "l")
       c.mutable_release()->set_order_id(id);
     else
-      c.mutable_restock()->set_quantity(skus[i].second);
+      c.mutable_restock()->set_quantity(skus[i].quantity);
     inventory_command(pos, std::move(c), key(id, seq, fmt::format("{}{}", tag, i)),
                       [this, t, id](const outcome& o) {
                         if (o.ok()) return;

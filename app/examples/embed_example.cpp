@@ -23,8 +23,8 @@ int main(int argc, char** argv) {
   }
   auto& runtime = **rt;
 
-  // Put stock on the shelf (callback form), then place an order (future form). Idempotency
-  // keys make retries — and re-running this example on the same data — safe.
+  // Put stock on the shelf (callback form), then price it and place an order (future form).
+  // Idempotency keys make retries — and re-running this example on the same data — safe.
   ordo::v1::InventoryCommand restock;
   restock.set_sku("BOOK-1");
   restock.mutable_restock()->set_quantity(10);
@@ -35,6 +35,13 @@ int main(int argc, char** argv) {
   });
   while (!stocked)
     std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  // The price of record: an order line at any other price is rejected when stock is reserved.
+  ordo::v1::InventoryCommand price;
+  price.set_sku("BOOK-1");
+  price.mutable_set_price()->mutable_price()->set_amount_minor(1'500);
+  price.mutable_set_price()->mutable_price()->set_currency("EUR");
+  if (auto o = runtime.submit_inventory(price, "example-price-1").get(); !o.ok())
+    fmt::print(stderr, "price: {} {}\n", o.code, o.message);
 
   // Place an order (future form).
   ordo::v1::OrderCommand place;

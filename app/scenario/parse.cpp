@@ -13,6 +13,7 @@ namespace {
 const std::map<std::string, size_t>& arity() {
   static const std::map<std::string, size_t> table{
       {"stock", 2},
+      {"price", 2},
       {"place", 1},
       {"reserved", 1},
       {"out-of-stock", 1},

@@ -173,12 +173,20 @@ std::optional<std::string> build_inventory(context& c, const step& s, v1::Invent
     cmd.mutable_restock()->set_quantity(*qty);
     return std::nullopt;
   }
+  if (v == "price") {
+    auto amount = number(s.args.size() > 1 ? s.args[1] : "");
+    if (!amount) return std::string("price needs an amount in minor units");
+    *cmd.mutable_set_price()->mutable_price() = money(c, *amount);
+    return std::nullopt;
+  }
   auto order = order_of(c, get(s, "order"));
   if (v == "reserve") {
     auto qty = number(get(s, "qty"));
-    if (!qty) return std::string("reserve needs qty=<n>");
+    auto price = number(get(s, "price"));
+    if (!qty || !price) return std::string("reserve needs qty=<n> price=<minor units>");
     cmd.mutable_reserve()->set_order_id(order);
     cmd.mutable_reserve()->set_quantity(*qty);
+    *cmd.mutable_reserve()->mutable_unit_price() = money(c, *price);
   } else if (v == "release") {
     cmd.mutable_release()->set_order_id(order);
   } else if (v == "commit") {
@@ -290,8 +298,8 @@ std::optional<std::string> execute(context& c, const step& s, int index) {
     return std::nullopt;
   }
   auto key = c.t->key_prefix() + get(s, "key", fmt::format("scenario-line-{}-{}", s.line, index));
-  static const std::set<std::string> inventory_verbs{"stock", "reserve", "release", "commit",
-                                                     "adjust"};
+  static const std::set<std::string> inventory_verbs{"stock", "price", "reserve", "release",
+                                                     "commit", "adjust"};
   std::optional<outcome> o;
   if (inventory_verbs.count(s.verb) > 0) {
     v1::InventoryCommand cmd;

@@ -6,13 +6,14 @@
 // `key=<idempotency key>` (default: a fresh key per line, so lines never collide).
 //
 //   stock SKU-1 10                                  # restock a SKU (inventory)
+//   price SKU-1 1500                                # its price of record (scenario currency)
 //   place A customer=c-1 currency=EUR line=SKU-1:2:1500 [line=...] [merchant=m-1]
 //   expect accepted                                 # outcome of the previous command
 //   reserved A | out-of-stock A sku=SKU-1
 //   authorized A amount=3000 [payment=pay-1] | declined A reason=card | payment-timeout A
 //   fulfil A | ship A carrier=DHL tracking=T1 | deliver A
 //   cancel A reason=changed-mind | refund A amount=500 [reason=damaged] [restock]
-//   reserve SKU-1 order=A qty=2 | release SKU-1 order=A | commit SKU-1 order=A
+//   reserve SKU-1 order=A qty=2 price=1500 | release SKU-1 order=A | commit SKU-1 order=A
 //   adjust SKU-1 delta=-3 reason=count
 //   expect accepted | expect rejected [CODE] | expect duplicate | expect failed [code]
 //   expect state A DELIVERED [total=3000] [authorized=..] [captured=..] [refunded=..] [seq=..]

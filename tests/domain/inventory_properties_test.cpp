@@ -16,6 +16,21 @@ namespace {
 using namespace ordo;
 using google::protobuf::util::MessageDifferencer;
 
+v1::Money price(int64_t minor) {
+  v1::Money m;
+  m.set_amount_minor(minor);
+  m.set_currency("EUR");
+  return m;
+}
+
+// A SKU with a price of record, as every sellable SKU has.
+v1::InventoryState priced_sku(int64_t minor = 100) {
+  v1::InventoryCommand c;
+  c.set_sku("sku-1");
+  *c.mutable_set_price()->mutable_price() = price(minor);
+  return domain::replay(domain::decide({}, c, 0).events);
+}
+
 struct inventory_gen {
   std::mt19937_64 rng;
   explicit inventory_gen(uint64_t seed) : rng(seed) {}
@@ -24,17 +39,22 @@ struct inventory_gen {
     return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
   }
 
-  // Few orders and small numbers so reservations collide, run out and get refused.
+  // Few orders, small numbers and two prices so reservations collide, run out, meet a
+  // changed price and get refused.
   v1::InventoryCommand command() {
     v1::InventoryCommand c;
     c.set_sku("sku-1");
     const auto order = fmt::format("o-{}", between(0, 5));
-    switch (between(0, 9)) {
+    switch (between(0, 10)) {
     case 0:
     case 1:
     case 2:
       c.mutable_reserve()->set_order_id(order);
       c.mutable_reserve()->set_quantity(between(1, 30));
+      *c.mutable_reserve()->mutable_unit_price() = price(between(0, 9) == 0 ? 200 : 100);
+      break;
+    case 10:
+      *c.mutable_set_price()->mutable_price() = price(between(0, 1) == 0 ? 100 : 200);
       break;
     case 3:
     case 4:
@@ -70,15 +90,17 @@ TEST_SUITE("inventory_properties") {
     const uint64_t seed = ordo::test::seed_for("inventory_properties/invariants");
     inventory_gen g(seed);
     const int runs = ordo::test::runs_or(10'000);
-    int insufficient = 0, below_reserved = 0;
+    int insufficient = 0, below_reserved = 0, mismatch = 0;
     for (int run = 0; run < runs; ++run) {
-      v1::InventoryState s;
+      v1::InventoryState s = priced_sku();
       for (int i = 0; i < 30; ++i) {
         const auto d = domain::decide(s, g.command(), i);
         if (d.rejection && d.rejection->code() == v1::REJECTION_CODE_INSUFFICIENT_STOCK)
           ++insufficient;
         if (d.rejection && d.rejection->code() == v1::REJECTION_CODE_BELOW_RESERVED)
           ++below_reserved;
+        if (d.rejection && d.rejection->code() == v1::REJECTION_CODE_PRICE_MISMATCH)
+          ++mismatch;
         s = domain::replay(d.events, std::move(s));
         const auto where = fmt::format("ORDO_SEED={} run {} step {}", seed, run, i);
         REQUIRE_MESSAGE(s.on_hand() >= 0, where);
@@ -93,6 +115,7 @@ TEST_SUITE("inventory_properties") {
     // The generator really pushes against both limits.
     CHECK(insufficient > 0);
     CHECK(below_reserved > 0);
+    CHECK(mismatch > 0);
   }
 
   TEST_CASE("reserve, release and commit are idempotent per order id") {
@@ -101,12 +124,13 @@ TEST_SUITE("inventory_properties") {
     const int runs = ordo::test::runs_or(10'000);
     int checked = 0;
     for (int run = 0; run < runs; ++run) {
-      v1::InventoryState s;
+      v1::InventoryState s = priced_sku();
       for (int i = 0; i < 30; ++i) {
         const auto c = g.command();
         const auto d = domain::decide(s, c, i);
         s = domain::replay(d.events, std::move(s));
         if (!d.accepted() || c.has_restock() || c.has_adjust()) continue;
+        if (c.has_reserve() && d.events.empty()) continue; // a repeat: price not re-checked
         // The same business command again: accepted, nothing new.
         const auto again = domain::decide(s, c, i);
         const auto where = fmt::format("ORDO_SEED={} run {} step {}", seed, run, i);
@@ -124,6 +148,13 @@ TEST_SUITE("inventory_properties") {
     const int runs = ordo::test::runs_or(10'000);
     for (int run = 0; run < runs; ++run) {
       inventory_run r;
+      {
+        v1::InventoryCommand c;
+        c.set_sku("sku-1");
+        *c.mutable_set_price()->mutable_price() = price(100);
+        r.events = domain::decide({}, c, 99).events;
+        r.live = domain::replay(r.events);
+      }
       for (int i = 0; i < 30; ++i) {
         const auto d = domain::decide(r.live, g.command(), 100 + i);
         for (const auto& e : d.events) {
@@ -147,11 +178,12 @@ TEST_SUITE("inventory_properties") {
   }
 
   TEST_CASE("regression guards: conflict, release of nothing, commit without reservation") {
-    v1::InventoryState s;
+    v1::InventoryState s = priced_sku();
     v1::InventoryCommand c;
     c.set_sku("sku-1");
     c.mutable_restock()->set_quantity(10);
     s = domain::replay(domain::decide(s, c, 1).events, s);
+    *c.mutable_reserve()->mutable_unit_price() = price(100);
     c.mutable_reserve()->set_order_id("o-1");
     c.mutable_reserve()->set_quantity(4);
     s = domain::replay(domain::decide(s, c, 2).events, s);
@@ -183,6 +215,9 @@ TEST_SUITE("inventory_properties") {
     const int orders = max + 10;
     v1::InventoryState live;
     std::vector<v1::InventoryEvent> log;
+    v1::InventoryCommand set_price;
+    set_price.set_sku("sku-1");
+    *set_price.mutable_set_price()->mutable_price() = price(100);
     auto apply = [&](const v1::InventoryCommand& c) {
       auto d = domain::decide(live, c, 1'000);
       for (const auto& e : d.events) {
@@ -195,9 +230,11 @@ TEST_SUITE("inventory_properties") {
     restock.set_sku("sku-1");
     restock.mutable_restock()->set_quantity(orders);
     REQUIRE(apply(restock).accepted());
+    REQUIRE(apply(set_price).accepted());
     for (int i = 0; i < orders; ++i) {
       v1::InventoryCommand r;
       r.set_sku("sku-1");
+      *r.mutable_reserve()->mutable_unit_price() = price(100);
       r.mutable_reserve()->set_order_id(fmt::format("o-{}", i));
       r.mutable_reserve()->set_quantity(1);
       REQUIRE(apply(r).accepted());

@@ -238,7 +238,7 @@ TEST_SUITE("validation") {
     l->set_quantity(3);
     d = domain::decide(s, cmd, 9000);
     REQUIRE(d.rejection.has_value());
-    CHECK(d.rejection->code() == v1::REJECTION_CODE_INVALID_ARGUMENT);
+    CHECK(d.rejection->code() == v1::REJECTION_CODE_RESTOCK_EXCEEDS_RETURNABLE);
     CHECK(d.rejection->message().find("refund_order.restock_lines[0]") != std::string::npos);
   }
 
@@ -246,10 +246,18 @@ TEST_SUITE("validation") {
     v1::InventoryCommand c;
     c.set_sku("sku-1");
     c.mutable_reserve()->set_order_id("o-1");
+    c.mutable_reserve()->mutable_unit_price()->set_amount_minor(1500);
+    c.mutable_reserve()->mutable_unit_price()->set_currency("EUR");
     for (int64_t q : {lim::quantity_min, lim::quantity_max}) {
       c.mutable_reserve()->set_quantity(q);
       ok(c);
     }
+    c.mutable_reserve()->mutable_unit_price()->set_amount_minor(0);
+    bad(c, "reserve.unit_price.amount_minor", "1..1000000000");
+    c.mutable_reserve()->mutable_unit_price()->set_amount_minor(1500);
+    c.mutable_reserve()->mutable_unit_price()->set_currency("eur");
+    bad(c, "reserve.unit_price.currency", "");
+    c.mutable_reserve()->mutable_unit_price()->set_currency("EUR");
     c.mutable_reserve()->set_quantity(0);
     bad(c, "reserve.quantity", "1..10000");
     c.mutable_reserve()->set_quantity(10'001);
@@ -281,6 +289,24 @@ TEST_SUITE("validation") {
     bad(c, "adjust.reason", "must not be empty");
     c.mutable_adjust()->set_reason(std::string(257, 'r'));
     bad(c, "adjust.reason", "256");
+    auto* price = c.mutable_set_price()->mutable_price();
+    price->set_currency("EUR");
+    for (int64_t a : {lim::unit_price_min_minor, lim::unit_price_max_minor}) {
+      price->set_amount_minor(a);
+      ok(c);
+    }
+    for (int64_t a : {int64_t{0}, lim::unit_price_max_minor + 1}) {
+      price->set_amount_minor(a);
+      bad(c, "set_price.price.amount_minor", "1..1000000000");
+    }
+    c.mutable_assign_owner()->set_merchant_id("m-1");
+    ok(c);
+    c.mutable_assign_owner()->set_merchant_id("m 1");
+    bad(c, "assign_owner.merchant_id", "");
+    c.mutable_assign_owner()->set_merchant_id("m-1");
+    c.set_acting_merchant(std::string(65, 'm'));
+    bad(c, "acting_merchant", "1..64");
+    c.clear_acting_merchant();
     c.set_sku("");
     bad(c, "sku", "1..64");
   }
@@ -302,6 +328,11 @@ TEST_SUITE("validation") {
     v1::InventoryState t;
     c.mutable_restock()->set_quantity(10);
     t = domain::replay(domain::decide(t, c, 1).events, t);
+    c.mutable_set_price()->mutable_price()->set_amount_minor(700);
+    c.mutable_set_price()->mutable_price()->set_currency("EUR");
+    t = domain::replay(domain::decide(t, c, 1).events, t);
+    c.mutable_reserve()->mutable_unit_price()->set_amount_minor(700);
+    c.mutable_reserve()->mutable_unit_price()->set_currency("EUR");
     c.mutable_reserve()->set_order_id("o-1");
     c.mutable_reserve()->set_quantity(6);
     t = domain::replay(domain::decide(t, c, 2).events, t);
@@ -314,6 +345,8 @@ TEST_SUITE("validation") {
     CHECK(d.rejection->code() == v1::REJECTION_CODE_BELOW_RESERVED);
     CHECK(d.rejection->message().find("adjust.delta") != std::string::npos);
     c.mutable_reserve()->set_order_id("o-2");
+    c.mutable_reserve()->mutable_unit_price()->set_amount_minor(700);
+    c.mutable_reserve()->mutable_unit_price()->set_currency("EUR");
     c.mutable_reserve()->set_quantity(4); // exactly the available units
     CHECK(domain::decide(t, c, 3).accepted());
     c.mutable_reserve()->set_quantity(5);

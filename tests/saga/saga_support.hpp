@@ -19,11 +19,16 @@ inline runtime_config saga_config_in(const temp_dir& d,
   return cfg;
 }
 
-inline void stock(runtime& rt, const std::string& sku, int64_t qty) {
+/// Restocks `sku` and gives it the price of record the tests' orders use (1000 EUR minor).
+inline void stock(runtime& rt, const std::string& sku, int64_t qty, int64_t unit_minor = 1000) {
   v1::InventoryCommand c;
   c.set_sku(sku);
   c.mutable_restock()->set_quantity(qty);
   auto o = wait(rt.submit_inventory(c, "stock-" + sku + "-" + std::to_string(qty)));
+  REQUIRE_MESSAGE(o.ok(), o.code << " " << o.message);
+  c.mutable_set_price()->mutable_price()->set_amount_minor(unit_minor);
+  c.mutable_set_price()->mutable_price()->set_currency("EUR");
+  o = wait(rt.submit_inventory(c, "price-" + sku + "-" + std::to_string(unit_minor)));
   REQUIRE_MESSAGE(o.ok(), o.code << " " << o.message);
 }
 
