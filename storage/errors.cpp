@@ -38,6 +38,8 @@ std::string to_string(storage_errc c) {
     return "closed";
   case storage_errc::lmdb_error:
     return "lmdb_error";
+  case storage_errc::locked:
+    return "locked";
   }
   return "unknown_storage_error";
 }

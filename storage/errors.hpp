@@ -24,6 +24,7 @@ enum class storage_errc : uint8_t {
   format_too_new,       // the store was written by a newer format version
   closed,               // the journal is closing or closed
   lmdb_error,           // any other LMDB failure (open, reader table full, ...)
+  locked,               // open: another process holds the data directory (dir_lock.hpp)
 };
 
 std::string to_string(storage_errc c);

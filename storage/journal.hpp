@@ -81,6 +81,9 @@
 //   closed             submit after close() began.
 //   lmdb_error         open failures (permissions, no such dir), MDB_READERS_FULL, other LMDB
 //                      errors on reads; the context carries mdb_strerror().
+//   locked             open(): another process holds the directory (its `ordo.lock`, an
+//                      exclusive flock held for the journal's life); the context names the
+//                      holder's pid. Also a second open of the same directory in one process.
 //
 // FEED TRUNCATION
 //   The log is both the feed and the entities' history. truncate_feed(up_to) moves the feed
@@ -240,6 +243,8 @@ using timer_visitor = std::function<bool(std::string_view entity, std::string_vi
 class journal {
 public:
   /// Opens (creating if needed) the store in options.dir and starts the writer thread.
+  /// Takes the directory's lock first (storage/dir_lock.hpp): `locked` while another process
+  /// (or another open journal) holds it.
   static caf::expected<std::unique_ptr<journal>> open(journal_options options);
 
   ~journal(); // close()

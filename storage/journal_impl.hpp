@@ -7,9 +7,11 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
+#include "storage/dir_lock.hpp"
 #include "storage/journal.hpp"
 #include "storage/lmdb_util.hpp"
 
@@ -23,6 +25,7 @@ struct pending {
 
 struct journal::impl {
   journal_options opts;
+  std::optional<dir_lock> lock; // held while the environment is open
   MDB_env* env = nullptr;
   lmdb::tables db;
 
