@@ -16,6 +16,8 @@
 // after repeated crashes on one command, quarantines the entity.
 
 #include <algorithm>
+#include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -61,6 +63,9 @@ struct entity_state {
   // evolving in place saves copying the whole state per command; if the journal refuses the
   // append, the state is rebuilt from the journal.
   bool speculative = false;
+  // The timer changes of the batch in flight (null: none), applied to env->deadlines: its
+  // schedules before the append is submitted, its cancels once it commits.
+  std::unique_ptr<timer_changes> inflight_timers;
   uint64_t token = 0;
   uint64_t received = 0; // commands received from the shard (the passivation handshake)
   bool passivating = false;
@@ -172,6 +177,25 @@ inline void net_timers(timer_changes& into, timer_changes&& next) {
   for (auto& s : next.schedules) {
     drop_schedule(s.timer_id);
     into.schedules.push_back(std::move(s));
+  }
+}
+
+// The batch's timer changes once its append is answered: committed, its cancels forget their
+// deadlines (not those it scheduled again: the journal applies cancels first); failed, its
+// schedules are forgotten.
+inline void settle_timers(runtime_env& env, const std::string& key,
+                          std::unique_ptr<timer_changes> t, bool committed) {
+  if (!t) return;
+  auto rescheduled = [&](const std::string& id) {
+    return std::any_of(t->schedules.begin(), t->schedules.end(),
+                       [&](const auto& s) { return s.timer_id == id; });
+  };
+  if (committed) {
+    for (const auto& id : t->cancels)
+      if (!rescheduled(id)) env.deadlines.cancelled(key, id);
+  } else {
+    for (const auto& s : t->schedules)
+      env.deadlines.unscheduled(key, s.timer_id, s.due_ms);
   }
 }
 
@@ -312,6 +336,16 @@ bool run_batch(entity_self<Model>* self, size_t limit) {
     answer_staged(staged, nullptr);
     return false;
   }
+  if (!timers.schedules.empty() || !timers.cancels.empty()) {
+    // Registered before the append is submitted, so no committed timer is ever unknown to
+    // the saga's steady-clock firing (timer_deadlines.hpp); undone if the append fails.
+    const auto steady_now = timer_deadlines::clock::now();
+    for (const auto& s : timers.schedules)
+      env->deadlines.scheduled(st.key, s.timer_id, s.due_ms,
+                               steady_now +
+                                   std::chrono::milliseconds{static_cast<int64_t>(s.due_ms) - now});
+    st.inflight_timers = std::make_unique<timer_changes>(timers);
+  }
   req.timer_schedules = std::move(timers.schedules);
   req.timer_cancels = std::move(timers.cancels);
   auto every = env->limits.snapshot_every_events;
@@ -380,6 +414,7 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
         auto staged = std::move(s.inflight);
         s.inflight.clear();
         bool was_speculative = std::exchange(s.speculative, false);
+        detail::settle_timers(*s.env, s.key, std::move(s.inflight_timers), a->ok);
         if (a->ok) {
           if (a->last_seq > s.last_seq) s.last_seq = a->last_seq;
           detail::answer_staged(staged, nullptr);

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
@@ -286,8 +287,16 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
   if (q.cfg.saga.enabled) {
     auto gateway = q.cfg.saga.gateway;
     if (!gateway) gateway = std::make_shared<saga::simulated_gateway>(q.cfg.saga.simulated);
+    // Test-only negative control for the clock-step test (tests/node/clock_test.cpp): the
+    // node under test fires timers by the wall clock, as before steady-clock firing.
+    if (const char* v = std::getenv("ORDO_TEST_WALL_CLOCK_TIMERS");
+        v && std::string_view(v) == "1") {
+      q.cfg.saga.wall_clock_timers = true;
+      fmt::print(stderr, "[warn] ORDO_TEST_WALL_CLOCK_TIMERS=1: durable timers fire by the wall "
+                         "clock (a test's negative control; never use it in production)\n");
+    }
     q.saga = std::make_unique<saga::dispatcher>(*rt, *q.journal, q.cfg.saga, std::move(gateway),
-                                                q.env.now_ms);
+                                                q.env.now_ms, q.env.deadlines);
   }
   return rt;
 }
@@ -504,6 +513,10 @@ storage::journal::stats_t runtime::journal_stats() const {
   return impl_->journal->stats();
 }
 
+caf::error runtime::fail_stop_error() const {
+  return impl_->journal->fail_stop_error();
+}
+
 caf::expected<uint64_t> runtime::feed_head() const {
   return impl_->journal->feed_head();
 }
@@ -607,11 +620,18 @@ runtime::export_changes(const std::vector<std::string>& entities,
 }
 
 caf::error runtime::import_records(const std::vector<storage::entity_records>& batch) {
-  return impl_->journal->import_records(batch);
+  auto err = impl_->journal->import_records(batch);
+  // Imported timers were scheduled on the previous owner: the saga adopts them (a steady
+  // deadline of min(wall deadline, now + timeout), actors/timer_deadlines.hpp).
+  if (!err) impl_->env.deadlines.request_scan();
+  return err;
 }
 
 caf::expected<uint64_t> runtime::drop_shard_timers(uint16_t shard) {
-  return impl_->journal->drop_timers(impl_->selector(shard));
+  auto sel = impl_->selector(shard);
+  auto dropped = impl_->journal->drop_timers(sel);
+  if (dropped) impl_->env.deadlines.forget_if(sel.entity);
+  return dropped;
 }
 
 runtime_stats runtime::stats() const {

@@ -215,6 +215,10 @@ public:
   runtime_stats stats() const;
   /// The journal's counters: group commits, commit latency histogram, appends queued.
   storage::journal::stats_t journal_stats() const;
+  /// Empty while healthy; once a journal write or sync failed, the sticky error that
+  /// fail-stopped it: every later command fails, reads still work. A host should stop
+  /// routing commands here and restart the process (the node does: docs/node.md).
+  caf::error fail_stop_error() const;
   /// The newest committed feed position (0: empty); a consumer's lag is this minus its offset.
   caf::expected<uint64_t> feed_head() const;
   /// Runs one round of feed retention now (tests, operators); no-op when it is off.

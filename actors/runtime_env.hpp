@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "actors/timer_deadlines.hpp"
+
 namespace ordo::storage {
 class journal;
 }
@@ -33,6 +35,7 @@ struct actor_limits {
 };
 
 /// Durable timers the entity actors attach to their appends (0 = none). The saga sets them.
+/// Stored with wall-clock deadlines; fired on the steady clock (timer_deadlines.hpp).
 struct timer_policy {
   int64_t payment_timeout_ms = 0; // StockReserved schedules "payment" at now + this
 };
@@ -51,7 +54,10 @@ struct runtime_env {
   uint16_t shard_count = 0;
   actor_limits limits;
   timer_policy timers;
-  std::function<int64_t()> now_ms;
+  // Steady-clock deadlines of the durable timers, written as entity actors schedule and
+  // cancel them, read by the saga, which fires them (timer_deadlines.hpp).
+  timer_deadlines deadlines;
+  std::function<int64_t()> now_ms; // wall clock: event times, ids, timer wall deadlines
   // Test-only fault hook (FoundationDB's BUGGIFY): called before decide() with the entity id
   // and the serialized command; it may throw to simulate a crashing actor. Empty in production.
   std::function<void(std::string_view entity, const std::string& command_bytes)> before_decide;

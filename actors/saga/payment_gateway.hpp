@@ -15,7 +15,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <queue>
@@ -23,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "actors/saga/recent_map.hpp"
 #include "ordo/v1/common.pb.h"
 
 namespace ordo::saga {
@@ -65,6 +65,10 @@ struct simulated_gateway_options {
   double decline_rate = 0.0;            // share of orders whose authorization is declined
   std::chrono::milliseconds latency{0}; // per call; 0 answers inline
   bool outage = false;                  // never answer (settable at run time too)
+  // Idempotency keys (and per-order counts) remembered: the most recent this many. A retry of
+  // an older key is executed again, as with a real provider past its key retention. Bounds
+  // the gateway's memory however many orders a node takes (~200 bytes per key).
+  size_t keys_remembered_max = 100'000;
 };
 
 /// What the simulated gateway did, for tests and benchmarks.
@@ -75,8 +79,9 @@ struct gateway_counts {
   int64_t captured_minor = 0, refunded_minor = 0;
 };
 
-/// An in-memory gateway: idempotent per key, deterministic per (seed, order id), with
-/// latency (one timer thread) and outage. Voids of an order with no authorization are no-ops.
+/// An in-memory gateway: idempotent per key (the most recent keys_remembered_max keys),
+/// deterministic per (seed, order id), with latency (one timer thread) and outage. Voids of
+/// an order with no authorization are no-ops.
 class simulated_gateway final : public payment_gateway {
 public:
   explicit simulated_gateway(simulated_gateway_options o = {});
@@ -95,6 +100,9 @@ public:
   uint64_t captures_of(const std::string& order_id) const;
   uint64_t authorizations_of(const std::string& order_id) const;
   bool voided(const std::string& order_id) const;
+  /// Keys and orders it remembers now (each ≤ keys_remembered_max).
+  size_t keys_remembered() const;
+  size_t orders_remembered() const;
 
 private:
   enum class op : uint8_t { authorize, capture, void_payment, refund };
@@ -105,10 +113,17 @@ private:
   simulated_gateway_options opt_;
   std::atomic<bool> outage_;
   mutable std::mutex mu_;
-  std::map<std::string, payment_result> by_key_;
-  std::map<std::string, uint64_t> calls_by_key_;
-  std::map<std::string, uint64_t> captures_, authorizations_;
-  std::map<std::string, bool> voided_;
+  struct key_memory {
+    bool executed = false;
+    payment_result result;
+    uint64_t calls = 0;
+  };
+  struct order_memory {
+    uint64_t captures = 0, authorizations = 0;
+    bool voided = false;
+  };
+  recent_map<key_memory> by_key_;
+  recent_map<order_memory> by_order_;
   gateway_counts counts_;
   // Latency: answers wait in a queue served by one thread.
   struct delayed {

@@ -26,6 +26,17 @@ struct saga_config {
   size_t events_in_flight_max = 4'096;                   // feed records read but not handled
   std::chrono::milliseconds offset_save_every{100};
   std::chrono::milliseconds timer_poll_every{50};
+  // How often the saga also looks for stored timers that are past their wall-clock deadline
+  // and have no steady deadline in memory (actors/timer_deadlines.hpp): a cancel that lost a
+  // race, more timers than one adoption scan takes.
+  std::chrono::milliseconds timer_wall_check_every{1'000};
+  // Stored timers adopted per scan (at start, after an import); the rest fire by their wall
+  // deadline, as with timer_wall_check_every.
+  size_t timer_adopt_max = 1'000'000;
+  // Test-only negative control: fire timers when the WALL clock passes their stored deadline
+  // (the rule before steady-clock firing), so a clock-step test can show it catches it. The
+  // node sets it from ORDO_TEST_WALL_CLOCK_TIMERS=1 (runtime.cpp). Never in production.
+  bool wall_clock_timers = false;
   int retries_max = 8;              // failed / timed-out effects, then log and hold the offset
   int overloaded_retries_max = 200; // `overloaded` is backpressure, not failure: more patience
   std::chrono::milliseconds backoff_base{5};

@@ -33,6 +33,7 @@
 
 #include "actors/outcome.hpp"
 #include "actors/saga/saga_config.hpp"
+#include "actors/timer_deadlines.hpp"
 #include "ordo/v1/inventory.pb.h"
 #include "ordo/v1/order.pb.h"
 
@@ -61,8 +62,11 @@ struct saga_stats {
 
 class dispatcher {
 public:
+  /// `deadlines`: the steady-clock deadlines of the durable timers (the runtime's; outlives
+  /// the dispatcher). Timers fire by them, not by the wall clock (timer_deadlines.hpp).
   dispatcher(runtime& rt, storage::journal& j, saga_config cfg,
-             std::shared_ptr<payment_gateway> gateway, std::function<int64_t()> now_ms);
+             std::shared_ptr<payment_gateway> gateway, std::function<int64_t()> now_ms,
+             timer_deadlines& deadlines);
   ~dispatcher();
   dispatcher(const dispatcher&) = delete;
   dispatcher& operator=(const dispatcher&) = delete;
@@ -96,6 +100,8 @@ private:
   void run();
   void read_feed();
   void poll_timers();
+  void adopt_stored_timers(int64_t wall_now_ms, std::chrono::steady_clock::time_point now);
+  void fire_timeout(const std::string& order_id);
   void cancel_timer(const std::string& order_id);
   void save_offset();
   uint64_t low_water() const;
@@ -141,6 +147,7 @@ private:
   saga_config cfg_;
   std::shared_ptr<payment_gateway> gateway_;
   std::function<int64_t()> now_ms_;
+  timer_deadlines& deadlines_;
   std::shared_ptr<mailbox> mailbox_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
@@ -149,10 +156,12 @@ private:
   std::map<uint64_t, uint32_t> holds_; // feed position -> effects still running for it
   uint64_t read_upto_ = 0;             // last feed position read
   uint64_t saved_ = 0;                 // last offset saved
+  bool offset_save_failing_ = false;   // the last save failed (logged once)
   bool feed_broken_ = false;
   std::priority_queue<delayed, std::vector<delayed>, std::greater<>> delayed_;
   uint64_t delayed_n_ = 0;
   std::set<std::string> timeouts_; // orders whose TimeOutPayment is in flight
+  std::chrono::steady_clock::time_point next_wall_check_{};
   std::mt19937_64 rng_{42};
 
   mutable std::mutex stats_mu_;

@@ -4,7 +4,9 @@
 
 namespace ordo::saga {
 
-simulated_gateway::simulated_gateway(simulated_gateway_options o) : opt_(o), outage_(o.outage) {
+simulated_gateway::simulated_gateway(simulated_gateway_options o)
+    : opt_(o), outage_(o.outage), by_key_(o.keys_remembered_max),
+      by_order_(o.keys_remembered_max) {
   if (opt_.latency.count() <= 0) return;
   timer_ = std::thread([this] {
     std::unique_lock<std::mutex> lock{q_mu_};
@@ -54,15 +56,14 @@ void simulated_gateway::call(op kind, const payment_request& r, payment_callback
   {
     std::lock_guard<std::mutex> g{mu_};
     ++counts_.calls;
-    ++calls_by_key_[r.idempotency_key];
+    auto& k = by_key_[r.idempotency_key];
+    ++k.calls;
     if (outage_.load()) return; // the request is lost: no answer, nothing executed
-    auto it = by_key_.find(r.idempotency_key);
-    if (it != by_key_.end()) {
-      res = it->second;
-    } else {
-      res = execute(kind, r);
-      by_key_.emplace(r.idempotency_key, res);
+    if (!k.executed) {
+      k.result = execute(kind, r);
+      k.executed = true;
     }
+    res = k.result;
   }
   deliver(std::move(done), std::move(res));
 }
@@ -82,19 +83,19 @@ payment_result simulated_gateway::execute(op kind, const payment_request& r) {
       ++counts_.declined;
     } else {
       res.payment_id = "pay-" + r.order_id;
-      ++authorizations_[r.order_id];
+      ++by_order_[r.order_id].authorizations;
       ++counts_.authorized;
     }
     break;
   }
   case op::capture:
-    ++captures_[r.order_id];
+    ++by_order_[r.order_id].captures;
     ++counts_.captured;
     counts_.captured_minor += r.amount.amount_minor();
     res.payment_id = r.payment_id;
     break;
   case op::void_payment:
-    voided_[r.order_id] = authorizations_.count(r.order_id) > 0;
+    by_order_[r.order_id].voided = true; // with or without an authorization to void
     ++counts_.voided;
     break;
   case op::refund:
@@ -127,25 +128,36 @@ gateway_counts simulated_gateway::counts() const {
 
 uint64_t simulated_gateway::calls(const std::string& key) const {
   std::lock_guard<std::mutex> g{mu_};
-  auto it = calls_by_key_.find(key);
-  return it == calls_by_key_.end() ? 0 : it->second;
+  auto* k = by_key_.find(key);
+  return k ? k->calls : 0;
 }
 
 uint64_t simulated_gateway::captures_of(const std::string& order_id) const {
   std::lock_guard<std::mutex> g{mu_};
-  auto it = captures_.find(order_id);
-  return it == captures_.end() ? 0 : it->second;
+  auto* o = by_order_.find(order_id);
+  return o ? o->captures : 0;
 }
 
 uint64_t simulated_gateway::authorizations_of(const std::string& order_id) const {
   std::lock_guard<std::mutex> g{mu_};
-  auto it = authorizations_.find(order_id);
-  return it == authorizations_.end() ? 0 : it->second;
+  auto* o = by_order_.find(order_id);
+  return o ? o->authorizations : 0;
 }
 
 bool simulated_gateway::voided(const std::string& order_id) const {
   std::lock_guard<std::mutex> g{mu_};
-  return voided_.count(order_id) > 0;
+  auto* o = by_order_.find(order_id);
+  return o && o->voided;
+}
+
+size_t simulated_gateway::keys_remembered() const {
+  std::lock_guard<std::mutex> g{mu_};
+  return by_key_.size();
+}
+
+size_t simulated_gateway::orders_remembered() const {
+  std::lock_guard<std::mutex> g{mu_};
+  return by_order_.size();
 }
 
 } // namespace ordo::saga
