@@ -1,5 +1,8 @@
 # Debian's libcaf-dev 0.17.6 ships neither a CMake config nor a .pc file.
-# This module defines CAF::core and CAF::io (which links CAF::core) and CAF_VERSION.
+# This module defines CAF::core, CAF::io (which links CAF::core) and CAF_VERSION, and
+# CAF::openssl (which links CAF::io and OpenSSL's libssl/libcrypto) whenever libcaf_openssl
+# and OpenSSL's development files are found — also when the caller did not ask for the
+# component, so targets in any directory can use it (the cluster's TLS: actors/cluster/tls.hpp).
 find_path(CAF_INCLUDE_DIR NAMES caf/all.hpp)
 if(CAF_INCLUDE_DIR AND EXISTS "${CAF_INCLUDE_DIR}/caf/config.hpp")
   file(STRINGS "${CAF_INCLUDE_DIR}/caf/config.hpp" _caf_ver_line REGEX "#define CAF_VERSION [0-9]+")
@@ -33,5 +36,15 @@ if(CAF_FOUND AND NOT TARGET CAF::core)
     set_target_properties(CAF::io PROPERTIES
       IMPORTED_LOCATION "${CAF_IO_LIBRARY}"
       INTERFACE_LINK_LIBRARIES CAF::core)
+  endif()
+endif()
+if(CAF_FOUND AND NOT TARGET CAF::openssl)
+  find_library(CAF_OPENSSL_LIBRARY NAMES caf_openssl)
+  find_package(OpenSSL QUIET)
+  if(CAF_OPENSSL_LIBRARY AND OPENSSL_FOUND AND TARGET CAF::io)
+    add_library(CAF::openssl SHARED IMPORTED)
+    set_target_properties(CAF::openssl PROPERTIES
+      IMPORTED_LOCATION "${CAF_OPENSSL_LIBRARY}"
+      INTERFACE_LINK_LIBRARIES "CAF::io;OpenSSL::SSL;OpenSSL::Crypto")
   endif()
 endif()

@@ -18,19 +18,14 @@
 #include <caf/io/all.hpp>
 #include <fmt/core.h>
 
-#include "actors/placement.hpp"
+#include "actors/cluster/tls.hpp"
 #include "actors/runtime.hpp"
-#include "domain/order_id.hpp"
 #include "ordo/v1/cluster.pb.h"
 
 namespace ordo::cluster {
 
 namespace {
 
-using fwd_atom = caf::atom_constant<caf::atom("cl_fwd")>;
-using read_atom = caf::atom_constant<caf::atom("cl_read")>;
-using ctl_atom = caf::atom_constant<caf::atom("cl_ctl")>;
-using reply_atom = caf::atom_constant<caf::atom("cl_reply")>;
 using conn_atom = caf::atom_constant<caf::atom("cl_conn")>;
 using send_atom = caf::atom_constant<caf::atom("cl_send")>;
 
@@ -38,26 +33,7 @@ caf::error unavailable(std::string what) {
   return caf::make_error(caf::sec::runtime_error, std::move(what));
 }
 
-// `own`/`shard`: for a not_owner answer, the owner this node knows of, so the sender (whose
-// view is behind a handoff) learns where the shard went.
-std::string to_bytes(const outcome& o, const ownership* own = nullptr, uint16_t shard = 0) {
-  v1::ForwardedOutcome f;
-  if (own && o.code == "not_owner" && shard < own->shard_count()) {
-    f.set_owner_hint(own->owner(shard));
-    f.set_owner_epoch(own->owner_epoch(shard));
-  }
-  f.set_status(to_string(o.status));
-  f.set_entity_id(o.entity_id);
-  f.set_first_seq(o.first_seq);
-  f.set_last_seq(o.last_seq);
-  f.set_duplicate(o.duplicate);
-  f.set_code(o.code);
-  f.set_message(o.message);
-  for (const auto& e : o.events)
-    *f.add_events() = e;
-  f.set_unknown_if_applied(o.unknown_if_applied);
-  return f.SerializeAsString();
-}
+} // namespace
 
 outcome from_proto(v1::ForwardedOutcome& f) {
   outcome o;
@@ -78,14 +54,11 @@ outcome from_proto(v1::ForwardedOutcome& f) {
   return o;
 }
 
+namespace {
+
 struct router_state {
   std::map<uint16_t, caf::actor> peers;
   std::map<uint16_t, std::unordered_map<uint64_t, call_ptr>> in_flight;
-  uint64_t next = 1;
-};
-
-struct ingress_state {
-  std::unordered_map<uint64_t, caf::response_promise> promises;
   uint64_t next = 1;
 };
 
@@ -150,7 +123,7 @@ void cluster_link::impl::connect_loop() {
       // dropped, no reset) would block this loop — and the reconnects of every other peer,
       // and stop() — for the kernel's ~2 minute SYN timeout. Probe first, bounded.
       if (!reachable(m.host, m.port, opt.connect_probe_timeout)) continue;
-      auto h = sys->middleman().remote_actor(m.host, m.port);
+      auto h = connect(*sys, m.host, m.port, opt.tls.enabled, opt.connect_timeout);
       if (h) {
         set_connected(m.id, true);
         caf::anon_send(router, conn_atom::value, m.id, *h);
@@ -194,8 +167,9 @@ caf::expected<v1::ControlAnswer> cluster_link::impl::control(uint16_t node, v1::
                                                              std::chrono::milliseconds timeout) {
   msg.set_from_node(opt.self);
   msg.set_cluster_id(own->cluster_id());
+  msg.set_to_node(node);
   if (node == opt.self) return handle_control(*this, msg);
-  auto r = call_sync(node, call_kind::control, msg.SerializeAsString(), timeout);
+  auto r = call_sync(node, call_kind::control, seal(creds.get(), msg), timeout);
   if (!r) return r.error();
   v1::ControlAnswer a;
   if (!a.ParseFromString(*r))
@@ -227,6 +201,8 @@ caf::behavior router_actor(caf::stateful_actor<router_state>* self, cluster_link
       uint16_t node = it->first;
       link->set_connected(node, false);
       self->state.peers.erase(it);
+      fmt::print(stderr, "level=warn event=cluster_peer_down node={} peer={} reason=\"{}\"\n",
+                 link->opt.self, node, caf::to_string(dm.reason));
       // Calls in flight to it may or may not have been applied: say so now, not after the
       // timeout (a request to a dead proxy only times out).
       auto calls = std::move(self->state.in_flight[node]);
@@ -240,6 +216,8 @@ caf::behavior router_actor(caf::stateful_actor<router_state>* self, cluster_link
       [=](conn_atom, uint16_t node, caf::actor h) {
         self->monitor(h);
         self->state.peers[node] = std::move(h);
+        fmt::print(stderr, "level=info event=cluster_peer_up node={} peer={}\n", link->opt.self,
+                   node);
       },
       [=](send_atom, uint16_t node, uint8_t kind, std::string& bytes, call_ptr& c) {
         auto it = self->state.peers.find(node);
@@ -275,107 +253,6 @@ caf::behavior router_actor(caf::stateful_actor<router_state>* self, cluster_link
   };
 }
 
-std::string mismatch(const cluster_link::impl& p, uint32_t from, uint64_t theirs) {
-  return fmt::format("node {} is in cluster {:016x}, node {} in {:016x}: their configs or "
-                     "states differ; refused",
-                     from, theirs, p.opt.self, p.own->cluster_id());
-}
-
-caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self, cluster_link::impl* link) {
-  return {
-      [=](fwd_atom, std::string& bytes) -> caf::result<std::string> {
-        link->received++;
-        v1::ForwardedCommand fc;
-        if (!fc.ParseFromString(bytes)) {
-          link->refused++;
-          return to_bytes(failure("malformed_forward", "a forwarded command did not parse"));
-        }
-        if (fc.cluster_id() != link->own->cluster_id()) {
-          link->refused++;
-          return to_bytes(
-              failure("map_mismatch", mismatch(*link, fc.from_node(), fc.cluster_id())));
-        }
-        if (link->rt == nullptr || link->stopping)
-          return to_bytes(failure("stopping", "the owner is starting or stopping; retry"));
-        auto id = self->state.next++;
-        self->state.promises.emplace(id, self->make_response_promise());
-        auto me = caf::actor_cast<caf::actor>(self);
-        auto shard = static_cast<uint16_t>(fc.shard());
-        auto* own = link->own;
-        link->rt->submit_forwarded(
-            std::move(*fc.mutable_command()), [me, id, shard, own](outcome o) {
-              caf::anon_send(me, reply_atom::value, id, to_bytes(o, own, shard));
-            });
-        return caf::delegated<std::string>();
-      },
-      [=](reply_atom, uint64_t id, std::string& bytes) {
-        auto it = self->state.promises.find(id);
-        if (it == self->state.promises.end()) return;
-        it->second.deliver(std::move(bytes));
-        self->state.promises.erase(it);
-      },
-      [=](read_atom, std::string& bytes) -> std::string {
-        v1::ForwardedRead r;
-        v1::ForwardedState out;
-        if (!r.ParseFromString(bytes) || r.cluster_id() != link->own->cluster_id() || !link->rt) {
-          out.set_error("refused: malformed read, another cluster, or not serving");
-          return out.SerializeAsString();
-        }
-        std::optional<uint16_t> shard;
-        if (r.entity_type() == v1::ENTITY_TYPE_ORDER) {
-          shard = domain::shard_of(r.entity_id());
-          auto st = link->rt->order(r.entity_id());
-          if (st)
-            out.set_state(st->SerializeAsString());
-          else
-            out.set_error(caf::to_string(st.error()));
-        } else {
-          shard = link->rt->shard_of_sku(r.entity_id());
-          auto st = link->rt->inventory(r.entity_id());
-          if (st)
-            out.set_state(st->SerializeAsString());
-          else
-            out.set_error(caf::to_string(st.error()));
-        }
-        if (!out.error().empty() && shard && *shard < link->own->shard_count()) {
-          out.set_owner_hint(link->own->owner(*shard));
-          out.set_owner_epoch(link->own->owner_epoch(*shard));
-        }
-        return out.SerializeAsString();
-      },
-      [=](ctl_atom, std::string& bytes) -> caf::result<std::string> {
-        v1::ClusterControl msg;
-        v1::ControlAnswer bad;
-        if (!msg.ParseFromString(bytes)) {
-          bad.set_error("malformed control message");
-          return bad.SerializeAsString();
-        }
-        // A joining node (cluster id 0) accepts the change that brings it in.
-        auto mine = link->own->cluster_id();
-        if (msg.cluster_id() != mine && !(mine == 0 && msg.has_change())) {
-          bad.set_error(mismatch(*link, msg.from_node(), msg.cluster_id()));
-          return bad.SerializeAsString();
-        }
-        if (!link->rt) {
-          bad.set_error("not serving yet");
-          return bad.SerializeAsString();
-        }
-        // Off the actor's thread: a handoff takes as long as its records take to move.
-        auto id = self->state.next++;
-        auto me = caf::actor_cast<caf::actor>(self);
-        if (!link->spawn_worker([link, me, id, msg = std::move(msg)] {
-              auto a = handle_control(*link, msg);
-              caf::anon_send(me, reply_atom::value, id, a.SerializeAsString());
-            })) {
-          bad.set_error("busy or stopping: too many control messages in progress; retry");
-          return bad.SerializeAsString();
-        }
-        self->state.promises.emplace(id, self->make_response_promise());
-        return caf::delegated<std::string>();
-      },
-  };
-}
-
 } // namespace
 
 cluster_link::cluster_link(link_options o, std::unique_ptr<ownership> own)
@@ -394,6 +271,18 @@ caf::expected<std::unique_ptr<cluster_link>> cluster_link::create(link_options o
                            fmt::format("cluster.nodes must list every node once, this node ({}) "
                                        "included",
                                        o.self));
+  if (auto e = check_policy(o.tls, o.members); !e.empty())
+    return caf::make_error(caf::sec::invalid_argument, e);
+  std::shared_ptr<const credentials> creds;
+  if (o.tls.enabled && !ssl_error_queue_cleared())
+    return caf::make_error(caf::sec::runtime_error,
+                           "TLS needs actors/cluster/ssl_error_queue.cpp's functions bound in "
+                           "this executable (link it statically, without -Bsymbolic)");
+  if (o.tls.enabled) {
+    auto c = credentials::load(o.tls, o.self);
+    if (!c) return c.error();
+    creds = std::move(*c);
+  }
   ownership::options oo;
   oo.state_path = o.state_path;
   oo.self = o.self;
@@ -406,7 +295,9 @@ caf::expected<std::unique_ptr<cluster_link>> cluster_link::create(link_options o
   auto& p = *link->impl_;
   p.opt = o;
   p.own = link->own_.get();
+  p.creds = std::move(creds);
   p.cfg.load<caf::io::middleman>();
+  configure(p.cfg, o.tls); // TLS: the openssl module, after the middleman
   p.cfg.set("scheduler.max-threads", 1);
   p.cfg.set("logger.verbosity", caf::atom("quiet"));
   p.cfg.set("middleman.heartbeat-interval", caf::timespan{o.heartbeat});
@@ -419,11 +310,11 @@ caf::expected<std::unique_ptr<cluster_link>> cluster_link::create(link_options o
 caf::expected<void> cluster_link::serve(runtime& rt) {
   auto& p = *impl_;
   p.rt = &rt;
-  p.ingress = p.sys->spawn(ingress_actor, &p);
+  p.ingress = spawn_ingress(p);
   const member* me = nullptr;
   for (const auto& m : opt_.members)
     if (m.id == opt_.self) me = &m;
-  auto port = p.sys->middleman().publish(p.ingress, me->port, me->host.c_str(), true);
+  auto port = publish(*p.sys, p.ingress, me->port, me->host, opt_.tls.enabled);
   if (!port)
     return caf::make_error(caf::sec::runtime_error,
                            fmt::format("cannot publish the cluster ingress on {}:{}: {}", me->host,

@@ -20,6 +20,11 @@
 // for its shards fail fast with node_unavailable (HTTP 503 + Retry-After) until a connector
 // thread reaches it again. Consistency over availability: no other node takes its shards.
 //
+// Security (docs/cluster.md, "TLS between nodes"): every connection between nodes is TLS with
+// certificates of one cluster CA verified both ways (tls.hpp); control messages are signed by
+// their sender's node certificate (control_auth.hpp) and checked against this node's epoch and
+// pending change before they run (control_checks.hpp).
+//
 // Threading: forward() and read() may be called from any thread; answers come on a CAF
 // thread of the link's own actor system (separate from the runtime's).
 
@@ -36,6 +41,7 @@
 
 #include "actors/cluster/ownership.hpp"
 #include "actors/cluster/shard_map.hpp"
+#include "actors/cluster/tls.hpp"
 #include "actors/outcome.hpp"
 #include "ordo/v1/envelope.pb.h"
 #include "ordo/v1/inventory.pb.h"
@@ -61,6 +67,8 @@ struct link_options {
   std::chrono::milliseconds request_timeout{5'000};
   std::chrono::milliseconds reconnect_every{250};
   std::chrono::milliseconds connect_probe_timeout{500}; // a peer's port must answer within
+  std::chrono::milliseconds connect_timeout{3'000};     // ... and its handshakes complete within
+  tls_options tls; // TLS between nodes (tls.hpp): required unless every member is on loopback
 
   std::chrono::milliseconds heartbeat{200};            // middleman heartbeat
   std::chrono::milliseconds connection_timeout{1'000}; // a silent peer is down after this

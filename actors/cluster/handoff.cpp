@@ -279,13 +279,14 @@ v1::ControlAnswer handle_records(cluster_link::impl& p, const v1::ShardRecords& 
   return a;
 }
 
-v1::ControlAnswer handle_activate(cluster_link::impl& p, const v1::ActivateShard& a) {
+v1::ControlAnswer handle_activate(cluster_link::impl& p, const v1::ActivateShard& a,
+                                  uint16_t from) {
   auto shard = static_cast<uint16_t>(a.shard());
   if (shard >= p.own->shard_count()) return answer("invalid shard");
-  if (p.own->place(shard) == shard_route::local) return answer();
+  if (p.own->place(shard) == shard_route::local) return answer(); // a re-sent activate
   // Activations of this shard left from an earlier time here were ended when it moved away;
-  // new ones load what was just imported.
-  if (auto e = p.own->activate(shard, a.epoch())) return answer(text(e));
+  // new ones load what was just imported. Refused unless the pending change names this move.
+  if (auto e = p.own->activate(shard, a.epoch(), from)) return answer(text(e));
   p.moved_in++;
   log_line(p, "shard_moved_in", fmt::format("shard={} epoch={}", shard, a.epoch()));
   return answer();
@@ -303,7 +304,7 @@ v1::ControlAnswer handle_control(cluster_link::impl& p, const v1::ClusterControl
   case v1::ClusterControl::kRecords:
     return handle_records(p, msg.records());
   case v1::ClusterControl::kActivate:
-    return handle_activate(p, msg.activate());
+    return handle_activate(p, msg.activate(), static_cast<uint16_t>(msg.from_node()));
   case v1::ClusterControl::kCommit:
     if (auto e = p.own->commit(msg.commit())) return answer(text(e));
     return answer();
@@ -458,6 +459,8 @@ caf::expected<uint64_t> cluster_link::change_members(std::vector<member> members
   std::sort(ids.begin(), ids.end());
   if (ids.empty() || std::adjacent_find(ids.begin(), ids.end()) != ids.end())
     return caf::make_error(caf::sec::invalid_argument, "the node list is empty or repeats an id");
+  if (auto e = check_policy(opt_.tls, members); !e.empty()) // no TLS: loopback nodes only
+    return caf::make_error(caf::sec::invalid_argument, e);
   if (!std::binary_search(ids.begin(), ids.end(), opt_.self))
     return caf::make_error(caf::sec::invalid_argument,
                            fmt::format("node {} coordinates the change and must stay a member; "
@@ -483,6 +486,7 @@ caf::expected<uint64_t> cluster_link::change_members(std::vector<member> members
   }
   change.clear_members();
   change.clear_target();
+  change.set_coordinator(opt_.self); // moves and the commit are obeyed from this node only
   for (const auto& m : members) {
     auto* x = change.add_members();
     x->set_id(m.id);

@@ -19,9 +19,16 @@
 #include <caf/io/all.hpp>
 
 #include "actors/cluster/cluster_link.hpp"
+#include "actors/cluster/control_auth.hpp"
 #include "ordo/v1/cluster.pb.h"
 
 namespace ordo::cluster {
+
+// What a peer's ingress handles (the router sends them, ingress.cpp answers them).
+using fwd_atom = caf::atom_constant<caf::atom("cl_fwd")>;
+using read_atom = caf::atom_constant<caf::atom("cl_read")>;
+using ctl_atom = caf::atom_constant<caf::atom("cl_ctl")>;
+using reply_atom = caf::atom_constant<caf::atom("cl_reply")>;
 
 /// What a call to a peer's ingress carries (one CAF handler each).
 enum class call_kind : uint8_t { command, read, control };
@@ -45,6 +52,7 @@ struct cluster_link::impl {
   std::unique_ptr<caf::actor_system> sys;
   caf::actor router, ingress;
   runtime* rt = nullptr;
+  std::shared_ptr<const credentials> creds; // TLS on: signs and checks control messages
   std::thread connector;
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> forwarded{0}, forward_failed{0}, received{0}, refused{0}, forward_us_sum{0};
@@ -84,6 +92,14 @@ struct cluster_link::impl {
   std::mutex move_mu;                // one handoff out of this node at a time
   std::atomic<bool> resuming{false}; // a resume_moves worker is running
 };
+
+/// The owner's answer to a forwarded command, read back (cluster_link.cpp; fuzzed by
+/// fuzz/cluster_message.cpp). Moves the events out of `f`.
+outcome from_proto(v1::ForwardedOutcome& f);
+
+/// Spawns the ingress: the published actor that answers peers' commands, reads and control
+/// messages (ingress.cpp).
+caf::actor spawn_ingress(cluster_link::impl& p);
 
 /// Handles one control message from a peer (or from this node); runs on a worker thread.
 v1::ControlAnswer handle_control(cluster_link::impl& p, const v1::ClusterControl& msg);

@@ -92,8 +92,14 @@ caf::expected<std::unique_ptr<ownership>> ownership::open(options o) {
   if (!o.state_path.empty() && std::filesystem::exists(o.state_path)) {
     std::ifstream in{o.state_path, std::ios::binary};
     std::string bytes{std::istreambuf_iterator<char>(in), {}};
-    if (!st.ParseFromString(bytes) || st.shard_count() != o.shard_count ||
-        st.owner_size() != o.shard_count || st.owner_epoch_size() != o.shard_count)
+    const bool parsed = st.ParseFromString(bytes);
+    // A shard beyond the count (a damaged file) would index past the per-shard tables.
+    const bool shards_in_range =
+        std::all_of(st.moving_out().begin(), st.moving_out().end(),
+                    [&](const v1::MoveOut& m) { return m.shard() < o.shard_count; });
+    if (!parsed || st.shard_count() != o.shard_count ||
+        st.owner_size() != o.shard_count || st.owner_epoch_size() != o.shard_count ||
+        !shards_in_range)
       return state_error(fmt::format("{} is damaged or was written for another shard count "
                                      "(node.shards = {}); refusing to guess who owns what",
                                      o.state_path, o.shard_count));
@@ -211,6 +217,18 @@ std::vector<uint16_t> ownership::owned() const {
   return out;
 }
 
+bool ownership::knows(uint16_t node) const {
+  std::lock_guard<std::mutex> g{mu_};
+  auto in = [node](const auto& ms) {
+    return std::any_of(ms.begin(), ms.end(), [node](const auto& m) { return m.id() == node; });
+  };
+  if (in(state_.members()) || in(state_.pending().members())) return true;
+  if (state_.members_size() > 0 || state_.pending().members_size() > 0) return false;
+  // A joining node: whom it was told to reach.
+  return std::any_of(opt_.config_members.begin(), opt_.config_members.end(),
+                     [node](const member& m) { return m.id == node; });
+}
+
 void ownership::learn(uint16_t shard, uint16_t owner, uint64_t epoch) {
   if (shard >= opt_.shard_count || owner == 0) return;
   std::lock_guard<std::mutex> g{mu_};
@@ -262,10 +280,24 @@ caf::error ownership::finish_move_out(uint16_t shard) {
   return commit_locked(std::move(saved));
 }
 
-caf::error ownership::activate(uint16_t shard, uint64_t epoch) {
+caf::error ownership::activate(uint16_t shard, uint64_t epoch, uint16_t from) {
   std::lock_guard<std::mutex> g{mu_};
   if (find_move(state_, shard) >= 0)
     return state_error(fmt::format("shard {} is being handed off from here", shard));
+  const auto& pending = state_.pending();
+  if (pending.epoch() == 0 || pending.epoch() != epoch)
+    return state_error(fmt::format(
+        "activate of shard {} at epoch {} refused: {}", shard, epoch,
+        pending.epoch() == 0 ? std::string("no membership change is pending here")
+                             : fmt::format("the pending change is at epoch {}", pending.epoch())));
+  if (shard >= pending.target_size() || pending.target(shard) != opt_.self)
+    return state_error(fmt::format("activate of shard {} at epoch {} refused: the pending change "
+                                   "does not give it to node {}",
+                                   shard, epoch, opt_.self));
+  if (from == opt_.self || (pending.owner(shard) != from && state_.owner(shard) != from))
+    return state_error(fmt::format("activate of shard {} at epoch {} refused: node {} does not "
+                                   "own it",
+                                   shard, epoch, from));
   auto saved = state_;
   state_.set_owner(shard, opt_.self);
   state_.set_owner_epoch(shard, epoch);
@@ -301,7 +333,13 @@ caf::error ownership::prepare(uint64_t cluster_id, const v1::MembershipChange& c
 
 caf::error ownership::commit(const v1::CommitMembership& c) {
   std::lock_guard<std::mutex> g{mu_};
-  if (c.epoch() < state_.epoch()) return {}; // an old commit, re-sent
+  if (c.epoch() <= state_.epoch()) return {}; // an old commit, re-sent
+  if (c.epoch() != state_.pending().epoch())
+    return state_error(fmt::format(
+        "commit of epoch {} refused: {}", c.epoch(),
+        state_.pending().epoch() == 0
+            ? std::string("no membership change is pending here")
+            : fmt::format("the pending change is at epoch {}", state_.pending().epoch())));
   if (c.owner_size() != opt_.shard_count) return state_error("a commit with the wrong shard count");
   auto saved = state_;
   state_.set_epoch(c.epoch());

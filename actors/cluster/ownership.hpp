@@ -65,6 +65,8 @@ public:
   std::vector<v1::MoveOut> moving_out() const;
   /// The shards this node owns (serves), ascending.
   std::vector<uint16_t> owned() const;
+  /// Whether `node` is one of known_members() (without building the list).
+  bool knows(uint16_t node) const;
 
   /// A routing hint from another node: taken if `epoch` is newer than what is known.
   /// Never changes a shard this node owns or is handing off (its own state decides those).
@@ -74,10 +76,16 @@ public:
   caf::error begin_move_out(uint16_t shard, uint16_t to, uint64_t epoch);
   caf::error abort_move_out(uint16_t shard); // only before the new owner activated
   caf::error finish_move_out(uint16_t shard);
-  caf::error activate(uint16_t shard, uint64_t epoch);
+  /// The new owner's step: only for the change pending here at exactly `epoch`, when it gives
+  /// `shard` to this node and `from` (the sender) owns it — as that change or this node knows
+  /// it. So an activate without a matching pending change, or a replayed one of an earlier
+  /// change, is refused (an error) and never makes a second owner.
+  caf::error activate(uint16_t shard, uint64_t epoch, uint16_t from);
   /// A change announced by the coordinator; a joining node adopts the cluster id and owners.
   /// Re-announcing a change this node has already committed is a no-op.
   caf::error prepare(uint64_t cluster_id, const v1::MembershipChange& change);
+  /// The pending change's end. An old commit (epoch <= the committed one) is a no-op; a newer
+  /// one must be the pending change's epoch.
   caf::error commit(const v1::CommitMembership& c);
 
   /// The founding cluster's identity: a hash of the sorted node ids and the shard count.

@@ -20,6 +20,7 @@
 #include "ordo/v1/order.pb.h"
 #include "support/api_client.hpp"
 #include "support/node_process.hpp"
+#include "test_ca.hpp"
 
 namespace ordo::test::cluster_support {
 
@@ -40,16 +41,21 @@ inline uint16_t free_port() {
   return ntohs(a.sin_port);
 }
 
+/// The price of record of every SKU the cluster tests stock, and what their orders pay.
+inline constexpr int64_t unit_price = 100;
+
 struct cluster {
   std::string dir = fresh_dir("cluster");
   std::vector<uint16_t> ports;
+  ordo::test::test_ca ca; // every node's certificate, made by scripts/make-test-ca.sh
+  bool tls = true;        // false: cluster.tls = false (loopback), no certificates
   std::vector<std::unique_ptr<node_process>> nodes;
   size_t founding;              // nodes 1..founding found the cluster; the others join it later
   std::string cluster_settings; // extra `key = value` lines for every node's [cluster]
   std::string node_settings;    // ... and for its [node]
 
   explicit cluster(int n, int founders = 0)
-      : founding(founders > 0 ? size_t(founders) : size_t(n)) {
+      : ca(n), founding(founders > 0 ? size_t(founders) : size_t(n)) {
     for (int i = 0; i < n; ++i)
       ports.push_back(free_port());
     for (int i = 0; i < n; ++i)
@@ -65,6 +71,7 @@ struct cluster {
     c += "[saga]\npayment_timeout = \"10m\"\n";
     const bool joins = size_t(i) >= founding;
     c += "[cluster]\n" + cluster_settings;
+    c += tls ? ca.settings(i + 1) : std::string("tls = false\n");
     if (joins) c += "join = true\n";
     for (size_t k = 0; k < (joins ? ports.size() : founding); ++k)
       c += fmt::format("[[cluster.nodes]]\nid = {}\nhost = \"127.0.0.1\"\nport = {}\n", k + 1,
@@ -78,7 +85,8 @@ struct cluster {
     REQUIRE_MESSAGE(nodes[static_cast<size_t>(i)]->start(), nodes[static_cast<size_t>(i)]->why());
   }
   std::string url(int i) const { return nodes[static_cast<size_t>(i)]->url(); }
-  // Starts every node, waits until they see each other, and stocks SKU-0.. with `qty` each
+  // Starts every node, waits until they see each other, and stocks SKU-0.. with `qty` each at
+  // the price of record `unit_price`
   // (through every node in turn: any node accepts any SKU).
   std::vector<std::string> start_stocked(int sku_count, int64_t qty) {
     for (size_t i = 0; i < founding; ++i)
@@ -88,10 +96,7 @@ struct cluster {
     for (int i = 0; i < sku_count; ++i) {
       skus.push_back(fmt::format("SKU-{}", i));
       http_client c{url(i % static_cast<int>(founding))};
-      REQUIRE(c.post("/v1/inventory/" + skus.back() + "/restock",
-                     fmt::format(R"({{"quantity":"{}"}})", qty),
-                     {{"Idempotency-Key", "stock-" + skus.back()}})
-                  .status == 200);
+      ordo::test::stock_sku(c, skus.back(), qty, unit_price);
     }
     return skus;
   }
@@ -124,7 +129,7 @@ struct cluster {
 };
 
 inline std::string place_body(const std::string& sku_a, const std::string& sku_b) {
-  return ordo::test::place_json("c-1", {{sku_a, 1, 100}, {sku_b, 2, 100}});
+  return ordo::test::place_json("c-1", {{sku_a, 1, unit_price}, {sku_b, 2, unit_price}});
 }
 
 inline ordo::v1::OrderState order(http_client& c, const std::string& id, int* status = nullptr) {

@@ -172,8 +172,8 @@ TEST_SUITE("cluster_nodes") {
       cl.start(i);
     cl.await_connected();
     http_client ops{cl.url(0)};
-    REQUIRE(ops.post("/v1/inventory/SKU-A/restock", R"({"quantity":"100000"})").status == 200);
-    REQUIRE(ops.post("/v1/inventory/SKU-B/restock", R"({"quantity":"100000"})").status == 200);
+    ordo::test::stock_sku(ops, "SKU-A", 100000, unit_price);
+    ordo::test::stock_sku(ops, "SKU-B", 100000, unit_price);
     ::kill(cl.nodes[2]->pid(), SIGSTOP);
     // The middleman's heartbeat (200 ms) and connection timeout (1 s) declare it down; after
     // that its shards answer 503 at once instead of waiting for the 5 s request timeout.

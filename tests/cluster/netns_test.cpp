@@ -15,12 +15,14 @@
 #include "ordo/v1/order.pb.h"
 #include "support/api_client.hpp"
 #include "support/node_process.hpp"
+#include "test_ca.hpp"
 
 using ordo::ctl::http_client;
 
 namespace {
 
 const std::string key = "netns-ops-key-0123456789";
+constexpr int64_t unit_price = 100; // every SKU's price of record, what the orders pay
 
 int sh(const std::string& cmd) {
   return std::system((cmd + " >/dev/null 2>&1").c_str());
@@ -70,10 +72,17 @@ struct netns_lab {
   }
 };
 
+// The certificates of nodes 1-4 (TLS is required off loopback), made once, removed at exit.
+const ordo::test::test_ca& netns_ca() {
+  static const ordo::test::test_ca ca{4};
+  return ca;
+}
+
 // Nodes 1-3 found the cluster; node 4 (when a test has it) joins later.
 std::string config(const netns_lab& lab, int i) {
   std::string c = fmt::format("[node]\nid = {}\n[http]\nlisten = \"{}:8080\"\n", i, lab.ip(i));
-  if (i > 3) c += "[cluster]\njoin = true\n";
+  c += "[cluster]\n" + netns_ca().settings(i);
+  if (i > 3) c += "join = true\n";
   for (int k = 1; k <= std::max(3, i); ++k)
     c += fmt::format("[[cluster.nodes]]\nid = {}\nhost = \"{}\"\nport = 7101\n", k, lab.ip(k));
   c += fmt::format("[[auth.keys]]\nname = \"ops\"\nkey = \"{}\"\nrole = \"operations\"\n", key);
@@ -94,7 +103,8 @@ std::unique_ptr<ordo::test::node_process> start(const netns_lab& lab, const std:
 std::string body(int i) {
   return ordo::test::place_json(
       fmt::format("c-{}", i),
-      {{fmt::format("SKU-{}", i % 6), 1, 100}, {fmt::format("SKU-{}", (i + 3) % 6), 1, 100}});
+      {{fmt::format("SKU-{}", i % 6), 1, unit_price},
+       {fmt::format("SKU-{}", (i + 3) % 6), 1, unit_price}});
 }
 
 ordo::v1::OrderStatus status_of(http_client& c, const std::string& id) {
@@ -130,9 +140,8 @@ TEST_SUITE("cluster_netns") {
       std::this_thread::sleep_for(std::chrono::milliseconds{50});
     }
     for (int s = 0; s < 6; ++s)
-      REQUIRE(c[static_cast<size_t>(s % 3)]
-                  ->post(fmt::format("/v1/inventory/SKU-{}/restock", s), R"({"quantity":"1000"})")
-                  .status == 200);
+      ordo::test::stock_sku(*c[static_cast<size_t>(s % 3)], fmt::format("SKU-{}", s), 1000,
+                            unit_price);
     std::vector<std::string> ids;
     for (int i = 0; i < 30; ++i) {
       auto r = c[static_cast<size_t>(i % 3)]->post("/v1/orders", body(i),
@@ -239,8 +248,7 @@ TEST_SUITE("cluster_netns") {
       std::this_thread::sleep_for(std::chrono::milliseconds{50});
     }
     for (int s = 0; s < 6; ++s)
-      REQUIRE(c1.post(fmt::format("/v1/inventory/SKU-{}/restock", s), R"({"quantity":"1000"})")
-                  .status == 200);
+      ordo::test::stock_sku(c1, fmt::format("SKU-{}", s), 1000, unit_price);
     std::vector<std::string> ids;
     auto place = [&](http_client& via, int i) {
       auto r = via.post("/v1/orders", body(i), {{"Idempotency-Key", fmt::format("nj-{}", i)}});

@@ -32,6 +32,39 @@ std::vector<member> three() {
   return {{1, "127.0.0.1", 7001}, {2, "127.0.0.1", 7002}, {3, "127.0.0.1", 7003}};
 }
 
+// A change to `epoch` as `own` sees the owners now, moving `shard` to `to` (nothing else).
+v1::MembershipChange change_of(const ownership& own, uint64_t epoch, uint16_t shard, uint16_t to,
+                               uint16_t coordinator = 1) {
+  v1::MembershipChange c;
+  c.set_epoch(epoch);
+  c.set_coordinator(coordinator);
+  for (const auto& m : three()) {
+    auto* x = c.add_members();
+    x->set_id(m.id);
+    x->set_host(m.host);
+    x->set_port(m.port);
+  }
+  for (uint16_t s = 0; s < own.shard_count(); ++s) {
+    c.add_owner(own.owner(s));
+    c.add_owner_epoch(own.owner_epoch(s));
+    c.add_target(s == shard ? to : own.owner(s));
+  }
+  return c;
+}
+
+v1::CommitMembership commit_of(const v1::MembershipChange& c) {
+  v1::CommitMembership out;
+  out.set_epoch(c.epoch());
+  *out.mutable_members() = c.members();
+  for (auto t : c.target())
+    out.add_owner(t);
+  return out;
+}
+
+std::string text(const caf::error& e) {
+  return caf::to_string(e);
+}
+
 std::unique_ptr<ownership> open_at(const std::string& path, uint16_t self, bool join = false) {
   ownership::options o;
   o.state_path = path;
@@ -94,8 +127,11 @@ TEST_SUITE("cluster_ownership") {
     CHECK(a->owner(mine) == 4);
     a->learn(mine, 3, 3);
     CHECK(a->owner(mine) == 3);
-    // Activation: the shard comes back.
-    REQUIRE(!a->activate(mine, 4));
+    // Activation: only for a pending change that gives the shard back to this node.
+    CHECK(a->activate(mine, 4, 3)); // nothing pending: refused
+    CHECK(a->place(mine) == shard_route::remote);
+    REQUIRE(!a->prepare(a->cluster_id(), change_of(*a, 4, mine, 1)));
+    REQUIRE(!a->activate(mine, 4, 3));
     CHECK(a->place(mine) == shard_route::local);
     a->learn(mine, 2, 100); // never overrides what this node owns
     CHECK(a->place(mine) == shard_route::local);
@@ -163,5 +199,76 @@ TEST_SUITE("cluster_ownership") {
     auto own = ownership::open(o);
     REQUIRE(!own);
     CHECK(caf::to_string(own.error()).find("damaged") != std::string::npos);
+  }
+
+  TEST_CASE("activate only for the pending change that names the move; a replayed stale one is "
+            "refused") {
+    auto dir = ordo::test::fresh_dir("own");
+    auto founder = open_at(dir + "/f.pb", 1);
+    auto j = open_at(dir + "/j.pb", 4, true);
+    const uint16_t s = founder->owned().front(); // node 1's; it moves to node 4 at epoch 2
+    uint16_t t = 0;                              // a shard of node 2 that stays there
+    for (uint16_t x = 0; x < 16; ++x)
+      if (founder->owner(x) == 2) t = x;
+    auto c2 = change_of(*founder, 2, s, 4);
+    // Nothing pending (the joining node has not heard of the change): refused.
+    auto e = j->activate(s, 2, 1);
+    REQUIRE(e);
+    CHECK(text(e).find("no membership change is pending") != std::string::npos);
+    REQUIRE(!j->prepare(founder->cluster_id(), c2));
+    // Pending, but not this move: another epoch, a sender that does not own the shard, a
+    // shard the change does not give to node 4, the sender claiming to be node 4 itself.
+    CHECK(text(j->activate(s, 1, 1)).find("the pending change is at epoch 2") != std::string::npos);
+    CHECK(text(j->activate(s, 3, 1)).find("the pending change is at epoch 2") != std::string::npos);
+    CHECK(text(j->activate(s, 2, 2)).find("node 2 does not own it") != std::string::npos);
+    CHECK(text(j->activate(s, 2, 4)).find("node 4 does not own it") != std::string::npos);
+    CHECK(text(j->activate(t, 2, 2)).find("does not give it to node 4") != std::string::npos);
+    CHECK(j->owned().empty());
+    // The move the change names.
+    REQUIRE(!j->activate(s, 2, 1));
+    CHECK(j->place(s) == shard_route::local);
+    CHECK(!j->activate(s, 2, 1)); // the same activate re-sent while the change is pending: fine
+    REQUIRE(!j->commit(commit_of(c2)));
+    // After the commit, a replay of that activate finds nothing pending.
+    CHECK(text(j->activate(s, 2, 1)).find("no membership change is pending") != std::string::npos);
+    // The shard moves on (epoch 3: back to node 1) ...
+    auto c3 = change_of(*j, 3, s, 1);
+    REQUIRE(!j->prepare(founder->cluster_id(), c3));
+    REQUIRE(!j->begin_move_out(s, 1, 3));
+    REQUIRE(!j->finish_move_out(s));
+    CHECK(j->place(s) == shard_route::remote);
+    // ... and the old activate replayed during the next change: another epoch, refused — the
+    // shard is not taken back, node 1 stays its only owner.
+    CHECK(text(j->activate(s, 2, 1)).find("the pending change is at epoch 3") != std::string::npos);
+    CHECK(j->place(s) == shard_route::remote);
+    REQUIRE(!j->commit(commit_of(c3)));
+    CHECK(j->activate(s, 2, 1));
+    CHECK(j->activate(s, 3, 1)); // epoch 3 gave it to node 1, and nothing is pending anyway
+    CHECK(j->place(s) == shard_route::remote);
+    j.reset();
+    auto again = open_at(dir + "/j.pb", 4, true);
+    CHECK(again->place(s) == shard_route::remote);
+    CHECK(again->owner(s) == 1);
+  }
+
+  TEST_CASE("commit: an old one is a no-op, a newer one only for the pending change") {
+    auto dir = ordo::test::fresh_dir("own");
+    auto a = open_at(dir + "/a.pb", 2);
+    auto c = change_of(*a, 2, a->owned().front(), 3);
+    CHECK(text(a->commit(commit_of(c))).find("no membership change is pending") !=
+          std::string::npos);
+    CHECK(a->epoch() == 1);
+    REQUIRE(!a->prepare(a->cluster_id(), c));
+    auto later = c;
+    later.set_epoch(5);
+    CHECK(text(a->commit(commit_of(later))).find("the pending change is at epoch 2") !=
+          std::string::npos);
+    auto old = c;
+    old.set_epoch(1);
+    CHECK(!a->commit(commit_of(old))); // older than committed: nothing happens
+    CHECK(a->pending().has_value());
+    REQUIRE(!a->commit(commit_of(c)));
+    CHECK(a->epoch() == 2);
+    CHECK(!a->commit(commit_of(c))); // re-sent: a no-op
   }
 }
