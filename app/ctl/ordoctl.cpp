@@ -46,6 +46,9 @@ void usage() {
       "  deliver ORDER_ID                         report a delivery\n"
       "  stock SKU                                a SKU's inventory\n"
       "  restock SKU QUANTITY                     add stock\n"
+      "  price SKU UNIT_MINOR [--currency EUR]    set the SKU's price of record (orders must\n"
+      "                                           carry it; another price is rejected)\n"
+      "  owner SKU MERCHANT_ID                    assign the SKU to a merchant (operations)\n"
       "  tail [--after N] [--follow] [--consumer NAME]\n"
       "                                           print the event feed from after position N;\n"
       "                                           as NAME: resume where NAME left off, and\n"
@@ -222,6 +225,15 @@ int main(int argc, char** argv) {
   if (cmd == "restock" && need(2))
     return print_result(c.post("/v1/inventory/" + pos[1] + "/restock",
                                fmt::format("{{\"quantity\":\"{}\"}}", pos[2]), with_key()));
+  if (cmd == "price" && need(2))
+    return print_result(c.post(
+        "/v1/inventory/" + pos[1] + "/price",
+        fmt::format("{{\"price\":{{\"amount_minor\":\"{}\",\"currency\":\"{}\"}}}}", pos[2],
+                    opt(o, "currency", "EUR")),
+        with_key()));
+  if (cmd == "owner" && need(2))
+    return print_result(c.post("/v1/inventory/" + pos[1] + "/owner",
+                               fmt::format("{{\"merchant_id\":\"{}\"}}", pos[2]), with_key()));
   if (cmd == "tail") {
     // One line per feed item ({"position":"7","event":{...}}); --follow long-polls for more.
     // As a named consumer (--consumer), the node keeps the offset: the first page resumes
@@ -258,7 +270,8 @@ int main(int argc, char** argv) {
   }
   if (pos.size() >= 1 &&
       (cmd == "get" || cmd == "cancel" || cmd == "refund" || cmd == "ship" || cmd == "deliver" ||
-       cmd == "stock" || cmd == "restock" || cmd == "scenario"))
+       cmd == "stock" || cmd == "restock" || cmd == "price" || cmd == "owner" ||
+       cmd == "scenario"))
     return 2;
   fmt::print(stderr, "ordoctl: unknown command '{}' (see --help)\n", cmd);
   return 2;

@@ -1,10 +1,8 @@
 #include "app/node/api.hpp"
 
-#include <charconv>
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string_view>
 #include <vector>
 
@@ -12,57 +10,18 @@
 
 #include "actors/runtime.hpp"
 #include "app/node/api_answers.hpp"
+#include "app/node/api_request.hpp"
 #include "app/node/errors.hpp"
 #include "app/node/json.hpp"
 #include "app/node/log.hpp"
+#include "app/node/webhook_signature.hpp"
 #include "domain/order_id.hpp"
+#include "domain/validation.hpp"
 #include "ordo/v1/api.pb.h"
 
 namespace ordo::node {
 
 namespace {
-
-std::vector<std::string_view> split_path(std::string_view p) {
-  std::vector<std::string_view> parts;
-  size_t i = 0;
-  while (i < p.size()) {
-    if (p[i] == '/') {
-      ++i;
-      continue;
-    }
-    size_t j = p.find('/', i);
-    if (j == std::string_view::npos) j = p.size();
-    parts.push_back(p.substr(i, j - i));
-    i = j;
-  }
-  return parts;
-}
-
-// ?a=1&b=2 → the value of `name` ("" when absent). Values here are plain numbers.
-std::string_view query_param(std::string_view q, std::string_view name) {
-  while (!q.empty()) {
-    size_t amp = q.find('&');
-    auto kv = q.substr(0, amp);
-    auto eq = kv.find('=');
-    if (kv.substr(0, eq) == name) return eq == std::string_view::npos ? "" : kv.substr(eq + 1);
-    if (amp == std::string_view::npos) break;
-    q.remove_prefix(amp + 1);
-  }
-  return {};
-}
-
-bool parse_u64(std::string_view s, uint64_t& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc{} && p == s.data() + s.size();
-}
-
-// Without an Idempotency-Key a command still needs a unique key (the journal stores one per
-// command); it is then simply a new command on every try.
-std::string fresh_key() {
-  static std::atomic<uint64_t> n{0};
-  static const uint64_t boot = std::random_device{}();
-  return fmt::format("auto:{:x}:{}", boot, n.fetch_add(1));
-}
 
 const char* json_type = "application/json";
 
@@ -142,6 +101,35 @@ void api::with_order(const std::string& id, std::function<void(caf::expected<v1:
   fn(rt_.order(id));
 }
 
+bool api::saga_behind() {
+  if (cfg_.saga_lag_max == 0 || !cfg_.runtime.saga.enabled) return false;
+  const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+  int64_t last = saga_checked_ns_.load(std::memory_order_relaxed);
+  if (now - last < 1'000'000 ||
+      !saga_checked_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed))
+    return saga_behind_.load(std::memory_order_relaxed); // another request refreshes it
+  auto head = rt_.feed_head();
+  const uint64_t low = rt_.saga_stats().low_water;
+  const bool behind = head && *head > low && *head - low > cfg_.saga_lag_max;
+  saga_behind_.store(behind, std::memory_order_relaxed);
+  return behind;
+}
+
+bool api::host_allowed(std::string_view host) const {
+  if (host.empty()) return true; // HTTP/1.0 without Host: not a browser
+  // Strip the port: "name:port", "[v6]:port".
+  auto colon = host.rfind(':');
+  if (colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos)
+    host = host.substr(0, colon);
+  const auto listen_host =
+      std::string_view{cfg_.http.listen}.substr(0, cfg_.http.listen.rfind(':'));
+  if (host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host == listen_host)
+    return true;
+  for (const auto& h : cfg_.http.allowed_hosts)
+    if (host == h) return true;
+  return false;
+}
+
 api::api(runtime& rt, const node_config& cfg, metrics& m, cluster::cluster_link* link)
     : rt_(rt), cfg_(cfg), metrics_(m), auth_(cfg.keys), link_(link),
       consumers_(rt, cfg.http.feed_consumers_max, cfg.http.feed_offset_save_every) {
@@ -178,10 +166,25 @@ void api::handle(http_request req, responder respond) {
   // Health and metrics need no key: probes and scrapers (keep the port off the internet).
   if (req.method == "GET" && (req.path == "/healthz" || req.path == "/readyz")) {
     *which = route::health;
-    if (req.path == "/healthz" || ready_)
+    // Fail-stopped: alive (reads work) but never ready again — it can commit nothing.
+    if (auto failed = rt_.fail_stop_error(); failed && req.path == "/readyz")
+      counted(error(503, "fail_stopped",
+                    "the journal fail-stopped and commits nothing until a restart: " +
+                        describe(failed)));
+    else if (req.path == "/healthz" || ready_)
       counted(json_response(200, "{\"status\":\"ok\"}"));
     else
       counted(error(503, "not_ready", "the node is starting or stopping"));
+    return;
+  }
+  // No keys (a loopback node): a browser lured to a page whose DNS name now points at
+  // 127.0.0.1 (DNS rebinding) would get everything, so only loopback Host names are served.
+  if (auth_.open() && !host_allowed(req.header("host"))) {
+    counted(error(403, "host_not_allowed",
+                  fmt::format("Host '{}' is not this node's; a node without API keys answers "
+                              "only localhost, 127.0.0.1, [::1], its listen host and "
+                              "http.allowed_hosts",
+                              req.header("host"))));
     return;
   }
   if (req.method == "GET" && req.path == "/metrics") {
@@ -196,6 +199,15 @@ void api::handle(http_request req, responder respond) {
   if (!who) {
     counted(error(401, "unauthenticated",
                   "missing or unknown API key (Authorization: Bearer <key> or X-Api-Key)"));
+    return;
+  }
+  // A payment provider's key posts webhooks and nothing else.
+  if (who->who == role::payments && !(req.path == "/v1/webhooks/payment")) {
+    counted(error(403, "forbidden", "a payments key may only POST /v1/webhooks/payment"));
+    return;
+  }
+  if (auto bad = check_idempotency_key(req)) {
+    counted(std::move(*bad));
     return;
   }
   if (req.body.size() > cfg_.http.body_max_bytes) {
@@ -225,12 +237,7 @@ void api::route_request(const http_request& req, const principal& who, responder
     r.headers.emplace_back("Allow", allowed);
     respond(std::move(r));
   };
-  // Idempotency keys are scoped to the caller, so one client's key can never return another
-  // client's answer (or order id).
-  auto scoped_key = [&]() -> std::string {
-    auto k = req.header("idempotency-key");
-    return k.empty() ? fresh_key() : who.name + ":" + std::string{k};
-  };
+  auto scoped_key = [&] { return command_key(req, who); };
   // Command answers carry the committed events only when asked: ?include=events.
   const bool events = query_param(req.query, "include") == "events";
   auto forbidden = [&](std::string_view what) {
@@ -259,6 +266,14 @@ void api::route_request(const http_request& req, const principal& who, responder
         return;
       }
       if (who.who == role::merchant) return forbidden("place orders");
+      // Backpressure from the pipeline: placements are cheap, the saga's work for each is
+      // not. Refusing new ones while it trails keeps its backlog bounded under overload.
+      if (saga_behind())
+        return respond(error(429, "overloaded",
+                             fmt::format("the order pipeline trails the event feed by more than "
+                                         "limits.saga_lag_max = {} positions; retry later with "
+                                         "the same Idempotency-Key",
+                                         cfg_.saga_lag_max)));
       if (who.who == role::customer && cmd.place_order().customer_id() != who.subject) {
         respond(error(403, "forbidden",
                       fmt::format("customer_id '{}' is not the caller's customer id",
@@ -346,7 +361,10 @@ void api::route_request(const http_request& req, const principal& who, responder
   if (parts[1] == "webhooks" && parts.size() == 3 && parts[2] == "payment") {
     which = route::payment_webhook;
     if (!post) return wrong_method("POST");
-    if (who.who != role::operations) return forbidden("post payment webhooks");
+    if (who.who != role::operations && who.who != role::payments)
+      return forbidden("post payment webhooks");
+    if (auto bad = check_webhook_signature(req, cfg_.payments, std::chrono::system_clock::now()))
+      return respond(std::move(*bad));
     v1::PaymentWebhook w;
     if (auto e = json::parse(req.body, w); !e.empty()) {
       respond(error(400, "malformed_json", "PaymentWebhook: " + e));
@@ -358,6 +376,10 @@ void api::route_request(const http_request& req, const principal& who, responder
                     fmt::format("order_id '{}' is not an order id: {}", w.order_id(), why)));
       return;
     }
+    // The payment id becomes part of the webhook's idempotency key: checked before it is.
+    if (w.result() == "authorized")
+      if (auto e = domain::check_id("payment_id", w.payment_id()))
+        return respond(error(400, "INVALID_ARGUMENT", e->message()));
     v1::OrderCommand cmd;
     cmd.set_order_id(w.order_id());
     std::string key;
@@ -420,6 +442,7 @@ void api::route_request(const http_request& req, const principal& who, responder
         respond(error(400, "malformed_json", "InventoryCommand: " + e));
         return;
       }
+      if (auto bad = check_sku(cmd.sku())) return respond(std::move(*bad));
       rt_.submit_inventory(cmd, scoped_key(), [respond, events](outcome o) {
         respond(from_outcome(o, target::sku, false, events));
       });
@@ -527,57 +550,9 @@ void api::route_request(const http_request& req, const principal& who, responder
     return;
   }
 
-  // /v1/inventory/{sku}[/adjust|/restock]
-  if (parts[1] == "inventory" && (parts.size() == 3 || parts.size() == 4)) {
-    std::string sku{parts[2]};
-    if (who.who == role::customer) {
-      which = parts.size() == 3 ? route::get_inventory : route::adjust_inventory;
-      return forbidden("read or change inventory");
-    }
-    if (parts.size() == 3) {
-      which = route::get_inventory;
-      if (!get) return wrong_method("GET");
-      auto answer = [respond, sku](caf::expected<v1::InventoryState> st) {
-        if (!st) {
-          respond(read_error(st.error()));
-          return;
-        }
-        if (st->last_sequence() == 0) {
-          respond(error(404, "NOT_FOUND", fmt::format("no inventory for SKU '{}'", sku)));
-          return;
-        }
-        respond(json_response(200, json::print(*st)));
-      };
-      auto shard = rt_.shard_of_sku(sku);
-      if (link_ && !rt_.owns(shard))
-        link_->read_inventory(sku, shard, std::move(answer));
-      else
-        answer(rt_.inventory(sku));
-      return;
-    }
-    v1::InventoryCommand cmd;
-    cmd.set_sku(sku);
-    google::protobuf::Message* body = nullptr;
-    if (parts[3] == "adjust") {
-      which = route::adjust_inventory;
-      body = cmd.mutable_adjust();
-    } else if (parts[3] == "restock") {
-      which = route::restock_inventory;
-      body = cmd.mutable_restock();
-    } else {
-      respond(error(404, "not_found", fmt::format("no such path: {}", req.path)));
-      return;
-    }
-    if (!post) return wrong_method("POST");
-    if (auto e = json::parse(req.body, *body); !e.empty()) {
-      respond(error(400, "malformed_json", fmt::format("{}: {}", body->GetTypeName(), e)));
-      return;
-    }
-    rt_.submit_inventory(cmd, scoped_key(), [respond, events](outcome o) {
-      respond(from_outcome(o, target::sku, false, events));
-    });
-    return;
-  }
+  // /v1/inventory/{sku}[/adjust|/restock|/price|/owner]
+  if (parts[1] == "inventory" && (parts.size() == 3 || parts.size() == 4))
+    return route_inventory(req, who, parts, respond, which);
   respond(error(404, "not_found", fmt::format("no such path: {}", req.path)));
 }
 

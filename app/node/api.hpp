@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "actors/cluster/cluster_link.hpp"
 #include "app/node/auth.hpp"
@@ -54,10 +56,22 @@ private:
   };
   void route_request(const http_request& req, const principal& who, responder& respond,
                      route& which);
+  /// /v1/inventory/{sku}[/adjust|/restock|/price|/owner] (api_inventory.cpp).
+  void route_inventory(const http_request& req, const principal& who,
+                       const std::vector<std::string_view>& parts, responder& respond,
+                       route& which);
+  /// The SKU's state, from this node's store or from its owner (then async).
+  void with_sku(const std::string& sku,
+                std::function<void(caf::expected<v1::InventoryState>)> fn);
   void answer_events(uint64_t after, size_t limit, responder& respond);
   /// GET /v1/events/consumers and DELETE /v1/events/consumers/NAME.
   void answer_consumers(const http_request& req, std::string_view name, responder& respond);
   void waiter_loop();
+  /// Whether the saga trails the feed by more than limits.saga_lag_max (refreshed at most
+  /// every millisecond: a read transaction per placement would cost more than it saves).
+  bool saga_behind();
+  /// A node without API keys serves only these Host names (against DNS rebinding).
+  bool host_allowed(std::string_view host) const;
   std::string cluster_status() const;
   /// The order's state if `who` may see it; otherwise answers 404 (or the read error) itself.
   void with_visible_order(const std::string& id, const principal& who, const responder& respond,
@@ -71,6 +85,8 @@ private:
   authenticator auth_;
   cluster::cluster_link* link_ = nullptr;
   std::atomic<bool> ready_{false};
+  std::atomic<int64_t> saga_checked_ns_{0}; // steady time of the last saga lag reading
+  std::atomic<bool> saga_behind_{false};
 
   std::mutex polls_mu_;
   std::condition_variable polls_cv_;

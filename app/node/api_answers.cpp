@@ -68,7 +68,9 @@ http_response from_outcome(const outcome& o, target t, bool placement, bool with
         o.code == "not_owner" || o.code == "map_mismatch" || o.code == "shard_moving" ||
         o.code == "node_joining")
       return error(503, o.code, o.message, o.unknown_if_applied);
-    if (o.code == "invalid_order_id" || o.code == "invalid_sku")
+    // Input the edge did not catch but storage refused (a key or id over its limit): still
+    // the client's request, answered 400 naming the limit. node_hardening keeps this rare.
+    if (o.code == "invalid_order_id" || o.code == "invalid_sku" || o.code == "invalid_argument")
       return error(400, o.code, o.message);
     return error(500, o.code, o.message, o.unknown_if_applied);
   }

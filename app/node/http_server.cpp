@@ -5,9 +5,10 @@
 // posted back onto the connection's strand. The session holds itself alive (shared_ptr)
 // until the answer is written, even if the client left meanwhile.
 //
-// Limits: header and body size on the parser (431 / 413), one deadline per read covering
-// idle keep-alive and slow clients (http.idle_timeout: the connection is closed), a
-// connection count (http.connections_max: refused with 503). No pipelining: the next
+// Limits: header and body size on the parser (431 / 413), the read buffer (head + body +
+// chunk framing: 413), one deadline per read covering idle keep-alive and slow clients
+// (http.idle_timeout: the connection is closed), a connection count (http.connections_max)
+// and a count per client IP address (http.connections_per_client_max), both refused with 503. No pipelining: the next
 // request is read after the answer to the previous one is written.
 #include "app/node/http_server.hpp"
 
@@ -18,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -47,9 +49,81 @@ http_response json_error(int status, std::string_view code, std::string_view mes
   return r;
 }
 
+using request_parser = http::request_parser<http::string_body>;
+
+// Every request is parsed with the node's head and body limits.
+void limit(request_parser& p, const http_config& cfg) {
+  p.header_limit(cfg.header_max_bytes);
+  p.body_limit(cfg.body_max_bytes);
+}
+
+// What one connection may buffer while reading a request: the head and body limits plus
+// room for chunk framing. Beast 1.74 applies neither limit to chunk-extension or trailer
+// lines, so without this cap a client could make one connection buffer without end.
+size_t read_buffer_max(const http_config& cfg) {
+  return size_t{cfg.header_max_bytes} + cfg.body_max_bytes + 8'192;
+}
+
+http_response headers_too_large(const http_config& cfg) {
+  return json_error(431, "headers_too_large",
+                    fmt::format("request head exceeds http.header_max_bytes = {}",
+                                cfg.header_max_bytes));
+}
+
+bool parser_error(beast::error_code ec) {
+  return ec.category() == http::make_error_code(http::error::bad_method).category();
+}
+
+// The 431 for a head the parser read although it is longer than the limit (`ec`, `head_bytes`:
+// how reading the head ended). Beast 1.74 applies header_limit to the start line and to the
+// fields separately when both are buffered at once, but to the whole head once it has waited
+// for more bytes: without this check a head of up to twice the limit was taken, or refused
+// for its Content-Length (413), or refused 431, depending on how the network split it (found
+// by fuzz/http_request.cpp).
+std::optional<http_response> head_too_large(beast::error_code ec, size_t head_bytes,
+                                            const http_config& cfg) {
+  if ((ec && !parser_error(ec)) || head_bytes <= cfg.header_max_bytes) return std::nullopt;
+  return headers_too_large(cfg);
+}
+
+// The answer to a request the parser refused (431, 413, 400); nullopt: close without one.
+std::optional<http_response> refusal_of(beast::error_code ec, const http_config& cfg) {
+  if (ec == http::error::buffer_overflow)
+    return json_error(413, "request_too_large",
+                      fmt::format("request (with chunk framing) exceeds {} bytes "
+                                  "(http.header_max_bytes + http.body_max_bytes + 8192)",
+                                  read_buffer_max(cfg)));
+  if (ec == http::error::header_limit) return headers_too_large(cfg);
+  if (ec == http::error::body_limit)
+    return json_error(
+        413, "body_too_large",
+        fmt::format("body exceeds http.body_max_bytes = {}", cfg.body_max_bytes));
+  if (parser_error(ec))
+    return json_error(400, "bad_request", "malformed HTTP request: " + ec.message());
+  return std::nullopt;
+}
+
+// The API's view of a parsed request (the body is moved out of `req`).
+http_request to_http_request(http::request<http::string_body>& req) {
+  http_request r;
+  r.method = std::string{req.method_string()};
+  auto target = req.target();
+  auto q = target.find('?');
+  r.path = std::string{target.substr(0, q)};
+  if (q != beast::string_view::npos) r.query = std::string{target.substr(q + 1)};
+  for (const auto& f : req) {
+    std::string name{f.name_string()};
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    r.headers.emplace_back(std::move(name), std::string{f.value()});
+  }
+  r.body = std::move(req.body());
+  return r;
+}
+
 class session : public std::enable_shared_from_this<session> {
 public:
-  session(tcp::socket&& s, beast_server& server);
+  session(tcp::socket&& s, beast_server& server, std::string client);
   ~session();
   void start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
@@ -61,6 +135,7 @@ public:
 
 private:
   void read();
+  void on_header(beast::error_code ec, size_t head_bytes);
   void on_read(beast::error_code ec);
   void dispatch_request();
   void reply(http_response r, bool keep_alive, bool counted);
@@ -76,8 +151,9 @@ public:
 private:
   beast::tcp_stream stream_;
   beast_server& server_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  beast::flat_buffer buffer_; // capped: read_buffer_max
+  std::string client_;        // the peer's IP address (connections per client)
+  std::optional<request_parser> parser_;
   http::response<http::string_body> res_;
   unsigned version_ = 11;
 };
@@ -168,9 +244,23 @@ public:
     std::lock_guard<std::mutex> g{sessions_mu_};
     return sessions_.insert(sessions_.end(), s);
   }
-  void delist(std::list<std::weak_ptr<session>>::iterator it) {
+  void delist(std::list<std::weak_ptr<session>>::iterator it, const std::string& client) {
     std::lock_guard<std::mutex> g{sessions_mu_};
     sessions_.erase(it);
+    if (auto c = per_client_.find(client); c != per_client_.end() && --c->second == 0)
+      per_client_.erase(c);
+  }
+  // Counts a new connection from `client`, or refuses it at http.connections_per_client_max
+  // (one client must not take every slot). The map holds only clients with open connections.
+  bool admit(const std::string& client) {
+    std::lock_guard<std::mutex> g{sessions_mu_};
+    auto& n = per_client_[client];
+    if (n >= cfg_.connections_per_client_max) {
+      if (n == 0) per_client_.erase(client);
+      return false;
+    }
+    ++n;
+    return true;
   }
   std::atomic<size_t> open_{0};
 
@@ -179,12 +269,18 @@ private:
     acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) {
+        beast::error_code peer_ec;
+        auto peer = s.remote_endpoint(peer_ec);
+        std::string client = peer_ec ? std::string{} : peer.address().to_string();
         if (open_.load() >= cfg_.connections_max) {
           metrics_.connection_refused();
-          refuse(s);
+          refuse(s, "the node is at http.connections_max; retry later");
+        } else if (!admit(client)) {
+          metrics_.connection_refused();
+          refuse(s, "this client address is at http.connections_per_client_max; retry later");
         } else {
           s.set_option(tcp::no_delay(true), ec);
-          auto sess = std::make_shared<session>(std::move(s), *this);
+          auto sess = std::make_shared<session>(std::move(s), *this, std::move(client));
           sess->listed_ = enlist(sess);
           sess->start();
         }
@@ -193,11 +289,10 @@ private:
     });
   }
 
-  // Over the connection limit: a best-effort 503 without blocking, then close.
-  static void refuse(tcp::socket& s) {
-    static const std::string body = json::error_body(
-        "too_many_connections", "the node is at http.connections_max; retry later");
-    static const std::string wire = fmt::format(
+  // Over a connection limit: a best-effort 503 without blocking, then close.
+  static void refuse(tcp::socket& s, std::string_view why) {
+    const std::string body = json::error_body("too_many_connections", why);
+    const std::string wire = fmt::format(
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: "
         "1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{}",
         body.size(), body);
@@ -219,25 +314,43 @@ private:
   std::vector<std::thread> threads_;
   std::mutex sessions_mu_;
   std::list<std::weak_ptr<session>> sessions_; // guarded by sessions_mu_
+  std::unordered_map<std::string, uint32_t> per_client_; // open connections per IP; same mutex
 };
 
-session::session(tcp::socket&& s, beast_server& server) : stream_(std::move(s)), server_(server) {
+session::session(tcp::socket&& s, beast_server& server, std::string client)
+    : stream_(std::move(s)), server_(server), buffer_(read_buffer_max(server.cfg())),
+      client_(std::move(client)) {
   server_.open_.fetch_add(1);
   server_.m().connection_opened();
 }
 
 session::~session() {
-  server_.delist(listed_);
+  server_.delist(listed_, client_);
   server_.open_.fetch_sub(1);
   server_.m().connection_closed();
 }
 
 void session::read() {
   parser_.emplace();
-  parser_->header_limit(server_.cfg().header_max_bytes);
-  parser_->body_limit(server_.cfg().body_max_bytes);
+  limit(*parser_, server_.cfg());
   // One deadline for an idle keep-alive connection and for a client dribbling its request.
   stream_.expires_after(server_.cfg().idle_timeout);
+  // The head first, so its exact size can be checked (head_too_large), then the body.
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, size_t head_bytes) {
+                            self->on_header(ec, head_bytes);
+                          });
+}
+
+void session::on_header(beast::error_code ec, size_t head_bytes) {
+  if (auto r = head_too_large(ec, head_bytes, server_.cfg())) {
+    reply(std::move(*r), false, false);
+    return;
+  }
+  if (ec) {
+    on_read(ec);
+    return;
+  }
   http::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
@@ -250,27 +363,11 @@ void session::on_read(beast::error_code ec) {
     close();
     return;
   }
-  if (ec == http::error::header_limit) {
-    reply(json_error(431, "headers_too_large",
-                     fmt::format("request head exceeds http.header_max_bytes = {}",
-                                 server_.cfg().header_max_bytes)),
-          false, false);
-    return;
-  }
-  if (ec == http::error::body_limit) {
-    reply(json_error(
-              413, "body_too_large",
-              fmt::format("body exceeds http.body_max_bytes = {}", server_.cfg().body_max_bytes)),
-          false, false);
-    return;
-  }
   if (ec) {
-    if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
-      reply(json_error(400, "bad_request", "malformed HTTP request: " + ec.message()), false,
-            false);
-    } else {
+    if (auto r = refusal_of(ec, server_.cfg()))
+      reply(std::move(*r), false, false);
+    else
       close();
-    }
     return;
   }
   dispatch_request();
@@ -286,19 +383,7 @@ void session::dispatch_request() {
     reply(std::move(r), false, false);
     return;
   }
-  http_request r;
-  r.method = std::string{req.method_string()};
-  auto target = req.target();
-  auto q = target.find('?');
-  r.path = std::string{target.substr(0, q)};
-  if (q != beast::string_view::npos) r.query = std::string{target.substr(q + 1)};
-  for (const auto& f : req) {
-    std::string name{f.name_string()};
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    r.headers.emplace_back(std::move(name), std::string{f.value()});
-  }
-  r.body = std::move(req.body());
+  http_request r = to_http_request(req);
   stream_.expires_never(); // the answer may take a commit; the client waits
   server_.in_flight_.fetch_add(1);
   auto self = shared_from_this();
@@ -334,6 +419,64 @@ void session::reply(http_response r, bool keep_alive, bool counted) {
 }
 
 } // namespace
+
+// The steps of the session's reads (read_op / read_some_op in beast/http/impl/read.hpp) over
+// bytes in memory: http::async_read_header (a lazy parser: put stops after the head), the
+// head's size check, then http::async_read (eager) for the body. Put what is buffered, read
+// more on need_more, put_eof at the end.
+parsed_request parse_request(std::string_view bytes, const http_config& cfg,
+                             size_t first_read_bytes) {
+  constexpr size_t read_max = 65'536; // what one read asks the socket for
+  parsed_request out;
+  request_parser p;
+  limit(p, cfg);
+  std::string buffer;
+  size_t received = 0;
+  bool first = true;
+  beast::error_code ec;
+  // Until `done` holds (true) or an error / the end of the input (false; ec says which).
+  const auto read_until = [&](auto done) {
+    if (done()) return true;
+    for (;;) {
+      if (!buffer.empty()) {
+        const size_t used = p.put(net::buffer(buffer), ec);
+        buffer.erase(0, used);
+        out.consumed += used;
+        if (ec && ec != http::error::need_more) return false;
+        if (!ec && done()) return true;
+        if (!ec && used > 0) continue; // progress without needing more: put again
+      }
+      if (received == bytes.size()) { // the client closed its side
+        ec = {};
+        if (p.got_some()) p.put_eof(ec);
+        return !ec && done();
+      }
+      const size_t n = std::min(bytes.size() - received, first ? first_read_bytes : read_max);
+      first = false;
+      buffer.append(bytes.substr(received, std::max<size_t>(n, 1)));
+      received += std::max<size_t>(n, 1);
+    }
+  };
+  bool read = read_until([&] { return p.is_header_done(); });
+  if (auto r = head_too_large(ec, out.consumed, cfg)) {
+    out.refusal = std::move(r);
+    return out;
+  }
+  if (read) {
+    p.eager(true);
+    read = read_until([&] { return p.is_done(); });
+  }
+  if (ec) {
+    out.refusal = refusal_of(ec, cfg);
+    return out;
+  }
+  if (!read) return out; // nothing or half a request: closed, no answer
+  auto& req = p.get();
+  out.keep_alive = req.keep_alive();
+  out.request = to_http_request(req);
+  out.complete = true;
+  return out;
+}
 
 caf::expected<std::unique_ptr<http_server>> http_server::start(const http_config& cfg,
                                                                http_handler handler, metrics& m) {

@@ -8,6 +8,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include <caf/expected.hpp>
 
@@ -36,5 +39,20 @@ public:
   /// Closes every connection and stops the threads (after draining).
   virtual void stop() = 0;
 };
+
+/// What a connection makes of the bytes it received: the same parser, limits, conversion and
+/// error answers as the server, only without the socket. For tests and the fuzzer
+/// (fuzz/http_request.cpp). The bytes arrive in reads of at most 64 KiB, the first one
+/// `first_read_bytes` long (a request split by the network must parse the same); after the
+/// last byte the client closes its side.
+struct parsed_request {
+  bool complete = false;                // a whole request: `request` holds it
+  std::optional<http_response> refusal; // else the answer sent before closing (431, 413, 400)
+  http_request request;
+  bool keep_alive = false;
+  size_t consumed = 0; // bytes of the input taken by this request (a pipelined next one stays)
+};
+parsed_request parse_request(std::string_view bytes, const http_config& cfg,
+                             size_t first_read_bytes = 65'536);
 
 } // namespace ordo::node

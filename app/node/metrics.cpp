@@ -36,6 +36,10 @@ const char* to_string(route r) {
     return "adjust_inventory";
   case route::restock_inventory:
     return "restock_inventory";
+  case route::price_inventory:
+    return "price_inventory";
+  case route::owner_inventory:
+    return "owner_inventory";
   case route::admin_command:
     return "admin_command";
   case route::health:
@@ -181,6 +185,9 @@ std::string metrics::render(const runtime& rt, const cluster::link_stats* link,
   single(out, "ordo_feed_retention_snapshots_total", "counter",
          "snapshots written by feed retention before truncating", st.feed_snapshots);
 
+  single(out, "ordo_journal_fail_stopped", "gauge",
+         "1 once a journal write or sync failed: commands fail until a restart",
+         rt.fail_stop_error() ? 1 : 0);
   auto js = rt.journal_stats();
   header(out, "ordo_journal_batches_total", "counter", "group commits");
   out += fmt::format("ordo_journal_batches_total {}\n", js.batches);

@@ -35,6 +35,8 @@ enum class route : uint8_t {
   get_inventory,
   adjust_inventory,
   restock_inventory,
+  price_inventory,
+  owner_inventory,
   admin_command,
   health,
   metrics,

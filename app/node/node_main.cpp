@@ -1,6 +1,10 @@
 // ordo-node: an Ordo node — the order runtime behind the HTTP/JSON API (docs/api.md),
 // started from defaults, a TOML config and/or command-line settings (--help).
 //
+// A journal fail-stop (a failed write or sync) is logged once; /readyz answers 503 from then
+// on, and by default (node.exit_on_fail_stop) the node keeps serving reads for
+// node.fail_stop_drain, then stops as below and exits with code 3 for its supervisor.
+//
 // Shutdown (SIGTERM/SIGINT): /readyz turns 503, the listener stops accepting, requests in
 // flight are answered (their commands commit first), long polls are answered, then the
 // runtime drains and flushes. A second signal does not interrupt this; SIGKILL is the
@@ -85,6 +89,39 @@ int parse_args(int argc, char** argv, node_config& cfg, bool& check_only) {
   return -1;
 }
 
+constexpr int exit_fail_stopped = 3;
+
+// Waits for SIGTERM/SIGINT (returns it) or, with node.exit_on_fail_stop, for the journal to
+// fail-stop (returns 0 after node.fail_stop_drain). A fail-stop is logged once, loudly,
+// whatever the setting: /readyz answers 503 from then on and /metrics shows it.
+int wait_for_stop(const sigset_t& signals, ordo::runtime& rt, api& handler,
+                  const node_config& cfg) {
+  const timespec poll{0, 100'000'000};
+  bool reported = false;
+  for (;;) {
+    int sig = sigtimedwait(&signals, nullptr, &poll);
+    if (sig == SIGTERM || sig == SIGINT) return sig;
+    auto failed = rt.fail_stop_error();
+    if (!failed || reported) continue;
+    reported = true;
+    handler.set_ready(false);
+    log::error("journal_fail_stopped",
+               {{"error", describe(failed)},
+                {"effect", "every command fails; /readyz answers 503; reads still served"},
+                {"action", cfg.exit_on_fail_stop
+                               ? fmt::format("exiting with code {} in {} ms (node.exit_on_fail_stop)",
+                                             exit_fail_stopped, cfg.fail_stop_drain.count())
+                               : "restart the node once the disk is fixed"}});
+    if (!cfg.exit_on_fail_stop) continue;
+    auto until = std::chrono::steady_clock::now() + cfg.fail_stop_drain;
+    while (std::chrono::steady_clock::now() < until) {
+      sig = sigtimedwait(&signals, nullptr, &poll);
+      if (sig == SIGTERM || sig == SIGINT) return sig;
+    }
+    return 0;
+  }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -116,7 +153,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (cfg.gateway == "webhook")
-    cfg.runtime.saga.gateway = std::make_shared<ordo::saga::webhook_gateway>();
+    cfg.runtime.saga.gateway = std::make_shared<ordo::saga::webhook_gateway>(
+        std::make_shared<ordo::saga::simulated_gateway>(cfg.runtime.saga.simulated));
 
   auto t0 = std::chrono::steady_clock::now();
   auto ms_since = [&] {
@@ -150,6 +188,12 @@ int main(int argc, char** argv) {
     o.handoff_pause = std::chrono::milliseconds{cfg.handoff_pause_ms};
     for (const auto& m : cfg.cluster)
       o.members.push_back({m.id, m.host, m.port});
+    o.tls = cluster_tls(cfg); // validate() allowed it off only with every node on loopback
+    if (!o.tls.enabled)
+      log::warn("cluster_tls_disabled",
+                {{"reason", "cluster.tls = false"},
+                 {"effect", "node-to-node traffic is plaintext and unauthenticated; every node "
+                            "is on loopback"}});
     std::filesystem::create_directories(cfg.runtime.data_dir);
     auto l = ordo::cluster::cluster_link::create(o);
     if (!l) {
@@ -212,10 +256,11 @@ int main(int argc, char** argv) {
   fmt::print("ordo-node listening on {}\n", addr);
   std::fflush(stdout);
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  const int sig = wait_for_stop(stop_signals, **rt, handler, cfg);
   auto t_stop = std::chrono::steady_clock::now();
-  log::info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+  log::info("stopping", {{"reason", sig == SIGTERM  ? "SIGTERM"
+                                    : sig == SIGINT ? "SIGINT"
+                                                    : "journal fail-stop"},
                          {"in_flight", std::to_string((*server)->in_flight())}});
   handler.set_ready(false);
   (*server)->stop_accepting();
@@ -234,5 +279,6 @@ int main(int argc, char** argv) {
              {"took_ms", fmt::format("{:.1f}", std::chrono::duration<double, std::milli>(
                                                    std::chrono::steady_clock::now() - t_stop)
                                                    .count())}});
+  if (sig == 0) return exit_fail_stopped; // a supervisor restarts the node
   return unanswered == 0 ? 0 : 1;
 }

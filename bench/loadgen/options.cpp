@@ -141,6 +141,8 @@ bool parse_options(int argc, char** argv, options& out, std::string& error) {
       ok = parse_mix(value, out.mix);
     else if (arg == "--key")
       out.api_key = std::string(value);
+    else if (arg == "--webhook-secret")
+      out.webhook_secret = std::string(value);
     else if (arg == "--skus")
       ok = parse_uint(value, 1, 100'000'000, out.skus);
     else if (arg == "--customers")
@@ -192,6 +194,8 @@ usage: ordo-loadgen [options]
                        pay:   POST /v1/webhooks/payment (authorized)
                      until an order id is remembered, every op is a place
   --key KEY          send Authorization: Bearer KEY (the webhook needs an operations key)
+  --webhook-secret S sign each pay webhook (Ordo-Signature, HMAC-SHA256), as the node's
+                     payments.webhook_secret requires
   --skus N           SKUs drawn from SKU-00000..N-1                                 [1000]
   --customers N      customers drawn from c-0..N-1                                [10000]
   --merchants N      merchants drawn from m-0..N-1                                   [10]

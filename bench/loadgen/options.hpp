@@ -15,6 +15,7 @@ struct options {
   std::string host = "127.0.0.1";
   std::string port = "8080";
   std::string api_key; // empty: no Authorization header
+  std::string webhook_secret; // non-empty: pay webhooks carry Ordo-Signature
   unsigned connections = 64;
   unsigned threads = 1;
   std::chrono::nanoseconds duration = std::chrono::seconds(10);

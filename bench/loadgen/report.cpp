@@ -53,7 +53,7 @@ void print_summary(const options& opts, const run_stats& stats, double measured_
   for (size_t i = 0; i < op_count; ++i)
     print_row(op_name(static_cast<op_kind>(i)), stats.ops[i], measured_s);
   if (stats.unassigned.errors() > 0)
-    print_row("(none)", op_stats{stats.unassigned, {}}, measured_s);
+    print_row("(none)", op_stats{stats.unassigned, {}, {}, {}}, measured_s);
   print_row("all", stats.total(), measured_s);
   fmt::print("orders acknowledged (2xx placements, warmup included): {}{}\n", stats.acked_orders,
              opts.ack_log.empty() ? "" : fmt::format(", logged to {}", opts.ack_log));
@@ -75,6 +75,7 @@ void print_json(const options& opts, const run_stats& stats, double measured_s) 
   fmt::print(R"({{"mode":"{}","rate":{:.1f},"connections":{},"threads":{},"duration_s":{:.3f},)"
              R"("warmup_s":{:.3f},"seed":{},"requests":{},"rps":{:.1f},{})"
              R"("p50_ms":{:.3f},"p90_ms":{:.3f},"p99_ms":{:.3f},"p999_ms":{:.3f},"max_ms":{:.3f},)"
+             R"("p99_2xx_ms":{:.3f},"p99_2xx_service_ms":{:.3f},)"
              R"("status_2xx":{},"status_409":{},"status_429":{},"status_4xx":{},"status_5xx":{},)"
              R"("status_other":{},"conn_errors":{},"timeouts":{},"unsent":{},"proto_errors":{},)"
              R"("acked_orders":{},"backlog_at_end":{}}})"
@@ -83,7 +84,9 @@ void print_json(const options& opts, const run_stats& stats, double measured_s) 
              measured_s, std::chrono::duration<double>(opts.warmup).count(), opts.seed, c.responses,
              per_s(c.responses, measured_s), per_op, ms(t.latency.percentile_ns(50)),
              ms(t.latency.percentile_ns(90)), ms(t.latency.percentile_ns(99)),
-             ms(t.latency.percentile_ns(99.9)), ms(t.latency.max_ns()), c.status_2xx, c.status_409,
+             ms(t.latency.percentile_ns(99.9)), ms(t.latency.max_ns()),
+             ms(t.latency_2xx.percentile_ns(99)), ms(t.service_2xx.percentile_ns(99)),
+             c.status_2xx, c.status_409,
              c.status_429, c.status_4xx, c.status_5xx, c.status_other, c.conn_errors, c.timeouts,
              c.unsent, c.proto_errors, stats.acked_orders, stats.backlog_at_end);
 }

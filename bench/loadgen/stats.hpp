@@ -30,14 +30,21 @@ struct counters {
 
 struct op_stats {
   counters c;
-  histogram latency; // of answers, measured from the intended send time
+  histogram latency;     // of answers, measured from the intended send time
+  histogram latency_2xx; // of accepted answers only (overload refusals are fast)
+  histogram service_2xx; // accepted answers, from the moment the request was sent: the node's
+                         // time plus the wire, without waiting for a free connection
   void merge(const op_stats& o) {
     c.add(o.c);
     latency.merge(o.latency);
+    latency_2xx.merge(o.latency_2xx);
+    service_2xx.merge(o.service_2xx);
   }
   void reset() {
     c = counters{};
     latency.reset();
+    latency_2xx.reset();
+    service_2xx.reset();
   }
 };
 

@@ -158,6 +158,10 @@ void worker::on_response(size_t i) {
     op_stats& st = stats_.ops[op_index(s.op)];
     st.c.count_status(r.status());
     st.latency.record(latency_ns);
+    if (r.status() >= 200 && r.status() < 300) {
+      st.latency_2xx.record(latency_ns);
+      st.service_2xx.record(ns_between(s.sent, now));
+    }
   }
   progress_local_.c.count_status(r.status());
   progress_local_.latency.record(latency_ns);
@@ -234,6 +238,7 @@ void worker::send_on(size_t i, clock_type::time_point intended, clock_type::time
   s.op = workload_.next_op();
   workload_.build_request(s.op, request_, s.idem_key);
   s.intended = intended;
+  s.sent = now;
   s.deadline = now + opts_.timeout;
   s.in_flight = true;
   if (!s.conn.send(request_)) on_failure(i, failure::conn_error, now);

@@ -57,6 +57,7 @@ private:
     bool in_flight = false;
     op_kind op = op_kind::place;
     clock_type::time_point intended; // latency is measured from here
+    clock_type::time_point sent;     // service time (2xx) is measured from here
     clock_type::time_point deadline; // of the request in flight, or of the connect
     clock_type::time_point reconnect_at;
     bool reconnect_pending = false;

@@ -1,9 +1,12 @@
 #include "workload.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <iterator>
 
 #include <fmt/format.h>
+
+#include "app/node/webhook_sign.hpp"
 
 namespace ordo::loadgen {
 
@@ -63,6 +66,12 @@ void workload::build_request(op_kind op, std::string& out, std::string& idem_key
     const std::string& id = random_id();
     append(body_, R"({{"order_id":"{}","result":"authorized","payment_id":"p-{}"}})", id, id);
     out += "POST /v1/webhooks/payment HTTP/1.1\r\n";
+    if (!opts_.webhook_secret.empty()) {
+      const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      append(out, "Ordo-Signature: {}\r\n", node::sign_webhook(opts_.webhook_secret, now, body_));
+    }
     break;
   }
   }

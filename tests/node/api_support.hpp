@@ -11,6 +11,7 @@
 
 #include "app/ctl/http_client.hpp"
 #include "app/node/json.hpp"
+#include "app/node/webhook_signature.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/order.pb.h"
 #include "support/api_client.hpp"
@@ -23,6 +24,16 @@ inline const std::string alice_key = "alice-key-0123456789";      // customer c-
 inline const std::string bob_key = "bob-key-0123456789";          // customer c-bob
 inline const std::string shop_key = "shop-key-0123456789";        // merchant m-shop
 inline const std::string other_shop_key = "other-key-0123456789"; // merchant m-other
+
+inline const std::string webhook_secret = "whsec-test-0123456789";
+
+/// The Ordo-Signature header a payment provider sends with `body` (signed now).
+inline std::vector<std::pair<std::string, std::string>> signed_webhook(const std::string& body) {
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  return {{"Ordo-Signature", node::sign_webhook(webhook_secret, now, body)}};
+}
 
 inline std::string keys_toml() {
   return fmt::format(R"(

@@ -50,6 +50,9 @@ enabled = false
 gateway = "webhook"
 fulfilment = "external"
 decline_percent = 10
+[payments]
+webhook_secret = "whsec-0123456789"
+webhook_tolerance = "2m"
 [[auth.keys]]
 name = "ops"
 key = "0123456789abcdef-ops"
@@ -59,6 +62,14 @@ name = "alice"
 key = "0123456789abcdef-alice"
 role = "customer"
 subject = "c-alice"
+[[auth.keys]]
+name = "provider"
+key_sha256 = "5b1a4b6b1b0c0a3b3e1d0f7c2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e"
+role = "payments"
+[cluster]
+tls_certificate = "/etc/ordo/node-7.pem"
+tls_key = "/etc/ordo/node-7.key"
+tls_ca = "/etc/ordo/cluster-ca.pem"
 [[cluster.nodes]]
 id = 1
 host = "10.0.0.1"
@@ -77,12 +88,38 @@ port = 4000
     CHECK(r->gateway == "webhook");
     CHECK(r->runtime.saga.external_fulfilment);
     CHECK(r->runtime.saga.simulated.decline_rate == doctest::Approx(0.10));
-    REQUIRE(r->keys.size() == 2);
+    REQUIRE(r->keys.size() == 3);
     CHECK(r->keys[1].who == role::customer);
     CHECK(r->keys[1].subject == "c-alice");
+    CHECK(r->keys[0].key_sha256 == sha256_hex("0123456789abcdef-ops")); // only the digest kept
+    CHECK(r->keys[2].who == role::payments);
+    CHECK(r->keys[2].key_sha256 ==
+          "5b1a4b6b1b0c0a3b3e1d0f7c2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e");
+    CHECK(r->payments.webhook_secret == "whsec-0123456789");
+    CHECK(r->payments.tolerance == std::chrono::minutes{2});
     REQUIRE(r->cluster.size() == 1);
     CHECK(r->cluster[0].port == 4000);
     CHECK(validate(*r)); // public address, but with keys
+    // A webhook gateway reachable with keys needs the secret its webhooks are signed with.
+    auto unsigned_webhooks = *r;
+    unsigned_webhooks.payments.webhook_secret.clear();
+    auto v = validate(unsigned_webhooks);
+    REQUIRE_FALSE(v);
+    CHECK(describe(v.error()).find("payments.webhook_secret") != std::string::npos);
+  }
+
+  TEST_CASE("API keys: names bounded, key or its SHA-256, roles") {
+    CHECK(error_of("[[auth.keys]]\nname = \"has space\"\nkey = \"0123456789abcdef\"\nrole = "
+                   "\"operations\"\n")
+              .find("1..64 characters") != std::string::npos);
+    CHECK(error_of("[[auth.keys]]\nname = \"x\"\nkey_sha256 = \"abc\"\nrole = \"operations\"\n")
+              .find("64 lowercase hex digits") != std::string::npos);
+    CHECK(error_of("[[auth.keys]]\nname = \"x\"\nrole = \"operations\"\n").find("key_sha256") !=
+          std::string::npos);
+    CHECK(error_of("[[auth.keys]]\nname = \"x\"\nkey = \"0123456789abcdef\"\nrole = \"admin\"\n")
+              .find("payments") != std::string::npos);
+    CHECK(sha256_hex("abc") ==
+          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"); // FIPS 180-2
   }
 
   TEST_CASE("mistakes name the file line and the key") {
@@ -126,7 +163,7 @@ port = 4000
     auto r = load_config_file(ORDO_EXAMPLE_CONFIG);
     REQUIRE_MESSAGE(r, describe(r.error()));
     CHECK(validate(*r));
-    CHECK(r->keys.size() == 3);
+    CHECK(r->keys.size() == 4);
   }
 
   TEST_CASE("--help documents every setting") {

@@ -122,9 +122,7 @@ std::string crash_config() {
 void restock(const std::string& url) {
   http_client ops{url, ops_key};
   for (int i = 0; i < 4; ++i)
-    REQUIRE(ops.post(fmt::format("/v1/inventory/SKU-{}/restock", i), R"({"quantity":"1000000"})",
-                     idem(fmt::format("stock-{}", i)))
-                .status == 200);
+    stock_sku(ops, fmt::format("SKU-{}", i), 1'000'000);
 }
 
 // `rounds` times: start the node on `dir` (stocked the first time), put 8 placing clients

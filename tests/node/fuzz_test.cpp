@@ -15,26 +15,6 @@ using ordo::ctl::http_client;
 
 namespace {
 
-// Sends raw bytes on a fresh connection, half-closes, and returns the status of the first
-// answer (0: closed without one). Bounded by a 3 s receive timeout.
-int send_raw(const std::string& address, const std::string& bytes) {
-  int fd = connect_to(address, 3);
-  if (fd < 0) return -1;
-  ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-  ::shutdown(fd, SHUT_WR);
-  std::string got;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    got.append(buf, static_cast<size_t>(n));
-    if (got.find("\r\n") != std::string::npos) break;
-  }
-  ::close(fd);
-  if (got.rfind("HTTP/1.", 0) != 0 || got.size() < 12) return 0;
-  return std::atoi(got.c_str() + 9);
-}
-
 std::string valid_request(std::mt19937_64& rng) {
   static const char* paths[] = {"/v1/orders",
                                 "/v1/orders/01JD0000000000000000000000",
@@ -96,7 +76,7 @@ TEST_SUITE("node_api") {
     for (int i = 0; i < runs; ++i) {
       auto req = i % 10 == 0 ? std::string(rng() % 200, static_cast<char>(rng() % 256))
                              : mutate(valid_request(rng), rng);
-      int status = send_raw(node.address(), req);
+      int status = raw_status(node.address(), req, /*half_close=*/true, 3);
       REQUIRE_MESSAGE(status >= 0, "the node stopped accepting connections after " << i);
       if (status == 0) {
         ++closed;

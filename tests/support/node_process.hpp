@@ -110,6 +110,9 @@ public:
     return -1;
   }
 
+  /// The process was reaped elsewhere (the test waited for it itself).
+  void forget() { pid_ = -1; }
+
   void kill_now() {
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
