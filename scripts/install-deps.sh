@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libcaf-dev
+  openssl libssl-dev
   libprotobuf-dev protobuf-compiler
   liblmdb-dev lmdb-utils
   libfmt-dev
@@ -14,6 +15,8 @@ packages=(
   doctest-dev
   libjemalloc-dev
   strace
+  faketime
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

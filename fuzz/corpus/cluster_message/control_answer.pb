@@ -1,0 +1,2 @@
+
+already_active

@@ -1,0 +1,2 @@
+
+failed2	not_owner:shard 5 movedHPX

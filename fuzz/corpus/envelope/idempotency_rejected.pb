@@ -1,0 +1,1 @@
+'#lines[0].quantity: must be 1..10000
