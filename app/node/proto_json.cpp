@@ -842,6 +842,9 @@ private:
     case 't':
       buf_ += '\t';
       return true;
+    case 'v': // not JSON, but protobuf's parser takes it as a vertical tab (found by fuzzing)
+      buf_ += '\v';
+      return true;
     case 'u':
       return unicode_escape(at);
     default:
