@@ -241,6 +241,41 @@ TEST_SUITE("node_hardening") {
     CHECK(reaches(ops, id, ordo::v1::ORDER_STATUS_FULFILLING));
   }
 
+  // limits.saga_lag_max: a slow payment gateway holds the saga back; once it trails the feed
+  // by more than the limit, new placements get 429 (other commands still pass).
+  TEST_CASE("placements get 429 + Retry-After while the saga trails the feed beyond the limit") {
+    for (const bool bounded : {true, false}) {
+      CAPTURE(bounded);
+      started s{keys_toml(),
+                {"--saga.gateway_latency=3s",
+                 bounded ? "--limits.saga_lag_max=2" : "--limits.saga_lag_max=0"}};
+      http_client ops{s.node.url(), ops_key};
+      stock_sku(ops, "SKU-L", 1000);
+      int placed = 0;
+      ordo::ctl::http_result refused;
+      for (int i = 0; i < 20 && refused.status == 0; ++i) { // bounded: ~1 s
+        auto r = ops.post("/v1/orders", place_json("c-1", {{"SKU-L", 1}}),
+                          {{"Idempotency-Key", fmt::format("lag-{}", i)}});
+        if (r.status == 201) ++placed;
+        else refused = r;
+        std::this_thread::sleep_for(std::chrono::milliseconds{50});
+      }
+      CHECK(placed >= 1);
+      if (bounded) {
+        CHECK(refused.status == 429);
+        CHECK(refused.body.find("limits.saga_lag_max = 2") != std::string::npos);
+        CHECK(refused.header("retry-after") == "1");
+        // Other commands still pass: only new orders add to the saga's work.
+        CHECK(ops.post("/v1/inventory/SKU-L/restock", R"({"quantity":"1"})",
+                       {{"Idempotency-Key", "lag-restock"}})
+                  .status == 200);
+      } else {
+        CHECK(refused.status == 0); // negative control: no bound, every placement taken
+        CHECK(placed == 20);
+      }
+    }
+  }
+
   TEST_CASE("HTTP exhaustion: chunk extensions, connections per client, Host of a keyless node") {
     started s{hardening_config(), {"--http.header_max_bytes=2048", "--http.body_max_bytes=4096"}};
     // A chunk extension far over every limit: refused (413) or closed, not buffered forever.
