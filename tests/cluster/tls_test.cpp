@@ -7,6 +7,7 @@
 // against the pending change.
 #include <fstream>
 #include <optional>
+#include <set>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -118,26 +119,30 @@ int64_t on_hand(http_client& c, const std::string& sku) {
   return st.on_hand();
 }
 
-// How often the nodes lost a connection to each other (their logs' cluster_peer_down lines).
-// Checked against peer_downs_tolerated: on a loaded 2-core machine (CI runs another cluster
-// test beside this one) a node starved of CPU for longer than the middleman's connection
-// timeout (1 s) may drop one connection — seen once in a few runs, always a single line.
-// The failure these checks catch drops every connection, again and again: without the
-// OpenSSL error-queue workaround one run logged two dozen lines and could not even stock its
-// SKUs.
-constexpr int peer_downs_tolerated = 1;
+// Which node pairs lost their connection (the nodes' cluster_peer_down lines; both ends log
+// a drop). Checked against pairs_down_tolerated: on a loaded 2-core machine (CI runs another
+// cluster test beside this one) a node starved of CPU for longer than the middleman's
+// connection timeout (1 s) may drop one connection — seen in 2 of 4 runs beside the membership
+// test, each time one pair, logged by both ends. The failure these checks catch drops every
+// pair, again and again: without the OpenSSL error-queue workaround one run logged two dozen
+// lines over all three pairs and could not even stock its SKUs.
+constexpr size_t pairs_down_tolerated = 1;
 
-int peer_downs(const cluster& cl) {
-  int n = 0;
+size_t pairs_down(const cluster& cl) {
+  std::set<std::pair<size_t, size_t>> pairs;
   for (size_t i = 0; i < cl.nodes.size(); ++i) {
     std::ifstream log{fmt::format("{}/n{}/node.log", cl.dir, i + 1)};
-    for (std::string line; std::getline(log, line);)
-      if (line.find("event=cluster_peer_down") != std::string::npos) {
-        MESSAGE("node " << i + 1 << ": " << line);
-        ++n;
-      }
+    for (std::string line; std::getline(log, line);) {
+      const auto at = line.find("event=cluster_peer_down");
+      if (at == std::string::npos) continue;
+      MESSAGE("node " << i + 1 << ": " << line);
+      const auto peer_at = line.find(" peer=", at);
+      REQUIRE(peer_at != std::string::npos);
+      const size_t peer = std::stoul(line.substr(peer_at + 6));
+      pairs.emplace(std::min(i + 1, peer), std::max(i + 1, peer));
+    }
   }
-  return n;
+  return pairs.size();
 }
 
 // Stops the nodes and removes their directory (kept when a REQUIRE stopped the test early).
@@ -207,7 +212,7 @@ TEST_SUITE("cluster_tls") {
     // leaves OpenSSL's error queue dirty after a failed handshake, and before
     // ssl_error_queue.cpp the next read on every other connection failed with it.
     std::this_thread::sleep_for(std::chrono::milliseconds{300}); // a drop shows within ~150 ms
-    CHECK(peer_downs(cl) <= peer_downs_tolerated);
+    CHECK(pairs_down(cl) <= pairs_down_tolerated);
     {
       // The same client with a cluster certificate gets through: the refusals above were the
       // certificate's doing, not a broken client.
@@ -218,7 +223,7 @@ TEST_SUITE("cluster_tls") {
       CHECK(r.restocked);
     }
     CHECK(on_hand(c1, skus[0]) == stock + 1000);
-    CHECK(peer_downs(cl) <= peer_downs_tolerated);
+    CHECK(pairs_down(cl) <= pairs_down_tolerated);
     clean_up(cl);
   }
 
@@ -299,7 +304,7 @@ TEST_SUITE("cluster_tls") {
     auto at = m.find("\nordo_cluster_refused_total ");
     REQUIRE(at != std::string::npos);
     CHECK(std::stoi(m.substr(at + 28)) >= 9);
-    CHECK(peer_downs(cl) <= peer_downs_tolerated);
+    CHECK(pairs_down(cl) <= pairs_down_tolerated);
     clean_up(cl);
   }
 
