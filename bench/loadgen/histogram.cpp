@@ -66,4 +66,11 @@ uint64_t histogram::percentile_ns(double p) const {
   return max_ns_;
 }
 
+uint64_t histogram::count_at_most(uint64_t value_ns) const {
+  uint64_t n = 0;
+  for (size_t i = 0; i < bucket_count && midpoint_of(i) <= value_ns; ++i)
+    n += buckets_[i];
+  return n;
+}
+
 } // namespace ordo::loadgen

@@ -22,6 +22,8 @@ public:
   // Value at percentile p (0..100): the midpoint of the bucket holding that rank, never above
   // max. 0 when empty.
   uint64_t percentile_ns(double p) const;
+  // How many recorded values are at most `value_ns` (by bucket midpoint, so within 0.8 %).
+  uint64_t count_at_most(uint64_t value_ns) const;
 
 private:
   std::vector<uint64_t> buckets_;

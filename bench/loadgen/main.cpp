@@ -1,9 +1,11 @@
 // ordo-loadgen: drives a running ordo-node over its HTTP/JSON API (docs/api.md) with a mix of
-// placements, reads, shipments and payment webhooks, closed or open loop, and reports
-// throughput, status classes, failures and latency percentiles. See README.md; --help.
+// placements, reads, shipments and payment webhooks, closed or open loop — or with a flow
+// that takes each order through its life (--flow steps|saga) — and reports throughput,
+// status classes, failures, latency percentiles and the flow's figures. See README.md; --help.
 //
-// main() only wires things up: options, address, the ack log, one worker per thread, the
-// progress line each second, and the merged report at the end.
+// main() only wires things up: options, address, the ack log, the saga flow's SKUs, one
+// worker per thread, the progress line each second, the read-back after the steps flow, and
+// the merged report at the end.
 
 #include <netdb.h>
 #include <signal.h>
@@ -14,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -22,6 +25,7 @@
 #include "ack_log.hpp"
 #include "options.hpp"
 #include "report.hpp"
+#include "setup.hpp"
 #include "worker.hpp"
 
 using namespace ordo::loadgen;
@@ -85,6 +89,16 @@ int main(int argc, char** argv) {
   ::sigaction(SIGTERM, &sa, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  prepare_result prepared;
+  if (opts.flow == flow_kind::saga) {
+    fmt::print("preparing SKU-00000..SKU-{:05}: price of record, {} available units each\n",
+               opts.skus - 1, opts.stock);
+    if (!prepare_skus(opts, node, prepared, error)) {
+      fmt::print(stderr, "ordo-loadgen: preparing the SKUs failed: {}\n", error);
+      return 1;
+    }
+  }
+
   run_clock timeline;
   timeline.start = clock_type::now();
   timeline.measure_start = timeline.start + opts.warmup;
@@ -106,13 +120,19 @@ int main(int argc, char** argv) {
   clock_type::time_point last = timeline.start;
   clock_type::time_point next = timeline.start + std::chrono::seconds(1);
   clock_type::time_point stopped_at = timeline.end;
-  while (clock_type::now() < timeline.end) {
+  auto running = [&] {
+    return std::any_of(workers.begin(), workers.end(), [](auto& w) { return !w->done(); });
+  };
+  // Until the end, or later while the saga flow follows its last orders.
+  while (clock_type::now() < timeline.end || running()) {
     if (stop_requested.load()) {
-      stopped_at = clock_type::now();
+      stopped_at = std::min(clock_type::now(), timeline.end);
       break;
     }
-    std::this_thread::sleep_until(
-        std::min({next, timeline.end, clock_type::now() + std::chrono::milliseconds(100)}));
+    clock_type::time_point soon = clock_type::now() + std::chrono::milliseconds(100);
+    std::this_thread::sleep_until(clock_type::now() < timeline.end
+                                      ? std::min({next, timeline.end, soon})
+                                      : std::min(next, soon));
     clock_type::time_point now = clock_type::now();
     if (now < next) continue;
     interval.reset();
@@ -131,6 +151,16 @@ int main(int argc, char** argv) {
   run_stats total;
   for (auto& w : workers)
     total.merge(w->stats());
+  total.flow.skus_prepared = prepared.skus;
+  total.flow.skus_priced = prepared.priced;
+  total.flow.units_added = prepared.units;
+  if (opts.flow == flow_kind::steps) { // the completed orders must really be SHIPPED
+    std::vector<std::string> ids;
+    for (auto& w : workers)
+      for (std::string& id : w->flow().orders_to_verify())
+        ids.push_back(std::move(id));
+    verify_orders(opts, node, ids, "ORDER_STATUS_SHIPPED", total.flow);
+  }
   double measured_s =
       stopped_at > timeline.measure_start ? seconds(stopped_at - timeline.measure_start) : 0;
   print_summary(opts, total, measured_s);

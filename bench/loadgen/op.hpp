@@ -1,4 +1,5 @@
-// The operations the load generator mixes, in a fixed order used to index per-op arrays.
+// The requests the load generator sends, in a fixed order used to index per-op arrays. The
+// first mix_op_count are the ops of the mix (--mix); the flows (--flow) add their own steps.
 #pragma once
 
 #include <cstddef>
@@ -6,8 +7,9 @@
 
 namespace ordo::loadgen {
 
-enum class op_kind : uint8_t { place, get, ship, pay };
-inline constexpr size_t op_count = 4;
+enum class op_kind : uint8_t { place, get, ship, pay, reserve, fulfil };
+inline constexpr size_t op_count = 6;
+inline constexpr size_t mix_op_count = 4; // place, get, ship, pay
 
 inline const char* op_name(op_kind op) {
   switch (op) {
@@ -19,6 +21,10 @@ inline const char* op_name(op_kind op) {
     return "ship";
   case op_kind::pay:
     return "pay";
+  case op_kind::reserve:
+    return "reserve";
+  case op_kind::fulfil:
+    return "fulfil";
   }
   return "?";
 }

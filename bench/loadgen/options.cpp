@@ -65,9 +65,9 @@ bool parse_mix(std::string_view text, std::array<unsigned, op_count>& out) {
     if (eq == std::string_view::npos) return false;
     std::string_view name = item.substr(0, eq);
     size_t i = 0;
-    while (i < op_count && name != op_name(static_cast<op_kind>(i)))
+    while (i < mix_op_count && name != op_name(static_cast<op_kind>(i)))
       ++i;
-    if (i == op_count || !parse_uint(item.substr(eq + 1), 0, 1'000'000, mix[i])) return false;
+    if (i == mix_op_count || !parse_uint(item.substr(eq + 1), 0, 1'000'000, mix[i])) return false;
     sum += mix[i];
   }
   if (sum == 0) return false;
@@ -96,7 +96,46 @@ bool parse_url(std::string_view url, options& out) {
   return !out.host.empty() && parse_uint(out.port, 1, 65535, port);
 }
 
+bool parse_flow(std::string_view text, flow_kind& out) {
+  for (flow_kind f : {flow_kind::mix, flow_kind::steps, flow_kind::saga})
+    if (text == flow_name(f)) {
+      out = f;
+      return true;
+    }
+  return false;
+}
+
+// Combinations that cannot mean anything; checked after every option is read.
+bool check_combination(const options& out, std::string& error) {
+  if (out.threads > out.connections) {
+    error = "--threads must not exceed --connections";
+    return false;
+  }
+  if (out.flow == flow_kind::mix) return true;
+  if (out.open_loop())
+    error = "--rate is for the mix: a flow is closed loop (each order's next step waits for "
+            "the previous answer)";
+  else if (out.mix_given)
+    error = "--mix and --flow exclude each other";
+  else if (out.lines > out.skus)
+    error =
+        fmt::format("--lines {} needs at least as many --skus (each line its own SKU)", out.lines);
+  return error.empty();
+}
+
 } // namespace
+
+const char* flow_name(flow_kind f) {
+  switch (f) {
+  case flow_kind::mix:
+    return "mix";
+  case flow_kind::steps:
+    return "steps";
+  case flow_kind::saga:
+    return "saga";
+  }
+  return "?";
+}
 
 bool parse_options(int argc, char** argv, options& out, std::string& error) {
   for (int i = 1; i < argc; ++i) {
@@ -137,8 +176,23 @@ bool parse_options(int argc, char** argv, options& out, std::string& error) {
       std::string s(value);
       out.rate = std::strtod(s.c_str(), &end);
       ok = *end == '\0' && std::isfinite(out.rate) && out.rate >= 0 && out.rate <= 1e8;
-    } else if (arg == "--mix")
+    } else if (arg == "--mix") {
       ok = parse_mix(value, out.mix);
+      out.mix_given = true;
+    } else if (arg == "--flow")
+      ok = parse_flow(value, out.flow);
+    else if (arg == "--lines")
+      ok = parse_uint(value, 1, 100, out.lines); // domain/limits.hpp: lines_max
+    else if (arg == "--inflight-orders")
+      ok = parse_uint(value, 1, 1'000'000, out.inflight_orders);
+    else if (arg == "--poll-every")
+      ok = parse_duration(value, out.poll_every) && out.poll_every >= std::chrono::milliseconds(1);
+    else if (arg == "--drain-timeout")
+      ok = parse_duration(value, out.drain_timeout);
+    else if (arg == "--stock")
+      ok = parse_uint(value, 1, 1'000'000'000, out.stock); // domain/limits.hpp: stock_max
+    else if (arg == "--verify")
+      ok = parse_uint(value, 0, 1'000'000, out.verify);
     else if (arg == "--key")
       out.api_key = std::string(value);
     else if (arg == "--webhook-secret")
@@ -164,11 +218,7 @@ bool parse_options(int argc, char** argv, options& out, std::string& error) {
       return false;
     }
   }
-  if (out.threads > out.connections) {
-    error = "--threads must not exceed --connections";
-    return false;
-  }
-  return true;
+  return check_combination(out, error);
 }
 
 const char* usage_text() {
@@ -193,10 +243,31 @@ usage: ordo-loadgen [options]
                        ship:  POST /v1/orders/{id}/shipment
                        pay:   POST /v1/webhooks/payment (authorized)
                      until an order id is remembered, every op is a place
-  --key KEY          send Authorization: Bearer KEY (the webhook needs an operations key)
+  --flow F           mix (the default), or drive each order through its life (closed
+                     loop, one order at a time per connection; README.md, "Flows"):
+                       steps: place, then one durable transition per request on a node
+                              with the saga off (--saga.enabled=false): reserve
+                              (ConfirmStockReserved via /v1/admin/order-commands), pay
+                              (webhook), fulfil (StartFulfilment, admin), ship (shipment);
+                              a non-2xx abandons the order
+                       saga:  set the SKUs' prices and top up their stock, then place
+                              orders on a node with the saga on and poll each one
+                              (GET /v1/orders/{id}) until DELIVERED or closed
+  --lines N          flows: lines per order, each a distinct SKU, quantity 1-3      [2]
+  --inflight-orders N  saga: at most N placed orders not yet seen finished (all
+                     threads); connections wait for room (backpressure)          [2000]
+  --poll-every D     saga: an order's first GET comes after about the recent time to
+                     delivered (at least D), then every D                       [250ms]
+  --drain-timeout D  saga: after --duration, keep polling the orders still open for at
+                     most D; those left are reported as unfinished               [60s]
+  --stock N          saga: before the run, top up every SKU to N available units [100000]
+  --verify N         steps: after the run, GET the newest N completed orders and check
+                     they are SHIPPED                                             [100]
+  --key KEY          send Authorization: Bearer KEY (the webhook, the steps flow's admin
+                     commands and the saga flow's SKU setup need an operations key)
   --webhook-secret S sign each pay webhook (Ordo-Signature, HMAC-SHA256), as the node's
                      payments.webhook_secret requires
-  --skus N           SKUs drawn from SKU-00000..N-1                                 [1000]
+  --skus N           SKUs drawn from SKU-00000..N-1 (the saga flow prepares them all) [1000]
   --customers N      customers drawn from c-0..N-1                                [10000]
   --merchants N      merchants drawn from m-0..N-1                                   [10]
   --remember N       order ids remembered for get/ship/pay (newest N, all threads) [100000]

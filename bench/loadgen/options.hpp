@@ -11,10 +11,16 @@
 
 namespace ordo::loadgen {
 
+// What the connections do: the mix of independent requests (default), or a flow that drives
+// each order through its life (README.md, "Flows").
+enum class flow_kind : uint8_t { mix, steps, saga };
+
+const char* flow_name(flow_kind f);
+
 struct options {
   std::string host = "127.0.0.1";
   std::string port = "8080";
-  std::string api_key; // empty: no Authorization header
+  std::string api_key;        // empty: no Authorization header
   std::string webhook_secret; // non-empty: pay webhooks carry Ordo-Signature
   unsigned connections = 64;
   unsigned threads = 1;
@@ -28,7 +34,15 @@ struct options {
   unsigned merchants = 10;
   size_t remembered_ids_max = 100'000; // across all threads
   std::string ack_log;                 // empty: no ack log
-  uint64_t seed = 0;                   // 0 on the command line: derive from the clock
+  flow_kind flow = flow_kind::mix;
+  bool mix_given = false;        // --mix on the command line (refused with --flow)
+  unsigned lines = 2;            // flows: lines per order, each its own SKU
+  size_t inflight_orders = 2000; // saga: placed orders not yet seen finished, all threads
+  std::chrono::nanoseconds poll_every = std::chrono::milliseconds(250); // saga: GET cadence
+  std::chrono::nanoseconds drain_timeout = std::chrono::seconds(60);    // saga: wait after the end
+  uint64_t stock = 100'000; // saga: units available per SKU before the run (topped up)
+  size_t verify = 100;      // steps: completed orders read back after the run
+  uint64_t seed = 0;        // 0 on the command line: derive from the clock
   bool help = false;
 
   bool open_loop() const { return rate > 0; }

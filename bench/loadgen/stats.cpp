@@ -38,6 +38,7 @@ void run_stats::merge(const run_stats& o) {
   unassigned.add(o.unassigned);
   acked_orders += o.acked_orders;
   backlog_at_end += o.backlog_at_end;
+  flow.merge(o.flow);
 }
 
 op_stats run_stats::total() const {

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 
+#include "flow_stats.hpp"
 #include "histogram.hpp"
 #include "op.hpp"
 
@@ -56,6 +57,7 @@ struct run_stats {
   uint64_t acked_orders = 0; // 2xx placements, warmup included (= ack-log lines)
   // Open loop: requests already due but not sent when the run ended (the server fell behind).
   uint64_t backlog_at_end = 0;
+  flow_stats flow; // --flow only
 
   void merge(const run_stats& o);
   op_stats total() const;

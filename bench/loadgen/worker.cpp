@@ -13,6 +13,8 @@
 
 #include <fmt/core.h>
 
+#include "json_scan.hpp"
+
 namespace ordo::loadgen {
 
 namespace {
@@ -37,7 +39,7 @@ uint64_t ns_between(clock_type::time_point from, clock_type::time_point to) {
 worker::worker(const options& opts, unsigned index, unsigned connections, const endpoint& node,
                const run_clock& timeline, ack_log* acks, const std::atomic<bool>& stop)
     : opts_(opts), index_(index), node_(node), clock_(timeline), acks_(acks), stop_(stop),
-      slots_(connections), workload_(opts, index) {
+      slots_(connections), driver_(make_driver(opts, index, connections, timeline, stats_)) {
   idle_.reserve(connections);
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -66,8 +68,11 @@ void worker::run() {
   epoll_event events[256];
   for (;;) {
     now = clock_type::now();
-    if (now >= clock_.end || stop_.load(std::memory_order_relaxed)) break;
-    if (opts_.open_loop()) dispatch_due(now);
+    if (!driver_->active(now) || stop_.load(std::memory_order_relaxed)) break;
+    if (opts_.open_loop())
+      dispatch_due(now);
+    else
+      dispatch_idle(now);
     if (now >= next_scan) {
       scan(now);
       next_scan = now + scan_period;
@@ -76,7 +81,11 @@ void worker::run() {
       publish();
       next_publish = now + publish_period;
     }
-    clock_type::time_point wake = std::min({clock_.end, next_scan, next_publish});
+    clock_type::time_point wake = std::min(next_scan, next_publish);
+    // An idle connection left by dispatch_idle means the driver's next work is in the future
+    // (a due poll would have been sent); with none idle, a due poll waits for an answer.
+    if (!opts_.open_loop() && !idle_.empty()) wake = std::min(wake, driver_->wake_at());
+    if (now < clock_.end) wake = std::min(wake, clock_.end); // a flow may run past it
     // With a backlog every idle connection is already busy: a response, not the clock, is
     // what lets the next request go.
     if (opts_.open_loop() && next_k_ < total_k_ && intended_at(next_k_) > now)
@@ -98,9 +107,11 @@ void worker::run() {
     uint64_t from = std::max(next_k_, first_at_or_after(clock_.measure_start));
     stats_.backlog_at_end = due > from ? due - from : 0;
   }
+  driver_->finish(clock_type::now());
   publish();
   for (slot& s : slots_)
     s.conn.close(); // requests still in flight at the end are neither counted nor failed
+  done_.store(true, std::memory_order_release);
 }
 
 void worker::arm_timer(clock_type::time_point wake) {
@@ -168,10 +179,10 @@ void worker::on_response(size_t i) {
   if (s.op == op_kind::place && r.status() >= 200 && r.status() < 300) {
     ++stats_.acked_orders;
     std::string_view id = find_order_id(r.body());
-    workload_.remember(id);
     // An acknowledged placement without a readable id is still logged, visibly, for the audit.
     if (acks_ != nullptr) acks_->append(id.empty() ? std::string_view("?") : id, s.idem_key);
   }
+  driver_->on_answer(i, s.op, r.status(), r.body(), now);
   if (!r.keep_alive()) {
     s.conn.close(); // the server's choice, not a failure: reconnect at once
     start_connect(i, now);
@@ -199,6 +210,7 @@ void worker::on_failure(size_t i, failure kind, clock_type::time_point now) {
         ++target->conn_errors;
     }
   }
+  if (s.in_flight) driver_->on_lost(i, s.op, now);
   s.in_flight = false;
   // Jittered exponential backoff so a restarting node is not hit by every connection at once.
   // An idle keep-alive close reconnects at once the first time, but repeated ones back off
@@ -208,7 +220,7 @@ void worker::on_failure(size_t i, failure kind, clock_type::time_point now) {
   nanoseconds delay{0};
   if (step > 0) {
     auto base = std::min<nanoseconds>(backoff_max, backoff_base * (1u << std::min(step - 1, 7u)));
-    double jitter = std::uniform_real_distribution<double>(0.5, 1.5)(workload_.rng());
+    double jitter = std::uniform_real_distribution<double>(0.5, 1.5)(driver_->rng());
     delay = duration_cast<nanoseconds>(base * jitter);
   }
   if (delay.count() == 0) {
@@ -220,28 +232,43 @@ void worker::on_failure(size_t i, failure kind, clock_type::time_point now) {
 }
 
 void worker::become_ready(size_t i, clock_type::time_point now) {
-  if (now >= clock_.end) return;
+  if (!driver_->active(now)) return;
   if (!opts_.open_loop()) {
-    send_on(i, now, now);
+    if (!send_on(i, now, now)) mark_idle(i);
     return;
   }
+  mark_idle(i);
+  dispatch_due(now);
+}
+
+void worker::mark_idle(size_t i) {
   slot& s = slots_[i];
   if (!s.listed_idle) {
     s.listed_idle = true;
     idle_.push_back(i);
   }
-  dispatch_due(now);
 }
 
-void worker::send_on(size_t i, clock_type::time_point intended, clock_type::time_point now) {
+bool worker::send_on(size_t i, clock_type::time_point intended, clock_type::time_point now) {
   slot& s = slots_[i];
-  s.op = workload_.next_op();
-  workload_.build_request(s.op, request_, s.idem_key);
+  if (!driver_->next(i, now, s.op, request_, s.idem_key)) return false;
   s.intended = intended;
   s.sent = now;
   s.deadline = now + opts_.timeout;
   s.in_flight = true;
   if (!s.conn.send(request_)) on_failure(i, failure::conn_error, now);
+  return true;
+}
+
+void worker::dispatch_idle(clock_type::time_point now) {
+  while (!idle_.empty()) {
+    size_t i = pop_idle();
+    if (i == SIZE_MAX) return;
+    if (!send_on(i, now, now)) {
+      mark_idle(i);
+      return; // the driver has nothing now; it will after an answer or at wake_at()
+    }
+  }
 }
 
 void worker::scan(clock_type::time_point now) {
@@ -319,7 +346,7 @@ void worker::dispatch_due(clock_type::time_point now) {
     }
     size_t i = pop_idle();
     if (i == SIZE_MAX) return;
-    send_on(i, intended, now);
+    send_on(i, intended, now); // the mix always has a request
     ++next_k_;
   }
 }

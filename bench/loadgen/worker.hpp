@@ -1,40 +1,28 @@
-// One event-loop thread with its own connections, workload and stats (no sharing on the hot
-// path). Closed loop: a connection sends its next request when the answer arrives. Open loop:
-// this worker's share of --rate at fixed intended times, sent on whichever connection is idle;
-// latency counts from the intended time, so waiting for a free connection is included
-// (no coordinated omission).
+// One event-loop thread with its own connections, driver (the mix or a flow: driver.hpp) and
+// stats (no sharing on the hot path). Closed loop: a connection sends its next request when
+// the answer arrives — or, when the driver has nothing for it (the saga flow at its cap of open
+// orders), as soon as the driver has (after another answer, or at its wake_at()). Open loop
+// (the mix only): this worker's share of --rate at fixed intended times, sent on whichever
+// connection is idle; latency counts from the intended time, so waiting for a free
+// connection is included (no coordinated omission).
 #pragma once
-
-#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "ack_log.hpp"
+#include "driver.hpp"
+#include "endpoint.hpp"
 #include "http_conn.hpp"
 #include "options.hpp"
 #include "stats.hpp"
-#include "workload.hpp"
 
 namespace ordo::loadgen {
-
-using clock_type = std::chrono::steady_clock;
-
-// The run's timeline, shared by all workers.
-struct run_clock {
-  clock_type::time_point start;
-  clock_type::time_point measure_start; // start + warmup: requests intended earlier not counted
-  clock_type::time_point end;           // measure_start + duration: in-flight work abandoned
-};
-
-struct endpoint {
-  sockaddr_storage addr{};
-  socklen_t len = 0;
-};
 
 class worker {
 public:
@@ -44,10 +32,16 @@ public:
   worker& operator=(const worker&) = delete;
   ~worker();
 
-  // Runs until the timeline's end or `stop`. Call once, on the worker's own thread.
+  // Runs until the driver says the run is over (the mix: the timeline's end) or `stop`. Call
+  // once, on the worker's own thread.
   void run();
   // Final figures; read after run() returned.
   const run_stats& stats() const { return stats_; }
+  run_stats& stats() { return stats_; }
+  // The driver, for what it has to say after the run (orders_to_verify()).
+  const driver& flow() const { return *driver_; }
+  // Set when run() returned. Thread-safe.
+  bool done() const { return done_.load(std::memory_order_acquire); }
   // Adds everything answered since the previous call (warmup included) to `into`. Thread-safe.
   void take_progress(op_stats& into);
 
@@ -72,8 +66,10 @@ private:
   void on_response(size_t i);
   void on_failure(size_t i, failure kind, clock_type::time_point now);
   void become_ready(size_t i, clock_type::time_point now);
-  void send_on(size_t i, clock_type::time_point intended, clock_type::time_point now);
-  void scan(clock_type::time_point now); // deadlines and due reconnects
+  // False when the driver had nothing to send (the slot stays idle).
+  bool send_on(size_t i, clock_type::time_point intended, clock_type::time_point now);
+  void dispatch_idle(clock_type::time_point now); // closed loop: idle slots, if the driver has work
+  void scan(clock_type::time_point now);          // deadlines and due reconnects
   void publish();
   bool measured(clock_type::time_point t) const { return t >= clock_.measure_start; }
 
@@ -84,6 +80,7 @@ private:
   size_t pop_idle(); // SIZE_MAX when no connection is idle
 
   void arm_timer(clock_type::time_point wake);
+  void mark_idle(size_t i);
 
   const options& opts_;
   unsigned index_;
@@ -95,10 +92,11 @@ private:
   int timer_fd_ = -1;
   clock_type::time_point armed_{};
   std::vector<slot> slots_;
-  std::vector<size_t> idle_; // open loop only; at most one entry per slot
-  workload workload_;
+  std::vector<size_t> idle_; // open loop, and closed-loop slots the driver had nothing for
+  run_stats stats_;          // before driver_, which writes its flow figures into it
+  std::unique_ptr<driver> driver_;
+  std::atomic<bool> done_{false};
   std::string request_;
-  run_stats stats_;
   uint64_t next_k_ = 0;  // open loop: next request not yet sent or given up
   uint64_t total_k_ = 0; // open loop: requests intended before the end
 

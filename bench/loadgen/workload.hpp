@@ -1,6 +1,7 @@
-// What the load generator sends: draws the next op from the mix and writes its complete
-// HTTP/1.1 request (docs/api.md) — PlaceOrder bodies with 1-3 random lines, gets, shipments
-// and payment webhooks on remembered order ids. One per worker thread; not thread-safe.
+// The mix (the default, without --flow): draws the next op from the weights and writes its
+// complete HTTP/1.1 request (docs/api.md) — PlaceOrder bodies with 1-3 random lines, gets,
+// shipments and payment webhooks on remembered order ids, each independent of the others.
+// One per worker thread; not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -8,15 +9,17 @@
 #include <string>
 #include <string_view>
 
+#include "driver.hpp"
 #include "id_ring.hpp"
+#include "json_scan.hpp"
 #include "op.hpp"
 #include "options.hpp"
 
 namespace ordo::loadgen {
 
-class workload {
+class workload final : public driver {
 public:
-  workload(const options& opts, unsigned thread_index);
+  workload(const options& opts, unsigned thread_index, const run_clock& timeline);
 
   // Draws from the mix; every op is a place until an order id has been remembered.
   op_kind next_op();
@@ -28,7 +31,14 @@ public:
     if (!order_id.empty()) ids_.push(order_id);
   }
 
-  std::mt19937_64& rng() { return rng_; }
+  // driver: always something to send until the end; 2xx placements are remembered.
+  bool next(size_t conn, clock_type::time_point now, op_kind& op, std::string& out,
+            std::string& idem_key) override;
+  void on_answer(size_t conn, op_kind op, int status, std::string_view body,
+                 clock_type::time_point now) override;
+  void on_lost(size_t, op_kind, clock_type::time_point) override {}
+  bool active(clock_type::time_point now) const override { return now < clock_.end; }
+  std::mt19937_64& rng() override { return rng_; }
 
 private:
   void build_place(std::string& out, std::string& idem_key);
@@ -36,6 +46,7 @@ private:
 
   const options& opts_;
   unsigned thread_index_;
+  run_clock clock_;
   std::mt19937_64 rng_;
   std::discrete_distribution<unsigned> mix_;
   id_ring ids_;
@@ -44,9 +55,5 @@ private:
   std::string head_common_; // Host and Authorization lines, built once
   std::string body_;        // scratch
 };
-
-// The value of the first "order_id" string field in a JSON text, or empty. A plain scan, not a
-// JSON parser: the node writes command answers whose first order_id is the order's own.
-std::string_view find_order_id(std::string_view json);
 
 } // namespace ordo::loadgen
