@@ -88,7 +88,7 @@ struct driver {
       return true;
     case 4:
       cmd.mutable_mark_shipped()->set_carrier("DHL");
-      cmd.mutable_mark_shipped()->set_tracking_number("T" + o.id.substr(0, 10));
+      cmd.mutable_mark_shipped()->set_tracking_number(std::string{"T"}.append(o.id, 0, 10));
       return true;
     case 5:
       cmd.mutable_mark_delivered();

@@ -21,11 +21,11 @@ namespace {
 
 std::string verdict(const v1::Envelope& env) {
   std::string out = std::to_string(static_cast<int>(domain::classify_event(env)));
-  if (auto e = domain::check_command_envelope(env)) out += "|" + e->SerializeAsString();
+  if (auto e = domain::check_command_envelope(env)) out.append("|").append(e->SerializeAsString());
   if (env.has_order_command())
-    if (auto e = domain::validate(env.order_command())) out += "|" + e->SerializeAsString();
+    if (auto e = domain::validate(env.order_command())) out.append("|").append(e->SerializeAsString());
   if (env.has_inventory_command())
-    if (auto e = domain::validate(env.inventory_command())) out += "|" + e->SerializeAsString();
+    if (auto e = domain::validate(env.inventory_command())) out.append("|").append(e->SerializeAsString());
   return out;
 }
 
