@@ -21,10 +21,6 @@ using release_atom = caf::atom_constant<caf::atom("release")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using evict_atom = caf::atom_constant<caf::atom("evict")>;
 
-/// The journal's answer to one append, forwarded from the writer thread to the actor.
-struct append_answer;
-using append_answer_ptr = std::shared_ptr<append_answer>;
-
 /// The requests an actor still held when it crashed, handed back to its supervisor.
 using request_list = std::vector<request_ptr>;
 using request_list_ptr = std::shared_ptr<request_list>;
@@ -32,5 +28,4 @@ using request_list_ptr = std::shared_ptr<request_list>;
 } // namespace ordo
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ordo::request_ptr)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ordo::append_answer_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ordo::request_list_ptr)

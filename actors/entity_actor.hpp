@@ -3,7 +3,8 @@
 // domain. It handles commands in arrival order: per command, look up the idempotency key,
 // decide and evolve; the events + idempotency records (+ snapshot) of the commands taken
 // together (those that queued while the previous append was committing, up to a bound) go
-// into ONE journal append, and only after its commit are they answered. Commands that arrive
+// into ONE journal append, and only after its commit are they answered — by the append's
+// completion, on the journal's writer thread (append_slot.hpp). Commands that arrive
 // meanwhile wait in a bounded queue.
 //
 // Lifecycle: activated by its shard on the first command (state rebuilt from snapshot +
@@ -24,6 +25,7 @@
 #include <caf/all.hpp>
 #include <fmt/core.h>
 
+#include "actors/append_slot.hpp"
 #include "actors/atoms.hpp"
 #include "actors/entity_load.hpp"
 #include "actors/journal_io.hpp"
@@ -33,16 +35,6 @@
 #include "domain/idempotency.hpp"
 
 namespace ordo {
-
-// One command of the batch being persisted, with the answer it gets once the append commits.
-struct staged_command {
-  request_ptr r;
-  outcome o;
-  // The answer was decided on this batch's uncommitted state (accepted or rejected now): if
-  // the append fails, the command gets the failure instead. Duplicates of stored answers and
-  // refusals that read nothing of the batch keep their answer.
-  bool decided = false;
-};
 
 template <class Model>
 struct entity_state {
@@ -56,16 +48,16 @@ struct entity_state {
   // Usually empty or tiny; a vector because an empty std::deque already allocates ~600
   // bytes, which would be paid by every idle active order.
   std::vector<request_ptr> pending;
-  // The batch being persisted (empty: none): up to limits.entity_batch_max queued commands
-  // decided one after the other and written in ONE append, answered when it commits.
-  std::vector<staged_command> inflight;
+  // The append in flight (null: none): up to limits.entity_batch_max queued commands decided
+  // one after the other and written in ONE append; its completion answers them when it
+  // commits and leaves the journal's answer in the slot (append_slot.hpp), taken by idle().
+  // Its timer changes are applied to env->deadlines: schedules before the append is
+  // submitted, cancels once it commits.
+  append_slot_ptr inflight;
   // True while the batch's events are already applied to `state` but not yet committed:
   // evolving in place saves copying the whole state per command; if the journal refuses the
   // append, the state is rebuilt from the journal.
   bool speculative = false;
-  // The timer changes of the batch in flight (null: none), applied to env->deadlines: its
-  // schedules before the append is submitted, its cancels once it commits.
-  std::unique_ptr<timer_changes> inflight_timers;
   uint64_t token = 0;
   uint64_t received = 0; // commands received from the shard (the passivation handshake)
   bool passivating = false;
@@ -178,39 +170,6 @@ inline void net_timers(timer_changes& into, timer_changes&& next) {
     drop_schedule(s.timer_id);
     into.schedules.push_back(std::move(s));
   }
-}
-
-// The batch's timer changes once its append is answered: committed, its cancels forget their
-// deadlines (not those it scheduled again: the journal applies cancels first); failed, its
-// schedules are forgotten.
-inline void settle_timers(runtime_env& env, const std::string& key,
-                          std::unique_ptr<timer_changes> t, bool committed) {
-  if (!t) return;
-  auto rescheduled = [&](const std::string& id) {
-    return std::any_of(t->schedules.begin(), t->schedules.end(),
-                       [&](const auto& s) { return s.timer_id == id; });
-  };
-  if (committed) {
-    for (const auto& id : t->cancels)
-      if (!rescheduled(id)) env.deadlines.cancelled(key, id);
-  } else {
-    for (const auto& s : t->schedules)
-      env.deadlines.unscheduled(key, s.timer_id, s.due_ms);
-  }
-}
-
-// Answers what waits in the staged list with its own answer, or `fail` for decided ones.
-inline void answer_staged(std::vector<staged_command>& staged, const outcome* fail) {
-  for (auto& sc : staged) {
-    if (fail && sc.decided) {
-      auto o = *fail;
-      o.entity_id = sc.o.entity_id;
-      sc.r->answer(std::move(o));
-    } else {
-      sc.r->answer(std::move(sc.o));
-    }
-  }
-  staged.clear();
 }
 
 // Decides up to `limit` queued commands in arrival order, each on the state the previous ones
@@ -336,6 +295,7 @@ bool run_batch(entity_self<Model>* self, size_t limit) {
     answer_staged(staged, nullptr);
     return false;
   }
+  auto slot = std::make_shared<append_slot>();
   if (!timers.schedules.empty() || !timers.cancels.empty()) {
     // Registered before the append is submitted, so no committed timer is ever unknown to
     // the saga's steady-clock firing (timer_deadlines.hpp); undone if the append fails.
@@ -344,24 +304,67 @@ bool run_batch(entity_self<Model>* self, size_t limit) {
       env->deadlines.scheduled(st.key, s.timer_id, s.due_ms,
                                steady_now +
                                    std::chrono::milliseconds{static_cast<int64_t>(s.due_ms) - now});
-    st.inflight_timers = std::make_unique<timer_changes>(timers);
+    slot->timers = std::make_unique<timer_changes>(timers);
+    slot->timers_key = st.key;
   }
   req.timer_schedules = std::move(timers.schedules);
   req.timer_cancels = std::move(timers.cancels);
   auto every = env->limits.snapshot_every_events;
   if (every > 0 && seq / every > st.last_seq / every)
     req.snapshot = storage::snapshot_write{seq, st.state.SerializeAsString()};
-  st.inflight = std::move(staged);
-  persist(*env->journal, std::move(req), caf::actor_cast<caf::actor>(self), ++st.token,
+  slot->staged = std::move(staged);
+  st.inflight = slot;
+  persist(*env->journal, std::move(req),
+          [slot, env, actor = caf::actor_cast<caf::actor>(self),
+           token = ++st.token](append_answer a) {
+            complete_append(*slot, std::move(a), *env, actor, token);
+          },
           env->deliver);
   return true;
 }
 
+// True when no append is in flight and the actor still runs: takes the journal's answer to
+// the append in flight if it is in (its commands were answered by the completion already).
+// While the append runs, `wake` asks its completion to send persisted_atom. A failed append
+// rebuilds the state from the journal; a fenced or fatal one (or one that ends a stop) ends
+// the actor.
+template <class Model>
+bool idle(entity_self<Model>* self, bool wake) {
+  auto& st = self->state;
+  if (!st.inflight) return true;
+  if (!st.inflight->ready(wake)) return false;
+  auto slot = std::move(st.inflight);
+  const auto& a = slot->answer();
+  const bool was_speculative = std::exchange(st.speculative, false);
+  if (a.ok) {
+    if (a.last_seq > st.last_seq) st.last_seq = a.last_seq;
+    if (!st.stopping) return true;
+    self->quit();
+    return false;
+  }
+  // Not committed. A fenced append means another writer owns the entity now; this activation
+  // must not serve it any more. Otherwise undo the speculative events by rebuilding the
+  // state from the journal.
+  if (!(a.fenced || a.fatal || st.stopping)) {
+    if (was_speculative) reload(st);
+    return true;
+  }
+  for (auto& p : st.pending)
+    p->answer(failure(a.fenced ? "fenced" : a.code,
+                      fmt::format("{} {}: {}", Model::kind, st.id, a.message)));
+  st.pending.clear();
+  self->quit();
+  return false;
+}
+
+// Decides what waits in the queue, one append at a time. While an append runs and commands
+// wait, its completion is asked to wake the actor (idle(self, true)).
 template <class Model>
 void pump(entity_self<Model>* self) {
   auto& st = self->state;
-  while (st.inflight.empty() && !st.pending.empty() && !st.passivating) {
-    if (run_batch(self, st.env->limits.entity_batch_max) && st.inflight.empty())
+  while (!st.pending.empty() && !st.passivating) {
+    if (!idle(self, true)) return;
+    if (run_batch(self, st.env->limits.entity_batch_max) && !st.inflight)
       return; // crashed: stopping
   }
 }
@@ -390,7 +393,7 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
       p->answer(failure("shard_stopped",
                         fmt::format("{} {} is stopping on this node; retry", Model::kind, s.id)));
     s.pending.clear();
-    if (s.inflight.empty()) self->quit(msg.reason);
+    if (detail::idle(self, true)) self->quit(msg.reason);
   });
   return {
       [=](command_atom, request_ptr& r) {
@@ -408,47 +411,20 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
         s.pending.push_back(std::move(r));
         detail::pump(self);
       },
-      [=](persisted_atom, uint64_t token, append_answer_ptr& a) {
+      // The append in flight ended and this actor asked to hear it (commands wait behind
+      // it), or it failed. Its commands were answered already (append_slot.hpp).
+      [=](persisted_atom, uint64_t token) {
         auto& s = self->state;
-        if (s.inflight.empty() || token != s.token) return; // not ours (cannot happen)
-        auto staged = std::move(s.inflight);
-        s.inflight.clear();
-        bool was_speculative = std::exchange(s.speculative, false);
-        detail::settle_timers(*s.env, s.key, std::move(s.inflight_timers), a->ok);
-        if (a->ok) {
-          if (a->last_seq > s.last_seq) s.last_seq = a->last_seq;
-          detail::answer_staged(staged, nullptr);
-          if (s.stopping) {
-            self->quit();
-            return;
-          }
-        } else {
-          // Not committed. A fenced append means another writer owns the entity now; this
-          // activation must not serve it any more. Otherwise undo the speculative events by
-          // rebuilding the state from the journal.
-          auto fail = a->code == "overloaded" ? overloaded("the journal's queue")
-                                              : failure(a->code, a->message, false);
-          detail::answer_staged(staged, &fail);
-          if (was_speculative && !(a->fenced || a->fatal || s.stopping)) {
-            detail::reload(s);
-          }
-          if (a->fenced || a->fatal || s.stopping) {
-            for (auto& p : s.pending)
-              p->answer(failure(a->fenced ? "fenced" : a->code,
-                                fmt::format("{} {}: {}", Model::kind, s.id, a->message)));
-            s.pending.clear();
-            self->quit();
-            return;
-          }
-        }
-        detail::pump(self);
+        if (!s.inflight || token != s.token) return; // taken already by idle()
+        if (detail::idle(self, false)) detail::pump(self);
       },
       // The shard asks: no command forwarded for passivate_after, or the shard holds more
       // than its share of live actors and this one is among the least recently used.
       // Passivate now if idle (the handshake), else ignore: the shard asks again later.
       [=](evict_atom) {
         auto& s = self->state;
-        if (!s.inflight.empty() || !s.pending.empty() || s.passivating || s.stopping) return;
+        if (!detail::idle(self, false) || !s.pending.empty() || s.passivating || s.stopping)
+          return;
         s.passivating = true;
         self->send(s.shard, passivate_atom::value, s.id, s.received);
       },
@@ -460,7 +436,7 @@ caf::behavior entity_actor(entity_self<Model>* self, runtime_env* env, caf::acto
           return;
         }
         s.passivating = false; // a command is on its way to us
-        detail::pump(self);
+        if (detail::idle(self, false)) detail::pump(self);
       },
   };
 }

@@ -1,51 +1,50 @@
 #include "actors/journal_io.hpp"
 
+#include <memory>
+
 #include "storage/errors.hpp"
 
 namespace ordo {
 
 namespace {
 
-append_answer_ptr answer_of(const caf::error& err) {
-  auto a = std::make_shared<append_answer>();
-  a->code = code_of(err);
-  a->message = describe(err);
+append_answer answer_of(const caf::error& err) {
+  append_answer a;
+  a.code = code_of(err);
+  a.message = describe(err);
   auto c = storage::storage_errc_of(err);
-  a->fenced = c == storage::storage_errc::sequence_conflict;
-  a->fatal = c == storage::storage_errc::io_error || c == storage::storage_errc::failed;
+  a.fenced = c == storage::storage_errc::sequence_conflict;
+  a.fatal = c == storage::storage_errc::io_error || c == storage::storage_errc::failed;
   return a;
+}
+
+void hand_over(append_answer a, const std::function<void(append_answer)>& done,
+               const std::function<void(std::function<void()>)>& deliver) {
+  if (deliver)
+    deliver([done, a = std::move(a)]() mutable { done(std::move(a)); });
+  else
+    done(std::move(a));
 }
 
 } // namespace
 
-void persist(storage::journal& j, storage::append_request req, caf::actor to, uint64_t token,
+void persist(storage::journal& j, storage::append_request req,
+             std::function<void(append_answer)> done,
              const std::function<void(std::function<void()>)>& deliver) {
-  auto err =
-      j.submit(std::move(req), [to, token, deliver](caf::expected<storage::append_result> r) {
-        append_answer_ptr a;
-        if (r) {
-          a = std::make_shared<append_answer>();
-          a->ok = true;
-          a->first_seq = r->first_seq;
-          a->last_seq = r->last_seq;
-        } else {
-          a = answer_of(r.error());
-        }
-        auto send = [to, token, a] { caf::anon_send(to, persisted_atom::value, token, a); };
-        if (deliver)
-          deliver(std::move(send));
-        else
-          send();
-      });
-  if (err) {
-    auto send = [to, token, a = answer_of(err)] {
-      caf::anon_send(to, persisted_atom::value, token, a);
-    };
-    if (deliver)
-      deliver(std::move(send));
-    else
-      send();
-  }
+  // Shared: the journal keeps the completion only if it accepts the request.
+  auto d = std::make_shared<std::function<void(append_answer)>>(std::move(done));
+  auto err = j.submit(std::move(req), [d, deliver](caf::expected<storage::append_result> r) {
+    append_answer a;
+    if (r) {
+      a.ok = true;
+      a.first_seq = r->first_seq;
+      a.last_seq = r->last_seq;
+    } else {
+      a = answer_of(r.error());
+    }
+    hand_over(std::move(a), *d, deliver);
+  });
+  if (err) hand_over(answer_of(err), *d, deliver);
 }
 
 std::string code_of(const caf::error& err) {

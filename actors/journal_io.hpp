@@ -1,10 +1,12 @@
 #pragma once
 // The bridge from the journal's writer thread to the actors: the journal completes an append
-// on its writer thread; persist() turns that completion into a message to the actor, so an
-// actor never touches journal state from another thread, and CAF may move it between
-// threads freely. Also names storage errors for outcomes.
+// on its writer thread; persist() turns that completion into an append_answer handed to a
+// function the caller gives (actors/append_slot.hpp: it answers the commands and wakes the
+// actor only when needed), so an actor never touches journal state from another thread, and
+// CAF may move it between threads freely. Also names storage errors for outcomes.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include <caf/all.hpp>
@@ -14,7 +16,7 @@
 
 namespace ordo {
 
-/// The journal's answer, delivered as (persisted_atom, token, append_answer_ptr).
+/// The journal's answer to one append.
 struct append_answer {
   bool ok = false;
   uint64_t first_seq = 0;
@@ -25,10 +27,12 @@ struct append_answer {
   bool fatal = false;  // the journal fail-stopped: nothing more will be written
 };
 
-/// Hands the append to the group-commit writer; `to` receives the answer as a message, also
-/// when the journal refuses it at once (overloaded, closed, ...).
-/// `deliver` (may be empty) carries the answer from the writer thread (runtime_env::deliver).
-void persist(storage::journal& j, storage::append_request req, caf::actor to, uint64_t token,
+/// Hands the append to the group-commit writer; `done` gets the journal's answer on the writer
+/// thread, also when the journal refuses it at once (overloaded, closed, ...: then on the
+/// calling thread). `deliver` (may be empty) carries the call to `done` elsewhere
+/// (runtime_env::deliver). `done` must be short and must not throw.
+void persist(storage::journal& j, storage::append_request req,
+             std::function<void(append_answer)> done,
              const std::function<void(std::function<void()>)>& deliver);
 
 /// The storage code name of an error ("storage_full", "corrupted", ...), else "error".
