@@ -110,8 +110,9 @@ inline void answer_staged(std::vector<staged_command>& staged, const outcome* fa
 }
 
 // The journal's answer to the append of `slot` (runs on the writer thread, or where
-// runtime_env::deliver runs it): timers settled, the answer published for the actor, the
-// actor woken if it asked or the append failed, then every staged command answered.
+// runtime_env::deliver runs it): timers settled, feed followers woken, the answer published
+// for the actor, the actor woken if it asked or the append failed, then every staged command
+// answered.
 inline void complete_append(append_slot& slot, append_answer a, runtime_env& env,
                             const caf::actor& actor, uint64_t token) {
   settle_timers(env, slot.timers_key, std::move(slot.timers), a.ok);
@@ -119,6 +120,7 @@ inline void complete_append(append_slot& slot, append_answer a, runtime_env& env
   if (!a.ok)
     fail = a.code == "overloaded" ? overloaded("the journal's queue")
                                   : failure(a.code, a.message, false);
+  if (a.ok && a.last_seq >= a.first_seq) env.feed.committed(); // events entered the feed
   auto staged = std::move(slot.staged);
   if (slot.publish(std::move(a))) caf::anon_send(actor, persisted_atom::value, token);
   answer_staged(staged, fail ? &*fail : nullptr);

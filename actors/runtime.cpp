@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <shared_mutex>
@@ -174,17 +175,43 @@ struct runtime::impl {
   std::shared_mutex system_mu; // held shared while sending, exclusively to tear down
   // A feed subscription's delivery thread; ended by its handle or by stop(), whichever is
   // first (the journal must outlive every reader).
+  // It sleeps until a commit adds to the feed (env.feed), never polls.
   struct feed_follower {
     std::atomic<bool> stop{false};
     std::thread thread;
     std::once_flag joined;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool woken = false; // guarded by mu
+    std::unique_ptr<feed_signal::listener> listener;
+    void wake() {
+      {
+        std::lock_guard<std::mutex> g{mu};
+        woken = true;
+      }
+      cv.notify_all();
+    }
+    // Sleeps until the feed grows past what the follower saw at `seen`, `max_wait` passes,
+    // or end().
+    void wait(const feed_signal& signal, uint64_t seen, std::chrono::milliseconds max_wait) {
+      listener->arm();
+      if (signal.commits() == seen && !stop.load()) {
+        std::unique_lock<std::mutex> g{mu};
+        cv.wait_for(g, max_wait, [&] { return woken; });
+        woken = false;
+      }
+      listener->disarm();
+    }
     void end() {
       stop = true;
+      wake();
       std::call_once(joined, [this] {
-        if (thread.joinable() && thread.get_id() != std::this_thread::get_id())
+        if (thread.joinable() && thread.get_id() != std::this_thread::get_id()) {
           thread.join();
-        else if (thread.joinable())
-          thread.detach();
+          listener.reset();
+        } else if (thread.joinable()) {
+          thread.detach(); // ended from its own on_item: it exits before it waits again
+        }
       });
     }
   };
@@ -296,7 +323,7 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
                          "clock (a test's negative control; never use it in production)\n");
     }
     q.saga = std::make_unique<saga::dispatcher>(*rt, *q.journal, q.cfg.saga, std::move(gateway),
-                                                q.env.now_ms, q.env.deadlines);
+                                                q.env.now_ms, q.env.deadlines, q.env.feed);
   }
   return rt;
 }
@@ -486,9 +513,12 @@ std::unique_ptr<subscription> runtime::subscribe(uint64_t after,
   auto sub = std::make_shared<impl::feed_follower>();
   if (impl_->stopped.load()) return std::make_unique<subscription>([] {});
   auto* self = this;
-  sub->thread = std::thread([self, sub, after, on_item, idle_poll] {
+  auto& signal = impl_->env.feed;
+  sub->listener = signal.listen([f = sub.get()] { f->wake(); });
+  sub->thread = std::thread([self, sub, after, on_item, idle_poll, &signal] {
     uint64_t pos = after;
     while (!sub->stop.load()) {
+      const uint64_t seen = signal.commits();
       auto batch = self->read_feed(pos, 1024);
       if (!batch) {
         fmt::print(stderr, "[error] feed subscription stopped at position {}: {}\n", pos,
@@ -499,7 +529,7 @@ std::unique_ptr<subscription> runtime::subscribe(uint64_t after,
         if (sub->stop.load() || !on_item(item)) return;
         pos = item.position;
       }
-      if (batch->empty()) std::this_thread::sleep_for(idle_poll);
+      if (batch->empty() && !sub->stop.load()) sub->wait(signal, seen, idle_poll);
     }
   });
   {
@@ -507,6 +537,10 @@ std::unique_ptr<subscription> runtime::subscribe(uint64_t after,
     impl_->subscriptions.push_back(sub);
   }
   return std::make_unique<subscription>([sub] { sub->end(); });
+}
+
+feed_signal& runtime::feed_commits() {
+  return impl_->env.feed;
 }
 
 storage::journal::stats_t runtime::journal_stats() const {

@@ -175,15 +175,20 @@ public:
   /// Reads up to `max` feed records after `after_position`, in order.
   caf::expected<std::vector<feed_item>> read_feed(uint64_t after_position, size_t max);
 
+  /// Fires on every commit that adds events to the feed (actors/feed_signal.hpp): a reader
+  /// that has caught up sleeps on a listener instead of polling. Drop listeners before the
+  /// runtime is destroyed.
+  feed_signal& feed_commits();
+
   /// Delivers every feed record after `after_position`, in order, to `on_item` on a
-  /// delivery thread of its own, then keeps following the feed (polling every `idle_poll`
-  /// when it has caught up). `on_item` returning false, cancel(), destroying the handle, or
-  /// stop() ends it. At least once: a consumer stores the last position it processed (e.g.
+  /// delivery thread of its own, then keeps following the feed: once caught up it sleeps
+  /// until a commit adds events (no polling; `idle_poll` only bounds a sleep). `on_item`
+  /// returning false, cancel(), destroying the handle, or stop() ends it. At least once: a consumer stores the last position it processed (e.g.
   /// with save_feed_offset) and resumes after it. With feed_retention on, only a saved offset
   /// holds the log for a consumer: one that saves none may find its position truncated.
   std::unique_ptr<subscription>
   subscribe(uint64_t after_position, std::function<bool(const feed_item&)> on_item,
-            std::chrono::milliseconds idle_poll = std::chrono::milliseconds{5});
+            std::chrono::milliseconds idle_poll = std::chrono::seconds{1});
 
   // Shard handoff (cluster membership change, docs/cluster.md). The cluster stops routing
   // commands to the shard first (route() answers `moving`), then:

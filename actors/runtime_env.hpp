@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "actors/feed_signal.hpp"
 #include "actors/timer_deadlines.hpp"
 
 namespace ordo::storage {
@@ -65,6 +66,9 @@ struct runtime_env {
   // at once from the writer thread. Deterministic tests set it to queue the send and run it on
   // the test's own thread, because CAF's test scheduler is single-threaded.
   std::function<void(std::function<void()>)> deliver;
+  // Bumped by every append that added events (from its completion): feed followers sleep on
+  // it instead of polling the journal (feed_signal.hpp).
+  feed_signal feed;
   runtime_counters counters;
 };
 

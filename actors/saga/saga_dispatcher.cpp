@@ -53,9 +53,17 @@ void dispatcher::mailbox::post(task t) {
 
 dispatcher::dispatcher(runtime& rt, storage::journal& j, saga_config cfg,
                        std::shared_ptr<payment_gateway> gateway, std::function<int64_t()> now_ms,
-                       timer_deadlines& deadlines)
+                       timer_deadlines& deadlines, feed_signal& feed)
     : rt_(rt), journal_(j), cfg_(std::move(cfg)), gateway_(std::move(gateway)),
-      now_ms_(std::move(now_ms)), deadlines_(deadlines), mailbox_(std::make_shared<mailbox>()) {
+      now_ms_(std::move(now_ms)), deadlines_(deadlines), feed_(feed),
+      mailbox_(std::make_shared<mailbox>()) {
+  feed_listener_ = feed_.listen([mb = mailbox_.get()] {
+    {
+      std::lock_guard<std::mutex> g{mb->mu};
+      mb->feed_grew = true;
+    }
+    mb->cv.notify_one();
+  });
   if (cfg_.start_after) {
     read_upto_ = *cfg_.start_after;
   } else if (auto off = journal_.load_offset(offset_name); off && *off) {
@@ -81,6 +89,7 @@ void dispatcher::stop() {
   }
   mailbox_->cv.notify_all();
   if (thread_.joinable()) thread_.join();
+  feed_listener_.reset();
   save_offset();
 }
 
@@ -116,12 +125,29 @@ void dispatcher::run() {
       next_save = now + cfg_.offset_save_every;
     }
     auto before = read_upto_;
+    const uint64_t seen = feed_.commits(); // before the read: a later commit wakes us
     read_feed();
     if (read_upto_ != before) continue; // more may be waiting
-    auto wake = std::min({now + std::chrono::milliseconds{1}, next_timers, next_save});
+    // Caught up (or at events_in_flight_max: then answers, posted as tasks, wake us). Sleep
+    // until a task, a commit that adds events, or the next timer poll, save or delayed task.
+    const bool can_read = !feed_broken_ && holds_.size() < cfg_.events_in_flight_max;
+    auto wake = std::min(next_timers, next_save);
     if (!delayed_.empty()) wake = std::min(wake, delayed_.top().due);
-    std::unique_lock<std::mutex> lock{mailbox_->mu};
-    mailbox_->cv.wait_until(lock, wake, [&] { return !mailbox_->tasks.empty() || stop_.load(); });
+    if (can_read) {
+      feed_listener_->arm();
+      if (feed_.commits() != seen) {
+        feed_listener_->disarm();
+        continue;
+      }
+    }
+    {
+      std::unique_lock<std::mutex> lock{mailbox_->mu};
+      mailbox_->cv.wait_until(lock, wake, [&] {
+        return !mailbox_->tasks.empty() || stop_.load() || mailbox_->feed_grew;
+      });
+      mailbox_->feed_grew = false;
+    }
+    feed_listener_->disarm();
   }
 }
 

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "actors/feed_signal.hpp"
 #include "actors/outcome.hpp"
 #include "actors/saga/saga_config.hpp"
 #include "actors/timer_deadlines.hpp"
@@ -64,9 +65,11 @@ class dispatcher {
 public:
   /// `deadlines`: the steady-clock deadlines of the durable timers (the runtime's; outlives
   /// the dispatcher). Timers fire by them, not by the wall clock (timer_deadlines.hpp).
+  /// `feed`: the runtime's signal of commits that add events; once caught up the dispatcher
+  /// sleeps until it fires (or a task, timer or save is due) instead of polling the feed.
   dispatcher(runtime& rt, storage::journal& j, saga_config cfg,
              std::shared_ptr<payment_gateway> gateway, std::function<int64_t()> now_ms,
-             timer_deadlines& deadlines);
+             timer_deadlines& deadlines, feed_signal& feed);
   ~dispatcher();
   dispatcher(const dispatcher&) = delete;
   dispatcher& operator=(const dispatcher&) = delete;
@@ -82,6 +85,7 @@ private:
     std::condition_variable cv;
     std::vector<task> tasks;
     bool closed = false;
+    bool feed_grew = false; // set by the feed listener
     void post(task t);
   };
   struct delayed {
@@ -148,7 +152,9 @@ private:
   std::shared_ptr<payment_gateway> gateway_;
   std::function<int64_t()> now_ms_;
   timer_deadlines& deadlines_;
+  feed_signal& feed_;
   std::shared_ptr<mailbox> mailbox_;
+  std::unique_ptr<feed_signal::listener> feed_listener_; // wakes the loop on new events
   std::atomic<bool> stop_{false};
   std::thread thread_;
 

@@ -137,6 +137,10 @@ api::api(runtime& rt, const node_config& cfg, metrics& m, cluster::cluster_link*
   // offset they pass (or 0) — at least once, like every feed read.
   if (auto err = consumers_.load(); !err.empty())
     log::error("feed_consumers_unreadable", {{"error", err}});
+  feed_listener_ = rt_.feed_commits().listen([this] {
+    { std::lock_guard<std::mutex> g{polls_mu_}; }
+    polls_cv_.notify_all();
+  });
   waiter_ = std::thread([this] { waiter_loop(); });
 }
 
@@ -153,6 +157,7 @@ void api::stop() {
   }
   polls_cv_.notify_all();
   if (waiter_.joinable()) waiter_.join();
+  feed_listener_.reset();
   consumers_.flush(true);
 }
 

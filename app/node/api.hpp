@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "actors/cluster/cluster_link.hpp"
+#include "actors/feed_signal.hpp"
 #include "app/node/auth.hpp"
 #include "app/node/config.hpp"
 #include "app/node/feed_consumers.hpp"
@@ -94,6 +95,8 @@ private:
   bool stopping_ = false;       // guarded by polls_mu_
   std::thread waiter_;
   feed_consumers consumers_; // named readers of GET /v1/events and their offsets
+  // Wakes the waiter when a commit adds events while long polls wait (no polling).
+  std::unique_ptr<feed_signal::listener> feed_listener_;
 };
 
 } // namespace ordo::node

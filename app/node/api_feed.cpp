@@ -1,4 +1,6 @@
 // GET /v1/events: a page of the event feed, and long polls that wait for the next event.
+#include <algorithm>
+#include <chrono>
 #include <vector>
 
 #include <fmt/core.h>
@@ -59,31 +61,59 @@ void api::answer_consumers(const http_request& req, std::string_view name, respo
   respond(json_response(200, json::print(page)));
 }
 
-// Long polls: one thread checks the feed head every few ms for the waiting requests — cheap
-// (one read of a counter) and bounded (long_polls_max), instead of a thread per request.
+// Long polls: one thread answers the waiting requests when a commit adds events (the
+// runtime's feed signal wakes it; no polling), at their deadline, or at shutdown, and saves
+// the named consumers' pending offsets every quarter of http.feed_offset_save_every
+// (10-250 ms). Bounded: long_polls_max requests, one thread.
 void api::waiter_loop() {
+  using clock = std::chrono::steady_clock;
+  const auto flush_every =
+      std::clamp<clock::duration>(cfg_.http.feed_offset_save_every / 4,
+                                  std::chrono::milliseconds{10}, std::chrono::milliseconds{250});
+  auto& signal = rt_.feed_commits();
+  auto next_flush = clock::now() + flush_every;
   std::unique_lock<std::mutex> g{polls_mu_};
   while (!stopping_) {
-    polls_cv_.wait_for(g, std::chrono::milliseconds{10});
-    g.unlock();
-    consumers_.flush(); // offsets not yet saved for http.feed_offset_save_every
-    g.lock();
-    if (polls_.empty()) continue;
-    auto head = rt_.feed_head();
-    auto now = std::chrono::steady_clock::now();
+    auto now = clock::now();
+    if (now >= next_flush) {
+      g.unlock();
+      consumers_.flush(); // offsets not yet saved for http.feed_offset_save_every
+      g.lock();
+      next_flush = now + flush_every;
+      continue;
+    }
+    const uint64_t seen = signal.commits(); // before the head: a later commit wakes us
     std::vector<long_poll> due;
-    for (auto it = polls_.begin(); it != polls_.end();) {
-      if (stopping_ || now >= it->deadline || !head || *head > it->after) {
-        due.push_back(std::move(*it));
-        it = polls_.erase(it);
-      } else {
-        ++it;
+    if (!polls_.empty()) {
+      auto head = rt_.feed_head();
+      for (auto it = polls_.begin(); it != polls_.end();) {
+        if (now >= it->deadline || !head || *head > it->after) {
+          due.push_back(std::move(*it));
+          it = polls_.erase(it);
+        } else {
+          ++it;
+        }
       }
     }
-    g.unlock();
-    for (auto& p : due)
-      answer_events(p.after, p.limit, p.respond);
-    g.lock();
+    if (!due.empty()) {
+      g.unlock();
+      for (auto& p : due)
+        answer_events(p.after, p.limit, p.respond);
+      g.lock();
+      continue;
+    }
+    auto until = next_flush;
+    for (const auto& p : polls_)
+      until = std::min(until, p.deadline);
+    if (!polls_.empty()) {
+      feed_listener_->arm(); // its wake takes polls_mu_, held from here until we wait
+      if (signal.commits() != seen) {
+        feed_listener_->disarm();
+        continue;
+      }
+    }
+    polls_cv_.wait_until(g, until); // a new poll, a commit, stop(), or the time
+    feed_listener_->disarm();
   }
   auto rest = std::move(polls_);
   g.unlock();
