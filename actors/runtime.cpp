@@ -287,6 +287,12 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
   if (c.saga.enabled) p->env.timers.payment_timeout_ms = c.saga.payment_timeout.count();
   p->env.before_decide = c.before_decide;
   p->sys_cfg.set("scheduler.max-threads", c.worker_threads);
+  // An idle worker spins briefly, then sleeps on its condition variable until a message from
+  // outside wakes it. CAF's default first polls with 50 µs sleeps for ~25 ms: every sleep is a
+  // context switch, and a message sent meanwhile (each HTTP request, each journal answer)
+  // waits out the sleep — about a third of the node's context switches per request
+  // (docs/benchmarks.md, "The request path").
+  p->sys_cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
   p->sys_cfg.set("logger.verbosity", caf::atom("quiet"));
   p->sys = std::make_unique<caf::actor_system>(p->sys_cfg);
   p->shard_in_flight.reset(new std::atomic<int64_t>[c.shard_count]);
