@@ -1,6 +1,7 @@
 // The HTTP/1.1 listener on Boost.Beast (chosen by measurement: bench/http_eval/README.md,
-// docs/dependencies.md). One io_context run by http.threads threads; each connection lives on
-// its own strand, so its handlers never run concurrently. A request is handed to the API
+// docs/dependencies.md). One io_context run by http.threads threads; with more than one, each
+// connection lives on its own strand, so its handlers never run concurrently (with one, the
+// thread alone serializes them). A request is handed to the API
 // handler; its answer may come from any thread (a command answers after its commit) and is
 // posted back onto the connection's strand. The session holds itself alive (shared_ptr)
 // until the answer is written, even if the client left meanwhile.
@@ -162,7 +163,7 @@ class beast_server final : public http_server {
 public:
   beast_server(const http_config& cfg, http_handler handler, metrics& m)
       : cfg_(cfg), handler_(std::move(handler)), metrics_(m), ioc_(static_cast<int>(cfg.threads)),
-        acceptor_(net::make_strand(ioc_)) {}
+        acceptor_(serial_executor()) {}
 
   ~beast_server() override { stop(); }
 
@@ -265,8 +266,16 @@ public:
   std::atomic<size_t> open_{0};
 
 private:
+  // Where a connection's (or the acceptor's) handlers run one at a time: with one I/O thread
+  // the io_context itself (every handler already runs on that thread, and a strand's lock and
+  // queue cost ~10 % of the thread's time under load); with more, a strand of its own.
+  net::any_io_executor serial_executor() {
+    if (cfg_.threads == 1) return ioc_.get_executor();
+    return net::make_strand(ioc_);
+  }
+
   void accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
+    acceptor_.async_accept(serial_executor(), [this](beast::error_code ec, tcp::socket s) {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) {
         beast::error_code peer_ec;
