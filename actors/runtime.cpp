@@ -266,7 +266,9 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
                                                  : storage::durability::no_sync;
   jo.queue_max_requests = c.journal_queue_max;
   jo.batch_max_requests = c.batch_max_requests;
-  jo.batch_max_wait_us = static_cast<uint64_t>(c.batch_max_wait.count());
+  const auto wait = c.batch_max_wait.value_or(
+      std::chrono::microseconds{c.sync == durability::no_sync ? 0 : 200});
+  jo.batch_max_wait_us = static_cast<uint64_t>(wait.count());
   auto j = storage::journal::open(jo);
   if (!j) return j.error();
   p->journal = std::move(*j);

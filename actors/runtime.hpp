@@ -31,6 +31,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -65,7 +66,10 @@ struct runtime_config {
   size_t in_flight_max = 100'000;    // commands accepted but not answered, node-wide
   size_t journal_queue_max = 65'536; // appends waiting for the writer
   size_t batch_max_requests = 4'096; // appends per group commit
-  std::chrono::microseconds batch_max_wait{200}; // how long the writer waits to fill a batch
+  // How long the writer waits to fill a batch when fewer appends are queued. Unset: 200 µs
+  // with a sync (more appends share one fdatasync), 0 with no_sync — a commit then costs
+  // little, and the wait only delayed every answer (docs/benchmarks.md, "The request path").
+  std::optional<std::chrono::microseconds> batch_max_wait;
   uint64_t map_size_bytes = uint64_t{64} << 30;  // LMDB map; the file grows with use
   // Idempotency records older than this are deleted (checked every retention_every): a key
   // is remembered at least this long. 0: remembered forever (the store keeps growing).

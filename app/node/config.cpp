@@ -7,6 +7,7 @@
 #include <functional>
 #include <iterator>
 #include <limits>
+#include <optional>
 
 #include <fmt/core.h>
 #include <openssl/sha.h>
@@ -151,6 +152,21 @@ setter duration(Get get, int64_t lo_ms, int64_t hi_ms) {
   };
 }
 
+// A duration or "auto" (unset: the runtime picks).
+template <class Get>
+setter duration_or_auto(Get get, int64_t lo_ms, int64_t hi_ms) {
+  return [get, lo_ms, hi_ms](node_config& c, const std::string& s) -> std::string {
+    if (s == "auto") {
+      get(c).reset();
+      return {};
+    }
+    std::chrono::microseconds v{0};
+    auto e = parse_ms(s, lo_ms, hi_ms, v);
+    if (e.empty()) get(c) = v;
+    return e.empty() ? e : e + " (or auto)";
+  };
+}
+
 template <class Get>
 setter boolean(Get get) {
   return [get](node_config& c, const std::string& s) -> std::string {
@@ -265,10 +281,14 @@ const std::vector<option>& options() {
        duration(
            [](node_config& c) -> std::chrono::milliseconds& { return c.runtime.retention_every; },
            10, 86'400'000)},
-      {"journal.batch_wait", "200us", "how long the writer waits to fill a batch",
-       duration(
-           [](node_config& c) -> std::chrono::microseconds& { return c.runtime.batch_max_wait; }, 0,
-           1'000)},
+      {"journal.batch_wait", "auto",
+       "how long the writer waits to fill a batch when fewer appends are queued; auto: 200us "
+       "with a sync (appends share an fdatasync), 0us with no_sync (the wait only delays answers)",
+       duration_or_auto(
+           [](node_config& c) -> std::optional<std::chrono::microseconds>& {
+             return c.runtime.batch_max_wait;
+           },
+           0, 1'000)},
       {"limits.in_flight_max", "100000", "commands accepted but not answered, node-wide",
        number([](node_config& c) -> size_t& { return c.runtime.in_flight_max; }, 1, 1 << 24)},
       {"limits.saga_lag_max", "100000",
