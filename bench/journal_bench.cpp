@@ -1,9 +1,14 @@
 // journal_bench: durable appends/s and commit latency (submit -> completion) of the storage
 // journal on real LMDB with full sync, for 1, 16, 256 and 4096 closed-loop submitters, then
-// replay speed. Prints a human summary and, as the last line, one JSON object.
+// replay speed, then a restart after kill -9 with a full un-checkpointed log. Prints a human
+// summary and, as the last line, one JSON object.
 //
 //   journal_bench [--dir D] [--seconds S] [--preload N] [--submitters 1,16,256,4096]
-//                 [--old-percent 5] [--keep]
+//                 [--old-percent 5] [--restart-mb 64] [--keep]
+//
+// The physical floor: before the phases, 4 KiB pwrite + fdatasync one at a time, sequentially
+// into a zero-filled file in the same directory (what one log frame costs at best); the
+// 1-submitter p50 is reported as a multiple of that p50.
 //
 // Workload: each submitter walks one order's saga (6 appends of one 200-500 byte event plus an
 // idempotency record), then starts a NEW order with a fresh time-ordered id; 5% of appends go
@@ -11,6 +16,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,6 +45,7 @@ struct flags {
   uint64_t preload = 1'000'000;
   std::vector<size_t> submitters{1, 16, 256, 4096};
   uint64_t old_percent = 5;
+  uint64_t restart_mb = 64;
   bool keep = false;
 };
 
@@ -57,6 +64,8 @@ flags parse(int argc, char** argv) {
       f.dir = next();
     else if (a == "--seconds")
       f.seconds = std::stod(next());
+    else if (a == "--restart-mb")
+      f.restart_mb = std::stoull(next());
     else if (a == "--preload")
       f.preload = std::stoull(next());
     else if (a == "--keep")
@@ -102,10 +111,16 @@ std::string payload(std::mt19937_64& rng) {
   return noise().substr(rng() % (noise().size() - n), n);
 }
 
-caf::expected<std::unique_ptr<journal>> open_journal(const std::string& dir, durability mode) {
+caf::expected<std::unique_ptr<journal>> open_journal(const std::string& dir, durability mode,
+                                                     bool checkpoints = true) {
   journal_options o;
   o.dir = dir;
   o.mode = mode;
+  if (!checkpoints) { // the restart phase: everything stays in the log's tail
+    o.checkpoint_interval_ms = 3'600'000;
+    o.checkpoint_max_records = SIZE_MAX;
+    o.log_tail_max_bytes = SIZE_MAX;
+  }
   o.queue_max_requests = 1 << 20;
   if (const char* w = std::getenv("ORDO_BENCH_WAIT_US")) o.batch_max_wait_us = std::stoull(w);
   return journal::open(o);
@@ -126,6 +141,40 @@ void preload(journal& j, uint64_t n, std::mt19937_64& rng) {
   }
   while (done.load() < n)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+// p50/p99 of 4 KiB pwrite + fdatasync, one at a time, sequential offsets in a zero-filled file.
+struct floor_result {
+  double p50_ms = 0, p99_ms = 0;
+  uint64_t n = 0;
+};
+floor_result raw_floor(const std::string& dir, double seconds) {
+  const auto path = dir + "/floor.tmp";
+  const size_t file_bytes = size_t{64} << 20;
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return {};
+  std::string zeros(size_t{1} << 20, '\0');
+  for (size_t at = 0; at < file_bytes; at += zeros.size())
+    if (::pwrite(fd, zeros.data(), zeros.size(), static_cast<off_t>(at)) < 0) break;
+  ::fdatasync(fd);
+  std::string page(4096, 'p');
+  std::vector<double> ms;
+  auto end = clock_type::now() + std::chrono::duration<double>(seconds);
+  for (size_t at = 0; clock_type::now() < end; at = (at + 4096) % file_bytes) {
+    auto t0 = clock_type::now();
+    if (::pwrite(fd, page.data(), page.size(), static_cast<off_t>(at)) < 0 || ::fdatasync(fd) != 0)
+      break;
+    ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
+  }
+  ::close(fd);
+  ::unlink(path.c_str());
+  floor_result r;
+  if (ms.empty()) return r;
+  std::sort(ms.begin(), ms.end());
+  r.n = ms.size();
+  r.p50_ms = ms[ms.size() / 2];
+  r.p99_ms = ms[static_cast<size_t>(0.99 * static_cast<double>(ms.size() - 1))];
+  return r;
 }
 
 struct phase_result {
@@ -284,6 +333,53 @@ private:
   std::vector<done_item> done_;
 };
 
+struct restart_result {
+  double open_s = 0, close_s = 0;
+  uint64_t frames = 0, records = 0, bytes = 0;
+};
+
+// A child fills the log's tail (checkpoints off) to `mb` MiB with 256 submitters and exits
+// without closing, as kill -9 would leave it; the parent times open() — the replay of the whole
+// tail into memory, after which the store serves — and then close(), which checkpoints it.
+restart_result restart_phase(const std::string& dir, uint64_t mb) {
+  restart_result r;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    auto j = open_journal(dir, durability::full_sync, false);
+    if (!j) _exit(3);
+    std::mt19937_64 rng(7);
+    uint64_t next = 0;
+    std::vector<uint8_t> none;
+    driver d(**j, rng, 0, 0, next, none);
+    while ((*j)->stats().tail_bytes < (mb << 20))
+      d.run(256, 0.5);
+    _exit(0); // no close(): the tail is in the log only
+  }
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    fmt::print(stderr, "restart phase: the child failed ({})\n", st);
+    return r;
+  }
+  auto t0 = clock_type::now();
+  auto j = open_journal(dir, durability::full_sync);
+  if (!j) {
+    fmt::print(stderr, "restart phase: open: {}\n", describe(j.error()));
+    return r;
+  }
+  auto head = (*j)->feed_head(); // served from the replayed tail
+  r.open_s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  if (!head) fmt::print(stderr, "restart phase: feed_head: {}\n", describe(head.error()));
+  auto s = (*j)->stats();
+  r.frames = s.log_position - s.applied_position;
+  r.records = s.tail_records;
+  r.bytes = s.tail_bytes;
+  auto t1 = clock_type::now();
+  (*j)->close();
+  r.close_s = std::chrono::duration<double>(clock_type::now() - t1).count();
+  return r;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -315,6 +411,10 @@ int main(int argc, char** argv) {
   }
   fmt::print("preload: {} orders in {:.1f} s (no_sync, setup only)\n", f.preload,
              std::chrono::duration<double>(clock_type::now() - t_pre).count());
+  auto floor = raw_floor(f.dir, 3);
+  fmt::print("physical floor: 4 KiB pwrite + fdatasync, sequential, one at a time: p50 {:.3f} ms, "
+             "p99 {:.3f} ms ({} writes)\n",
+             floor.p50_ms, floor.p99_ms, floor.n);
   auto j = open_journal(f.dir, durability::full_sync);
   if (!j) {
     fmt::print(stderr, "open: {}\n", describe(j.error()));
@@ -372,16 +472,37 @@ int main(int argc, char** argv) {
              replayed, sample.size(), rep_s, replay_eps);
   fmt::print("replay read_feed:   {} events in {:.2f} s = {:.0f} events/s\n", fed, feed_s,
              feed_eps);
+  auto js = (*j)->stats();
   (*j)->close();
   auto size = std::filesystem::file_size(f.dir + "/data.mdb");
-  fmt::print("store file: {:.1f} MiB\n", static_cast<double>(size) / (1 << 20));
+  fmt::print("store file: {:.1f} MiB; {} checkpoints applied {} records in {:.1f} s of checkpoint "
+             "time; {} log syncs\n",
+             static_cast<double>(size) / (1 << 20), js.checkpoints, js.checkpoint_records,
+             static_cast<double>(js.checkpoint_us_sum) / 1e6, js.log_syncs);
+  double p50_1 = 0;
+  for (const auto& r : results)
+    if (r.submitters == 1) p50_1 = r.p50_ms;
+  if (p50_1 > 0 && floor.p50_ms > 0)
+    fmt::print("1 submitter p50 / floor p50 = {:.2f}\n", p50_1 / floor.p50_ms);
+  auto rr = restart_phase(f.dir + "/restart", f.restart_mb);
+  fmt::print("restart after kill -9 with {:.1f} MiB un-checkpointed ({} frames, {} records): "
+             "serving after {:.3f} s ({:.0f} records/s replayed); its checkpoint at close {:.2f} s\n",
+             static_cast<double>(rr.bytes) / (1 << 20), rr.frames, rr.records, rr.open_s,
+             rr.open_s > 0 ? static_cast<double>(rr.records) / rr.open_s : 0.0, rr.close_s);
   std::string json = "{";
   for (const auto& r : results)
     json += fmt::format("\"appends_per_s_{0}\": {1:.0f}, \"p50_ms_{0}\": {2:.2f}, "
                         "\"p99_ms_{0}\": {3:.2f}, \"p999_ms_{0}\": {4:.2f}, ",
                         r.submitters, r.per_s(), r.p50_ms, r.p99_ms, r.p999_ms);
-  json += fmt::format("\"replay_events_per_s\": {:.0f}, \"feed_events_per_s\": {:.0f}}}",
+  json += fmt::format("\"replay_events_per_s\": {:.0f}, \"feed_events_per_s\": {:.0f}, ",
                       replay_eps, feed_eps);
+  json += fmt::format("\"floor_p50_ms\": {:.3f}, \"floor_p99_ms\": {:.3f}, "
+                      "\"p50_1_over_floor\": {:.2f}, ",
+                      floor.p50_ms, floor.p99_ms, floor.p50_ms > 0 ? p50_1 / floor.p50_ms : 0.0);
+  json += fmt::format("\"restart_tail_mb\": {:.1f}, \"restart_records\": {}, "
+                      "\"restart_serving_s\": {:.3f}, \"restart_checkpoint_s\": {:.2f}}}",
+                      static_cast<double>(rr.bytes) / (1 << 20), rr.records, rr.open_s,
+                      rr.close_s);
   if (made_dir && !f.keep) std::filesystem::remove_all(f.dir);
   fmt::print("{}\n", json);
   return 0;

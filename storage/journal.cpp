@@ -8,10 +8,12 @@
 #include <cstring>
 
 #include <filesystem>
+#include <unordered_map>
 
 #include <fmt/core.h>
 
 #include "storage/check.hpp"
+#include "storage/log_format.hpp"
 #include "storage/journal_impl.hpp"
 #include "storage/store_ops.hpp"
 
@@ -19,9 +21,11 @@ namespace ordo::storage {
 
 namespace {
 
+// Checkpoints are fully synced in full_sync and no_meta_sync alike: the log segments they
+// release are deleted right after, so a checkpoint's meta page must be on disk first (with
+// MDB_NOMETASYNC a power loss could roll LMDB back behind a deleted segment).
 unsigned env_flags(durability mode) {
   unsigned f = MDB_NOTLS;
-  if (mode == durability::no_meta_sync) f |= MDB_NOMETASYNC;
   if (mode == durability::no_sync) f |= MDB_NOSYNC;
   return f;
 }
@@ -55,6 +59,14 @@ caf::error init_store(journal::impl& p) {
                         fmt::format("store {} has format version {}, this build reads up to {}: "
                                     "open it with a newer Ordo",
                                     p.opts.dir, found, format_version));
+    if (found < format_version) {
+      // From now on acknowledged data may live only in the shard log, which older builds
+      // would not read: mark the store so that they refuse it.
+      std::string upgraded;
+      codec::put_u32(upgraded, format_version);
+      rc = lmdb::put(t.get(), p.db.meta, key, codec::seal(key, upgraded));
+      if (rc != 0) return lmdb::error_from(rc, "upgrade format record");
+    }
   }
   if (int crc = t.commit(); crc != 0) return lmdb::error_from(crc, "commit init txn");
   return {};
@@ -85,6 +97,77 @@ std::optional<uint64_t> free_space_bytes(const std::string& dir) {
   struct statvfs st {};
   if (statvfs(dir.c_str(), &st) != 0) return std::nullopt;
   return uint64_t{st.f_bavail} * st.f_frsize;
+}
+
+// Opens the shard log and replays its frames after the store's last checkpoint into the
+// overlay, checking that they continue the store (feed positions, entity seqs).
+caf::error open_log(journal::impl& p) {
+  uint64_t applied = 0;
+  {
+    lmdb::txn t;
+    if (int rc = t.begin(p.env, true); rc != 0) return lmdb::error_from(rc, "begin read txn");
+    auto a = ops::meta_u64(t.get(), p.db, ops::meta_log_applied, 0);
+    if (!a) return a.error();
+    auto next = ops::meta_u64(t.get(), p.db, ops::meta_feed_next, 1);
+    if (!next) return next.error();
+    applied = *a;
+    p.feed_next = *next;
+  }
+  shard_log_options lo;
+  lo.dir = p.opts.dir + "/log";
+  lo.segment_bytes = p.opts.log_segment_bytes;
+  lo.sync = p.opts.mode != durability::no_sync;
+  std::vector<recovered_frame> frames;
+  auto log = shard_log::open(lo, applied, frames);
+  if (!log) return log.error();
+  p.log = std::move(*log);
+  p.applied = applied;
+  lmdb::txn t;
+  if (int rc = t.begin(p.env, true); rc != 0) return lmdb::error_from(rc, "begin read txn");
+  for (auto& f : frames) {
+    auto requests = logfmt::decode_batch(f.payload);
+    if (!requests)
+      return make_error(storage_errc::corrupted,
+                        fmt::format("log {} position {}: frame checksum holds but its batch does "
+                                    "not decode",
+                                    p.opts.dir, f.position));
+    auto b = std::make_shared<logfmt::logged_batch>();
+    b->epoch = f.epoch;
+    b->position = f.position;
+    b->bytes = f.payload.size();
+    b->requests = std::move(*requests);
+    std::unordered_map<std::string, uint64_t> frame_last; // earlier requests of this frame
+    for (const auto& lr : b->requests) {
+      uint64_t last = 0;
+      if (auto it = frame_last.find(lr.req.entity); it != frame_last.end()) {
+        last = it->second;
+      } else if (auto s = p.tail.last_seq(lr.req.entity)) {
+        last = *s;
+      } else {
+        auto l = ops::find_last(t.get(), p.db, lr.req.entity);
+        if (!l) return l.error();
+        last = l->seq;
+      }
+      if (last != lr.req.expected_seq || lr.req.entity.empty() || lr.req.entity.size() > 255)
+        return make_error(storage_errc::corrupted,
+                          fmt::format("log {} position {}: entity {} continues after seq {} but "
+                                      "the store's last seq is {}",
+                                      p.opts.dir, f.position, lr.req.entity, lr.req.expected_seq,
+                                      last));
+      if (!lr.req.events.empty()) {
+        if (lr.first_position != p.feed_next)
+          return make_error(storage_errc::corrupted,
+                            fmt::format("log {} position {}: feed position {} where {} is due",
+                                        p.opts.dir, f.position, lr.first_position, p.feed_next));
+        p.feed_next += lr.req.events.size();
+      }
+      frame_last[lr.req.entity] = lr.req.expected_seq + lr.req.events.size();
+    }
+    p.tail.add(b);
+  }
+  p.tail_bytes = p.tail.bytes();
+  p.tail_records = p.tail.records();
+  return {};
 }
 
 } // namespace
@@ -157,10 +240,12 @@ caf::expected<std::unique_ptr<journal>> journal::open(journal_options o) {
   if (rc == 0) rc = mdb_env_open(p->env, p->opts.dir.c_str(), env_flags(p->opts.mode), 0644);
   if (rc != 0) return lmdb::error_from(rc, fmt::format("open store {}", p->opts.dir));
   if (auto err = init_store(*p)) return err;
+  if (auto err = open_log(*p)) return err;
   if (p->opts.mode != durability::no_sync)
     if (auto err = sync_directory(p->opts.dir)) return err;
   auto* raw = p.get();
   raw->writer = std::thread([raw] { raw->writer_loop(); });
+  raw->checkpointer = std::thread([raw] { raw->checkpointer_loop(); });
   return std::unique_ptr<journal>(new journal(std::move(p)));
 }
 
@@ -195,6 +280,21 @@ void journal::close() {
   }
   p.cv.notify_all();
   if (p.writer.joinable()) p.writer.join();
+  {
+    std::lock_guard<std::mutex> lk{p.ckpt_wait_mu};
+    p.ckpt_stop = true;
+  }
+  p.ckpt_cv.notify_all();
+  p.ckpt_done_cv.notify_all();
+  if (p.checkpointer.joinable()) p.checkpointer.join();
+  if (p.log && !p.failed.load()) {
+    // A clean close leaves an empty tail: the next open replays nothing.
+    std::lock_guard<std::mutex> g{p.ckpt_mu};
+    if (auto err = p.run_checkpoint())
+      fmt::print(stderr, "[storage] journal {}: last checkpoint at close: {}\n", p.opts.dir,
+                 describe(err));
+  }
+  p.log.reset();
   mdb_env_close(p.env);
   p.env = nullptr;
   p.lock.reset(); // after the environment: the next process may open it now
@@ -208,6 +308,22 @@ journal::stats_t journal::stats() const {
   for (size_t i = 0; i < commit_latency_buckets; ++i)
     s.commit_buckets[i] = impl_->commit_buckets[i].load(std::memory_order_relaxed);
   s.queued = impl_->queued.load(std::memory_order_relaxed);
+  auto& p = *impl_;
+  s.applied_position = p.applied.load(std::memory_order_relaxed);
+  s.checkpoints = p.checkpoints.load(std::memory_order_relaxed);
+  s.checkpoint_us_sum = p.checkpoint_us_sum.load(std::memory_order_relaxed);
+  s.checkpoint_records = p.checkpoint_records.load(std::memory_order_relaxed);
+  s.tail_bytes = p.tail_bytes.load(std::memory_order_relaxed);
+  s.tail_records = p.tail_records.load(std::memory_order_relaxed);
+  s.tail_waits = p.tail_waits.load(std::memory_order_relaxed);
+  std::lock_guard<std::mutex> g{p.close_mu};
+  if (p.log) {
+    auto ls = p.log->stats();
+    s.log_position = p.log->next_position() - 1;
+    s.log_bytes = ls.bytes_written;
+    s.log_syncs = ls.syncs;
+    s.log_segments = ls.segments;
+  }
   return s;
 }
 

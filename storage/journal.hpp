@@ -9,47 +9,59 @@
 //
 // WHAT AN ACKNOWLEDGEMENT MEANS
 //   submit() hands an append_request to the single writer thread. Its completion is called
-//   with a value (append_result) only after the LMDB write transaction holding ALL of that
-//   request — its events, its idempotency records, snapshot and timer changes — committed with
-//   the configured durability. Full sync (the default) means the data pages and then the meta
-//   page reached the disk (fdatasync + O_DSYNC meta write) before the callback runs. A request
-//   is all-or-nothing: never partly visible, to readers or after a crash.
+//   with a value (append_result) only after ALL of that request — its events, idempotency
+//   records, snapshot and timer changes — is in the shard log with the configured durability:
+//   full sync (the default) means the batch's log frame was written and fdatasync'd before the
+//   callback runs. A request is all-or-nothing: never partly visible, to readers or after a
+//   crash. Readers see a request only once it is acknowledged.
+//
+// THE SHARD LOG (storage/shard_log.hpp, docs/storage.md)
+//   The commit point is an append-only, checksummed log in `<dir>/log/`: one frame per group
+//   commit, written sequentially into preallocated segment files, one fdatasync per frame. Each
+//   frame carries an epoch (journal_options::epoch) and a position (1, 2, 3 ... per store): the
+//   unit a replica will ship. LMDB stays the store the reads use; a CHECKPOINTER thread applies
+//   the log's tail to it in one synced transaction every checkpoint_interval_ms (or once the
+//   tail holds checkpoint_max_records records), recording there the last position applied, and
+//   then deletes the segments it no longer needs. Until then the tail is held in memory (the
+//   overlay) and every read merges it, so everything acknowledged is visible at once. The
+//   writer waits while the tail is over log_tail_max_bytes (backpressure through the bounded
+//   queue: `overloaded`). open() replays the frames after the last checkpoint into memory and
+//   serves at once; close() checkpoints everything.
 //
 // DURABILITY MODES (journal_options::mode)
 //   full_sync     default. An acknowledged request survives process crash, OS crash and power
 //                 loss (as far as the disk honours flushes).
-//   no_meta_sync  MDB_NOMETASYNC: data pages are synced, the meta page is not. An OS crash or
-//                 power loss can lose the last acknowledged batch(es) — the store rolls back to
-//                 an earlier consistent commit; never corrupt. Process crash loses nothing.
-//   no_sync       MDB_NOSYNC: nothing is synced. A process crash loses nothing (the page cache
-//                 survives it); an OS crash or power loss can lose every commit since the last
-//                 OS writeback (seconds) and, on file systems that reorder writes, can leave
-//                 the store inconsistent. For tests and throwaway data only.
+//   no_meta_sync  kept for configurations written before the shard log: now the same as
+//                 full_sync (the log is synced per batch, checkpoints are synced).
+//   no_sync       nothing is synced (log or checkpoints). A process crash loses nothing (the
+//                 page cache survives it); an OS crash or power loss can lose every commit since
+//                 the last OS writeback and leave the store unopenable. For tests and
+//                 throwaway data only.
 //
 // GROUP COMMIT
 //   Submitters on any thread enqueue into a bounded queue (queue_max_requests; a full queue
 //   refuses at once with `overloaded`). ONE writer thread takes up to batch_max_requests /
-//   batch_max_bytes (waiting up to batch_max_wait_us for more when fewer are queued), runs
-//   one write transaction for the batch, commits once (one sync), then calls each completion in
-//   submit order. Validation failures (sequence_conflict, duplicate) fail only that request.
-//   A request sees the effects of earlier requests of the same batch (two appends to one entity
-//   with the same expected_seq in one batch: the first wins, the second gets a conflict).
+//   batch_max_bytes (waiting up to batch_max_wait_us for more when fewer are queued), checks
+//   them against the store (LMDB + the tail), writes the accepted ones as one log frame, syncs
+//   once, then calls each completion in submit order. Validation failures (sequence_conflict,
+//   duplicate) fail only that request and are not logged. A request sees the effects of
+//   earlier requests of the same batch (two appends to one entity with the same expected_seq
+//   in one batch: the first wins, the second gets a conflict).
 //
 // THREADING
-//   journal is thread-safe. An LMDB write transaction lives only on the writer thread (and,
-//   for the standalone writes below, on the calling thread for the duration of the call). The
-//   env is opened with MDB_NOTLS and every read call opens and closes its own read-only
-//   transaction within the call, so a caller (a CAF actor that may move between threads)
-//   never holds a transaction across calls. Visitors run inside that read transaction: keep
-//   them short, do not call the journal's write functions from them, and do not keep the
-//   string_views they receive after returning (they point into the memory map).
+//   journal is thread-safe. The env is opened with MDB_NOTLS and every read call opens and
+//   closes its own read-only transaction within the call, so a caller (a CAF actor that may
+//   move between threads) never holds a transaction across calls. Visitors run after the
+//   call's data was gathered: keep them short, do not call the journal's write functions from
+//   them, and do not keep the string_views they receive after returning.
 //   Completions run on the writer thread and must be short and must not throw (the actor layer
-//   only forwards them as a message). A completion may call submit().
-//   Standalone writes (save_snapshot, save_offset, expire_idempotency, truncate_feed,
-//   import_records, drop_timers) run their own synced write transaction on the calling
-//   thread; they block for about one commit and serialize with the writer through LMDB's
-//   writer lock. Keep them off hot paths.
-//   Reads while the writer is busy never block: LMDB readers see the last committed state.
+//   only forwards them as a message). A completion may call submit(), but not a standalone
+//   write (it would wait for the writer it runs on).
+//   Standalone writes (save_snapshot, expire_idempotency, truncate_feed, import_records,
+//   drop_timers) pause the writer, checkpoint the tail, then run their own synced LMDB write
+//   transaction on the calling thread; they block for a checkpoint and a commit. Consumer
+//   offsets (save_offset, delete_offset) do not pause the writer. Exports checkpoint first.
+//   Keep them off hot paths. Reads never wait for the writer's sync.
 //   close() must not race with other calls on the same journal (reads after it return closed).
 //
 // ERRORS (caf::error with category "storage", code storage_errc; see errors.hpp)
@@ -62,19 +74,27 @@
 //   sequence_conflict  expected_seq != the entity's current last seq. Nothing is written.
 //   duplicate          an idempotency key of the request is already stored for that entity;
 //                      nothing is written; duplicate_result(err) is the stored result bytes.
-//   storage_full       MDB_MAP_FULL, ENOSPC, or a commit EIO while the file system has
-//                      < 1 MiB free (LMDB 0.9.24 reports a short write as EIO): the whole batch
-//                      was not written. Reads keep working; later writes succeed once space is
-//                      freed (disk) or the journal is reopened with a larger map_size_bytes.
-//   io_error           any other commit/write failure (EIO, failed fdatasync, ...). The journal
-//                      FAIL-STOPS: this batch fails and so does everything after it. Sticky,
-//                      like MDB_PANIC; never retried. Reopen after fixing the cause.
+//   storage_full       no room for a new log segment, or a checkpoint met MDB_MAP_FULL / ENOSPC
+//                      / a commit EIO with < 1 MiB free (LMDB 0.9.24 reports a short write as
+//                      EIO): the batch was not written. While checkpoints fail for space the
+//                      writer refuses batches (after retrying the checkpoint) rather than grow
+//                      the tail. Reads keep working; writes succeed again once space is freed
+//                      (disk) or the journal is reopened with a larger map_size_bytes.
+//   io_error           any other commit/write failure (EIO, failed fdatasync of the log, a
+//                      failed checkpoint). The journal FAIL-STOPS: this batch fails and so does
+//                      everything after it. Sticky, like MDB_PANIC; never retried. Reopen after
+//                      fixing the cause. The failed batch's outcome is UNKNOWN: its frame was
+//                      written before the sync failed, so a reopen may find it (all of it) or
+//                      not; nothing acknowledged is ever missing.
 //                      A damaged feed counter (meta) found by the writer also fail-stops,
 //                      with `corrupted`, rather than risk reusing feed positions.
 //   failed             submitted after (or queued behind) a fail-stop; standalone writes too.
 //   corrupted          a record failed its CRC32C, its chain to the entity's previous event, or
-//                      an index/feed cross-check. The context names the table and the entity and
-//                      seq (or feed position). Never treated as end of data.
+//                      an index/feed cross-check; or (open) a log frame before the end of the log
+//                      failed its checksum, positions skip, or the log does not continue the
+//                      store. The context names the table / segment and the entity and seq (or
+//                      position). Never treated as end of data; only a torn LAST frame (written,
+//                      never synced, so never acknowledged) is cut at open.
 //   truncated          read_feed below the feed low-water mark; read_events from a seq whose
 //                      events were removed by truncate_feed (start at the snapshot instead).
 //   format_too_new     open() of a store written by a newer format version.
@@ -132,9 +152,10 @@
 namespace ordo::storage {
 
 /// The on-disk format this build writes; it opens stores of this version or older.
-/// 2: shard transfer (the import table). A version-1 store becomes version 2 with its first
-/// import of events (older builds then refuse it with format_too_new).
-constexpr uint32_t format_version = 2;
+/// 2: shard transfer (the import table). 3: the shard log (`<dir>/log/`), which may hold
+/// acknowledged data LMDB does not have yet; a store becomes version 3 when this build opens it
+/// (older builds then refuse it with format_too_new).
+constexpr uint32_t format_version = 3;
 
 enum class durability : uint8_t { full_sync, no_meta_sync, no_sync };
 
@@ -148,6 +169,12 @@ struct journal_options {
   size_t queue_max_requests = 65'536;        // bounded submit queue
   size_t record_max_bytes = size_t{1} << 20; // per event / result / snapshot / payload
   unsigned max_readers = 1'024;              // concurrent read calls (LMDB reader table)
+  // The shard log (see THE SHARD LOG above).
+  uint64_t epoch = 1;                               // written into every log frame
+  uint64_t log_segment_bytes = uint64_t{16} << 20;  // size of a log segment file (≥ 64 KiB)
+  uint64_t checkpoint_interval_ms = 200;            // apply the tail to LMDB at least this often
+  size_t checkpoint_max_records = 100'000;          // ... or once the tail holds this many records
+  size_t log_tail_max_bytes = size_t{64} << 20;     // the writer waits while the tail is larger
 };
 
 struct idempotency_record {
@@ -356,6 +383,18 @@ public:
     uint64_t commit_us_sum = 0; // total time of the commits (begin → durable)
     std::array<uint64_t, commit_latency_buckets> commit_buckets{}; // non-cumulative counts
     uint64_t queued = 0; // appends waiting for the writer now
+    // The shard log and its checkpoints.
+    uint64_t log_position = 0;      // last frame written (its position)
+    uint64_t applied_position = 0;  // last frame applied to LMDB
+    uint64_t log_bytes = 0;         // frame bytes appended since open
+    uint64_t log_syncs = 0;         // fdatasyncs of the log since open
+    uint64_t log_segments = 0;      // segment files now (spare included)
+    uint64_t checkpoints = 0;       // checkpoints committed since open
+    uint64_t checkpoint_us_sum = 0; // their total duration
+    uint64_t checkpoint_records = 0; // records they applied
+    uint64_t tail_bytes = 0;        // un-checkpointed batches held in memory now
+    uint64_t tail_records = 0;
+    uint64_t tail_waits = 0;        // batches that waited for a checkpoint (tail full)
   };
   /// Counters since open (relaxed; for benchmarks and monitoring).
   stats_t stats() const;

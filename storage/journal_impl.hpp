@@ -1,5 +1,26 @@
 #pragma once
-// Internal: the state behind journal — the env, the bounded queue and the writer thread.
+// Internal: the state behind journal — the env, the shard log, the overlay of the log's
+// un-checkpointed tail, the bounded queue, the writer thread and the checkpointer thread.
+//
+// THE COMMIT PATH. The writer validates a batch against LMDB + the overlay, writes the
+// accepted requests as one frame to the shard log (one fdatasync), adds the batch to the
+// overlay, then completes the requests. The checkpointer applies the overlay's batches to LMDB
+// in one synced transaction that also records the last applied log position, then removes
+// them from the overlay and deletes the log segments it no longer needs.
+//
+// THE OVERLAY'S LOCKS. Readers see LMDB ∪ overlay, and must never see a batch in neither:
+// the checkpointer removes a batch from the overlay only after the LMDB commit holding it.
+//   omu         guards the overlay's structure. A reader takes it, copies what it needs from
+//               the overlay AND begins its LMDB read transaction, then releases it: whatever
+//               the overlay lacks then, that transaction's snapshot has. (It may have both: the
+//               overlay's copy is the same data and wins.)
+//   removal_mu  held by the writer while it validates a batch (it reads the overlay without
+//               omu: only it adds, and removal waits for this lock), and by the checkpointer
+//               around remove_through.
+//   writer_mu   held by the writer for each batch; a standalone write takes it to pause the
+//               writer, checkpoints everything, then writes LMDB directly.
+//   ckpt_mu     one checkpoint at a time (the checkpointer thread, standalone writes, close).
+// Lock order: writer_mu → ckpt_mu → removal_mu → omu.
 
 #include <array>
 #include <atomic>
@@ -14,6 +35,8 @@
 #include "storage/dir_lock.hpp"
 #include "storage/journal.hpp"
 #include "storage/lmdb_util.hpp"
+#include "storage/overlay.hpp"
+#include "storage/shard_log.hpp"
 
 namespace ordo::storage {
 
@@ -46,9 +69,34 @@ struct journal::impl {
   std::mutex close_mu;
   bool closed = false; // guarded by close_mu
 
+  // The shard log and its tail (see the comment at the top).
+  std::unique_ptr<shard_log> log;
+  overlay tail;                   // guarded by omu (see above)
+  uint64_t feed_next = 1;         // writer thread: the next feed position to assign
+  std::atomic<uint64_t> applied{0}; // last log position applied to LMDB
+  std::mutex omu, removal_mu, writer_mu, ckpt_mu;
+  std::mutex ckpt_wait_mu;                // guards the three below
+  std::condition_variable ckpt_cv;        // wakes the checkpointer
+  std::condition_variable ckpt_done_cv;   // wakes a writer waiting for room in the tail
+  bool ckpt_stop = false, ckpt_wanted = false;
+  caf::error ckpt_full;                   // the last checkpoint found no space (retried)
+  std::thread checkpointer;
+  std::atomic<uint64_t> checkpoints{0}, checkpoint_us_sum{0}, checkpoint_records{0};
+  std::atomic<uint64_t> tail_bytes{0}, tail_records{0}, tail_waits{0};
+
   ~impl();
   void writer_loop();
   void run_batch(std::vector<pending>& batch);
+  void checkpointer_loop();
+  /// Applies every batch in the overlay to LMDB (one synced transaction) and releases them.
+  /// Under ckpt_mu. storage_full is returned (and retried later); other failures fail-stop.
+  caf::error run_checkpoint();
+  /// run_checkpoint under ckpt_mu, remembering a storage_full (ckpt_full) for the writer.
+  caf::error checkpoint_and_record();
+  /// The last checkpoint failed for lack of space.
+  bool checkpoint_blocked();
+  /// Asks the checkpointer to run soon.
+  void want_checkpoint();
   void record_commit_latency(std::chrono::steady_clock::duration d);
   /// Makes the journal fail-stop with `err` (first error wins).
   void fail_stop(caf::error err);

@@ -44,8 +44,9 @@ caf::expected<bool> put_snapshot(journal::impl& p, MDB_txn* t, std::string_view 
 
 caf::error journal::save_snapshot(std::string_view entity, uint64_t seq, std::string_view bytes) {
   auto& p = *impl_;
+  std::unique_lock<std::mutex> pause; // declared first: released after t ends
   lmdb::txn t;
-  if (auto err = ops::begin_standalone_write(p, t)) return err;
+  if (auto err = ops::begin_standalone_write(p, t, &pause)) return err;
   auto put = put_snapshot(p, t.get(), entity, seq, bytes);
   if (!put) return put.error();
   if (!*put) return {}; // nothing to write
@@ -55,8 +56,9 @@ caf::error journal::save_snapshot(std::string_view entity, uint64_t seq, std::st
 caf::expected<size_t> journal::save_snapshots(const std::vector<snapshot_entry>& batch) {
   auto& p = *impl_;
   if (batch.empty()) return size_t{0};
+  std::unique_lock<std::mutex> pause; // declared first: released after t ends
   lmdb::txn t;
-  if (auto err = ops::begin_standalone_write(p, t)) return err;
+  if (auto err = ops::begin_standalone_write(p, t, &pause)) return err;
   size_t written = 0;
   for (const auto& e : batch) {
     auto put = put_snapshot(p, t.get(), e.entity, e.seq, e.bytes);
@@ -72,7 +74,7 @@ caf::error journal::save_offset(std::string_view name, uint64_t position) {
   auto& p = *impl_;
   if (auto err = ops::check_offset_name(name)) return err;
   lmdb::txn t;
-  if (auto err = ops::begin_standalone_write(p, t)) return err;
+  if (auto err = ops::begin_standalone_write(p, t, nullptr)) return err;
   if (int rc = lmdb::put(t.get(), p.db.offsets, name, codec::seal(name, codec::u64_key(position)));
       rc != 0)
     return ops::standalone_write_failed(p, rc, fmt::format("offset put for {}", name));
@@ -83,7 +85,7 @@ caf::expected<bool> journal::delete_offset(std::string_view name) {
   auto& p = *impl_;
   if (auto err = ops::check_offset_name(name)) return err;
   lmdb::txn t;
-  if (auto err = ops::begin_standalone_write(p, t)) return err;
+  if (auto err = ops::begin_standalone_write(p, t, nullptr)) return err;
   int rc = lmdb::del(t.get(), p.db.offsets, name);
   if (rc == MDB_NOTFOUND) return false; // the transaction aborts: nothing written
   if (rc != 0)
@@ -94,8 +96,9 @@ caf::expected<bool> journal::delete_offset(std::string_view name) {
 
 caf::expected<uint64_t> journal::expire_idempotency(uint64_t older_than_ms, size_t max_records) {
   auto& p = *impl_;
+  std::unique_lock<std::mutex> pause; // declared first: released after t ends
   lmdb::txn t;
-  if (auto err = ops::begin_standalone_write(p, t)) return err;
+  if (auto err = ops::begin_standalone_write(p, t, &pause)) return err;
   std::vector<std::string> expired; // expiry keys
   {
     lmdb::cursor c{t.get(), p.db.idem_exp};
@@ -121,8 +124,9 @@ caf::expected<uint64_t> journal::expire_idempotency(uint64_t older_than_ms, size
 
 caf::expected<truncate_result> journal::truncate_feed(uint64_t up_to, size_t max_records) {
   auto& p = *impl_;
+  std::unique_lock<std::mutex> pause; // declared first: released after t ends
   lmdb::txn t;
-  if (auto err = ops::begin_standalone_write(p, t)) return err;
+  if (auto err = ops::begin_standalone_write(p, t, &pause)) return err;
   auto low = ops::meta_u64(t.get(), p.db, ops::meta_feed_low, 0);
   auto next = ops::meta_u64(t.get(), p.db, ops::meta_feed_next, 1);
   auto cursor_pos = ops::meta_u64(t.get(), p.db, ops::meta_truncate_cursor, 0);

@@ -36,9 +36,27 @@ std::optional<std::string> prefix_successor(std::string_view prefix) {
   return s;
 }
 
-caf::error begin_standalone_write(journal::impl& p, lmdb::txn& t) {
+caf::error checkpoint_now(journal::impl& p) {
+  if (p.env == nullptr) return make_error(storage_errc::closed, "journal is closed");
+  std::lock_guard<std::mutex> g{p.ckpt_mu};
+  return p.run_checkpoint();
+}
+
+caf::error begin_standalone_write(journal::impl& p, lmdb::txn& t,
+                                  std::unique_lock<std::mutex>* pause,
+                                  const std::function<bool(const overlay&)>& needs_checkpoint) {
   if (p.env == nullptr) return make_error(storage_errc::closed, "journal is closed");
   if (auto f = p.current_failure()) return make_error(storage_errc::failed, describe(f));
+  if (pause != nullptr) {
+    *pause = std::unique_lock<std::mutex>{p.writer_mu};
+    bool needed = true;
+    if (needs_checkpoint) {
+      std::lock_guard<std::mutex> g{p.omu};
+      needed = needs_checkpoint(p.tail);
+    }
+    if (needed)
+      if (auto err = checkpoint_now(p)) return err;
+  }
   if (int rc = t.begin(p.env, false); rc != 0) {
     auto err = make_error(storage_errc::io_error,
                           fmt::format("begin write txn: {} ({})", mdb_strerror(rc), rc));

@@ -3,6 +3,8 @@
 // verify(). Each returns an LMDB code or a caf::error naming what is damaged.
 
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +15,10 @@
 #include "storage/journal.hpp"
 #include "storage/lmdb_util.hpp"
 
+namespace ordo::storage {
+class overlay;
+}
+
 namespace ordo::storage::ops {
 
 inline constexpr std::string_view meta_format_version = "format_version";
@@ -21,6 +27,8 @@ inline constexpr std::string_view meta_feed_next = "feed_next";
 inline constexpr std::string_view meta_truncate_cursor = "truncate_cursor";
 /// Next free position of the import range, in import_log (absent: import_first_position).
 inline constexpr std::string_view meta_import_next = "import_next";
+/// The last shard-log position a checkpoint applied (absent: 0, nothing applied yet).
+inline constexpr std::string_view meta_log_applied = "log_applied";
 
 /// Imported events (import_records) get positions 2^63 and up, in their own table (import_log):
 /// index entries point to them like to feed positions, the feed counter never meets them.
@@ -75,8 +83,17 @@ std::optional<std::string> prefix_successor(std::string_view prefix);
 // Standalone writes (maintenance.cpp, transfer.cpp) run one synced write transaction on the
 // calling thread.
 
-/// Begins the write transaction unless the journal is closed or fail-stopped.
-caf::error begin_standalone_write(journal::impl& p, lmdb::txn& t);
+/// Begins the write transaction unless the journal is closed or fail-stopped. With `pause`,
+/// first pauses the group-commit writer (holding its lock in *pause until the caller is done)
+/// and checkpoints the log's whole tail, so that LMDB alone holds every acknowledged write:
+/// for writes that read or change what the log also writes (snapshots, timers, the feed,
+/// imports). Without it (consumer offsets) the writer keeps running. `needs_checkpoint`, when
+/// given, decides from the paused tail whether the checkpoint is needed at all.
+caf::error begin_standalone_write(journal::impl& p, lmdb::txn& t,
+                                  std::unique_lock<std::mutex>* pause,
+                                  const std::function<bool(const overlay&)>& needs_checkpoint = {});
+/// Applies the log's whole tail to LMDB now (export reads LMDB alone).
+caf::error checkpoint_now(journal::impl& p);
 /// The error for a failed LMDB write: storage_full, or io_error and the journal fail-stops.
 caf::error standalone_write_failed(journal::impl& p, int rc, const std::string& what);
 

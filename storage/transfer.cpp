@@ -521,6 +521,11 @@ caf::expected<export_batch> journal::export_records(const export_selector& selec
       return bad("export: malformed resume token");
   }
   if (impl_->env == nullptr) return make_error(storage_errc::closed, "journal is closed");
+  // Exports read LMDB alone: the first call of a pass applies the log's tail, so the pass sees
+  // everything acknowledged before it began (later writes are the caller's to hand over, as
+  // with any pass over a live store).
+  if (resume.empty())
+    if (auto err = ops::checkpoint_now(*impl_)) return err;
   lmdb::txn t;
   if (int rc = t.begin(impl_->env, true); rc != 0) return lmdb::error_from(rc, "begin read txn");
   export_batch out;
@@ -543,6 +548,7 @@ journal::export_named(const std::vector<std::string>& entities,
   for (const auto& e : entities)
     if (e.empty() || e.size() > 255) return bad("export: entity must be 1..255 bytes");
   if (impl_->env == nullptr) return make_error(storage_errc::closed, "journal is closed");
+  if (auto err = ops::checkpoint_now(*impl_)) return err; // exports read LMDB alone
   lmdb::txn t;
   if (int rc = t.begin(impl_->env, true); rc != 0) return lmdb::error_from(rc, "begin read txn");
   std::vector<entity_records> out;
@@ -577,8 +583,16 @@ journal::export_named(const std::vector<std::string>& entities,
 caf::error journal::import_records(const std::vector<entity_records>& batch) {
   auto& p = *impl_;
   if (auto err = validate_import(batch, p.opts)) return err;
+  std::unique_lock<std::mutex> pause; // declared first: released after t ends
   lmdb::txn t;
-  if (auto err = ops::begin_standalone_write(p, t)) return err;
+  // The entities come from another store; only if the tail holds any of them (a shard coming
+  // back) must LMDB be brought up to date before comparing histories.
+  auto tail_holds_one = [&](const overlay& o) {
+    for (const auto& e : batch)
+      if (o.holds(e.entity)) return true;
+    return false;
+  };
+  if (auto err = ops::begin_standalone_write(p, t, &pause, tail_holds_one)) return err;
   auto next = ops::meta_u64(t.get(), p.db, ops::meta_import_next, ops::import_first_position);
   if (!next) return next.error();
   if (!ops::is_import_position(*next))
@@ -590,22 +604,15 @@ caf::error journal::import_records(const std::vector<entity_records>& batch) {
   if (im.import_next != *next) {
     if (int rc = ops::put_meta_u64(t.get(), p.db, ops::meta_import_next, im.import_next); rc != 0)
       return ops::standalone_write_failed(p, rc, "import counter put");
-    // A store holding imported events needs a build that knows the import table: mark it
-    // format 2 in the same transaction, so an older build refuses it (format_too_new)
-    // instead of reporting the imported events as corrupted.
-    std::string body;
-    codec::put_u32(body, format_version);
-    auto key = ops::meta_format_version;
-    if (int rc = lmdb::put(t.get(), p.db.meta, key, codec::seal(key, body)); rc != 0)
-      return ops::standalone_write_failed(p, rc, "format version put");
   }
   return p.commit(t, fmt::format("import of {} entities", batch.size()));
 }
 
 caf::expected<uint64_t> journal::drop_timers(const export_selector& select) {
   auto& p = *impl_;
+  std::unique_lock<std::mutex> pause; // declared first: released after t ends
   lmdb::txn t;
-  if (auto err = ops::begin_standalone_write(p, t)) return err;
+  if (auto err = ops::begin_standalone_write(p, t, &pause)) return err;
   if (!select.entity) return uint64_t{0};
   std::vector<std::pair<std::string, std::string>> doomed; // entity, timer id
   {

@@ -1,9 +1,11 @@
-// The group-commit writer: drains the queue in batches, one write transaction and one commit
-// per batch, then completes every request of the batch.
+// The group-commit writer: drains the queue in batches; validates each batch against LMDB and
+// the overlay, writes the accepted requests as one frame of the shard log (one fdatasync),
+// adds them to the overlay, then completes every request of the batch.
 
 #include <pthread.h>
 
 #include <chrono>
+#include <unordered_map>
 
 #include <fmt/core.h>
 
@@ -15,115 +17,76 @@ namespace ordo::storage {
 
 namespace {
 
-// Outcome of applying one request inside the batch transaction. rc != 0: an LMDB write failed
-// and the transaction is unusable (the whole batch fails).
-struct applied {
-  caf::expected<append_result> result{append_result{}};
-  int rc = 0;
-  std::string what;
+// What the requests accepted so far in this batch changed: later requests of the batch see it.
+struct batch_view {
+  std::unordered_map<std::string, uint64_t> last_seq;   // entity → last seq
+  std::unordered_map<std::string, std::string> results; // pair_key(entity, key) → result
 };
 
-applied apply(MDB_txn* t, const lmdb::tables& db, const append_request& req, uint64_t& feed_next) {
-  applied out;
-  auto last = ops::find_last(t, db, req.entity);
-  if (!last) {
-    out.result = last.error();
-    return out;
-  }
-  if (last->seq != req.expected_seq) {
-    out.result = make_error(storage_errc::sequence_conflict,
-                            fmt::format("entity {}: expected seq {}, last is {}", req.entity,
-                                        req.expected_seq, last->seq));
-    return out;
-  }
-  // Every check happens before the first write, so a refused request writes nothing.
-  for (const auto& r : req.idempotency) {
-    const auto& ent = r.entity.empty() ? req.entity : r.entity;
-    auto key = codec::pair_key(ent, r.key);
-    std::string_view v;
-    int rc = lmdb::get(t, db.idem, key, v);
-    if (rc == MDB_NOTFOUND) continue;
-    if (rc != 0) return applied{lmdb::error_from(rc, "idempotency lookup"), rc, "idem get"};
-    auto body = codec::unseal(key, v);
-    if (!body || body->size() < 8) {
-      out.result = ops::corrupted(fmt::format("idempotency record of entity {} damaged", ent));
-      return out;
-    }
-    out.result = make_duplicate_error(fmt::format("entity {}: idempotency key already stored", ent),
-                                      std::string(body->substr(8)));
-    return out;
+// The entity's last seq as of this point of the batch: the batch, the overlay, then LMDB.
+caf::expected<uint64_t> current_last(MDB_txn* t, const lmdb::tables& db, const overlay& tail,
+                                     const batch_view& bv, const std::string& entity) {
+  if (auto it = bv.last_seq.find(entity); it != bv.last_seq.end()) return it->second;
+  if (auto s = tail.last_seq(entity)) return *s;
+  auto last = ops::find_last(t, db, entity);
+  if (!last) return last.error();
+  return last->seq;
+}
+
+// A stored result for the idempotency record, if any (duplicate), looked up in the same order.
+caf::expected<std::optional<std::string>> stored_result(MDB_txn* t, const lmdb::tables& db,
+                                                        const overlay& tail, const batch_view& bv,
+                                                        const std::string& entity,
+                                                        const std::string& key) {
+  auto pk = codec::pair_key(entity, key);
+  if (auto it = bv.results.find(pk); it != bv.results.end())
+    return std::optional<std::string>{it->second};
+  if (auto r = tail.idempotency(entity, key)) return r;
+  std::string_view v;
+  int rc = lmdb::get(t, db.idem, pk, v);
+  if (rc == MDB_NOTFOUND) return std::optional<std::string>{};
+  if (rc != 0) return lmdb::error_from(rc, "idempotency lookup");
+  auto body = codec::unseal(pk, v);
+  if (!body || body->size() < 8)
+    return ops::corrupted(fmt::format("idempotency record of entity {} damaged", entity));
+  return std::optional{std::string(body->substr(8))};
+}
+
+// Checks one request against the state before it; on success assigns its seqs and feed
+// positions and records its effects in `bv`. Refused requests change nothing.
+caf::expected<append_result> validate(MDB_txn* t, const lmdb::tables& db, const overlay& tail,
+                                      batch_view& bv, append_request& req, uint64_t& feed_next) {
+  auto last = current_last(t, db, tail, bv, req.entity);
+  if (!last) return last.error();
+  if (*last != req.expected_seq)
+    return make_error(storage_errc::sequence_conflict,
+                      fmt::format("entity {}: expected seq {}, last is {}", req.entity,
+                                  req.expected_seq, *last));
+  for (auto& r : req.idempotency) {
+    if (r.entity.empty()) r.entity = req.entity;
+    auto found = stored_result(t, db, tail, bv, r.entity, r.key);
+    if (!found) return found.error();
+    if (*found)
+      return make_duplicate_error(
+          fmt::format("entity {}: idempotency key already stored", r.entity), std::move(**found));
   }
   const uint64_t new_last = req.expected_seq + req.events.size();
-  bool write_snapshot = false;
-  if (req.snapshot) {
-    if (req.snapshot->seq > new_last) {
-      out.result = make_error(storage_errc::invalid_argument,
-                              fmt::format("entity {}: snapshot seq {} beyond last seq {}",
-                                          req.entity, req.snapshot->seq, new_last));
-      return out;
-    }
-    auto old = ops::find_snapshot(t, db, req.entity);
-    write_snapshot = !old || !*old || (*old)->first <= req.snapshot->seq;
-  }
-
+  if (req.snapshot && req.snapshot->seq > new_last)
+    return make_error(storage_errc::invalid_argument,
+                      fmt::format("entity {}: snapshot seq {} beyond last seq {}", req.entity,
+                                  req.snapshot->seq, new_last));
   append_result res;
   res.first_seq = req.expected_seq + 1;
   res.last_seq = new_last;
-  uint32_t prev_crc = last->rec_crc;
-  auto fail = [&](int rc, const char* what) {
-    out.rc = rc;
-    out.what = fmt::format("{} for entity {}", what, req.entity);
-    return out;
-  };
-  for (size_t i = 0; i < req.events.size(); ++i) {
-    const uint64_t seq = req.expected_seq + 1 + i;
-    const uint64_t pos = feed_next++;
-    auto pos_key = codec::u64_key(pos);
-    auto rec = codec::encode_log(pos_key, prev_crc, seq, req.entity, req.events[i]);
-    prev_crc = codec::sealed_crc(rec);
-    if (int rc = lmdb::put(t, db.log, pos_key, rec, MDB_APPEND); rc != 0)
-      return fail(rc, "log put");
-    auto ikey = codec::index_key(req.entity, seq);
-    if (int rc = lmdb::put(t, db.index, ikey, codec::encode_index(ikey, pos, prev_crc)); rc != 0)
-      return fail(rc, "index put");
-    if (i == 0) res.first_position = pos;
-    res.last_position = pos;
+  if (!req.events.empty()) {
+    res.first_position = feed_next;
+    res.last_position = feed_next + req.events.size() - 1;
+    feed_next += req.events.size();
   }
-  for (const auto& r : req.idempotency) {
-    const auto& ent = r.entity.empty() ? req.entity : r.entity;
-    auto key = codec::pair_key(ent, r.key);
-    std::string body;
-    codec::put_u64(body, req.now_ms);
-    body.append(r.result);
-    if (int rc = lmdb::put(t, db.idem, key, codec::seal(key, body)); rc != 0)
-      return fail(rc, "idempotency put");
-    auto ekey = codec::expiry_key(req.now_ms, ent, r.key);
-    if (int rc = lmdb::put(t, db.idem_exp, ekey, codec::seal(ekey, {})); rc != 0)
-      return fail(rc, "idempotency expiry put");
-  }
-  if (write_snapshot) {
-    auto key = codec::entity_prefix(req.entity);
-    std::string body;
-    codec::put_u64(body, req.snapshot->seq);
-    body.append(req.snapshot->bytes);
-    if (int rc = lmdb::put(t, db.snap, key, codec::seal(key, body)); rc != 0)
-      return fail(rc, "snapshot put");
-  }
-  for (const auto& id : req.timer_cancels)
-    if (int rc = ops::cancel_timer(t, db, req.entity, id); rc != 0) return fail(rc, "timer cancel");
-  for (const auto& s : req.timer_schedules) {
-    if (int rc = ops::cancel_timer(t, db, req.entity, s.timer_id); rc != 0)
-      return fail(rc, "timer replace");
-    auto tkey = codec::timer_key(s.due_ms, req.entity, s.timer_id);
-    if (int rc = lmdb::put(t, db.timers, tkey, codec::seal(tkey, s.payload)); rc != 0)
-      return fail(rc, "timer put");
-    auto ikey = codec::pair_key(req.entity, s.timer_id);
-    if (int rc = lmdb::put(t, db.timer_ids, ikey, codec::seal(ikey, codec::u64_key(s.due_ms)));
-        rc != 0)
-      return fail(rc, "timer id put");
-  }
-  out.result = res;
-  return out;
+  bv.last_seq[req.entity] = new_last;
+  for (const auto& r : req.idempotency)
+    bv.results[codec::pair_key(r.entity, r.key)] = r.result;
+  return res;
 }
 
 void complete_all(std::vector<pending>& batch, const caf::error& err) {
@@ -177,60 +140,98 @@ void journal::impl::record_commit_latency(std::chrono::steady_clock::duration d)
 
 void journal::impl::run_batch(std::vector<pending>& batch) {
   ORDO_STORAGE_CHECK(!batch.empty(), "empty batch");
+  std::lock_guard<std::mutex> pause{writer_mu}; // standalone writes run between batches
   batches.fetch_add(1, std::memory_order_relaxed);
   batch_requests.fetch_add(batch.size(), std::memory_order_relaxed);
   const auto began = std::chrono::steady_clock::now();
-  lmdb::txn t;
-  if (int rc = t.begin(env, false); rc != 0) {
-    auto err = make_error(storage_errc::io_error,
-                          fmt::format("begin write txn: {} ({})", mdb_strerror(rc), rc));
-    fail_stop(err);
-    complete_all(batch, err);
+
+  // The last checkpoint found no space: try again now (space may have been freed) and refuse
+  // the batch while it still fails, so that the tail does not grow on a full disk.
+  if (checkpoint_blocked()) {
+    if (auto err = checkpoint_and_record(); err && !failed.load()) {
+      complete_all(batch, err);
+      return;
+    }
+  }
+  // Room in the tail: wait for the checkpointer rather than hold unbounded memory.
+  if (tail_bytes.load(std::memory_order_relaxed) > opts.log_tail_max_bytes) {
+    tail_waits.fetch_add(1, std::memory_order_relaxed);
+    want_checkpoint();
+    std::unique_lock<std::mutex> lk{ckpt_wait_mu};
+    ckpt_done_cv.wait(lk, [&] {
+      return tail_bytes.load(std::memory_order_relaxed) <= opts.log_tail_max_bytes || ckpt_stop ||
+             failed.load() || static_cast<bool>(ckpt_full);
+    });
+    if (ckpt_full && tail_bytes.load() > opts.log_tail_max_bytes) {
+      complete_all(batch, ckpt_full);
+      return;
+    }
+  }
+  if (failed.load()) {
+    complete_all(batch, make_error(storage_errc::failed, describe(current_failure())));
     return;
   }
-  auto next = ops::meta_u64(t.get(), db, ops::meta_feed_next, 1);
-  if (!next) {
-    // A damaged feed counter: refuse to write rather than reuse positions.
-    fail_stop(next.error());
-    complete_all(batch, next.error());
-    return;
-  }
-  const uint64_t feed_start = *next;
-  uint64_t feed_next = feed_start;
+
+  auto lb = std::make_shared<logfmt::logged_batch>();
   std::vector<caf::expected<append_result>> results;
+  std::vector<size_t> accepted; // indexes into batch, in order
   results.reserve(batch.size());
-  for (auto& p : batch) {
-    auto a = apply(t.get(), db, p.req, feed_next);
-    if (a.rc != 0) {
-      t.abort();
-      caf::error err;
-      if (lmdb::is_full(a.rc)) {
-        err = lmdb::error_from(a.rc, a.what);
-      } else {
-        err = make_error(storage_errc::io_error,
-                         fmt::format("{}: {} ({})", a.what, mdb_strerror(a.rc), a.rc));
-        fail_stop(err);
+  {
+    std::lock_guard<std::mutex> hold{removal_mu}; // the overlay keeps its batches meanwhile
+    lmdb::txn t;
+    if (int rc = t.begin(env, true); rc != 0) {
+      auto err = lmdb::error_from(rc, "begin read txn for a batch");
+      complete_all(batch, err);
+      return;
+    }
+    batch_view bv;
+    uint64_t next = feed_next;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto r = validate(t.get(), db, tail, bv, batch[i].req, next);
+      if (r) accepted.push_back(i);
+      results.push_back(std::move(r));
+    }
+  }
+  for (size_t i = 0; i < results.size(); ++i)
+    if (!results[i] && storage_errc_of(results[i].error()) == storage_errc::corrupted) {
+      // The store's own records are damaged: stop writing rather than build on them.
+      fail_stop(results[i].error());
+      break;
+    }
+  if (!accepted.empty() && !failed.load()) {
+    lb->epoch = opts.epoch;
+    lb->position = log->next_position();
+    lb->requests.reserve(accepted.size());
+    for (auto i : accepted)
+      lb->requests.push_back(logfmt::logged_request{std::move(batch[i].req),
+                                                    results[i]->first_position});
+    auto payload = logfmt::encode_batch(*lb);
+    lb->bytes = payload.size();
+    if (auto err = log->append(lb->epoch, lb->position, payload)) {
+      if (storage_errc_of(err) != storage_errc::storage_full) fail_stop(err);
+      for (auto i : accepted)
+        results[i] = err;
+    } else {
+      for (const auto& lr : lb->requests)
+        feed_next += lr.req.events.size();
+      size_t records = 0;
+      for (const auto& lr : lb->requests)
+        records += logfmt::record_count(lr.req);
+      {
+        std::lock_guard<std::mutex> g{omu};
+        tail.add(lb);
+        tail_bytes.store(tail.bytes(), std::memory_order_relaxed);
+        tail_records.store(tail.records(), std::memory_order_relaxed);
       }
-      complete_all(batch, err);
-      return;
+      if (tail_records.load(std::memory_order_relaxed) >= opts.checkpoint_max_records)
+        want_checkpoint();
+      record_commit_latency(std::chrono::steady_clock::now() - began);
     }
-    results.push_back(std::move(a.result));
+  } else if (!accepted.empty()) {
+    auto err = make_error(storage_errc::failed, describe(current_failure()));
+    for (auto i : accepted)
+      results[i] = err;
   }
-  if (feed_next != feed_start) {
-    if (int rc = ops::put_meta_u64(t.get(), db, ops::meta_feed_next, feed_next); rc != 0) {
-      t.abort();
-      auto err = lmdb::is_full(rc) ? lmdb::error_from(rc, "feed counter put")
-                                   : make_error(storage_errc::io_error, "feed counter put");
-      if (!lmdb::is_full(rc)) fail_stop(err);
-      complete_all(batch, err);
-      return;
-    }
-  }
-  if (auto err = commit(t, fmt::format("batch of {} requests", batch.size()))) {
-    complete_all(batch, err);
-    return;
-  }
-  record_commit_latency(std::chrono::steady_clock::now() - began);
   for (size_t i = 0; i < batch.size(); ++i)
     batch[i].done(std::move(results[i]));
 }

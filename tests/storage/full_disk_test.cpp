@@ -67,6 +67,7 @@ TEST_SUITE("storage_full_disk") {
     }
     auto o = options_for(m.dir.path + "/store");
     o.map_size_bytes = uint64_t{1} << 30; // far beyond the disk: the disk fills first
+    o.log_segment_bytes = 256 << 10;      // segments that fit the 8 MiB disk many times
     auto j = open_or_die(o);
     std::vector<std::string> acked;
     int next = 0;

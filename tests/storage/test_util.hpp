@@ -35,6 +35,7 @@ inline journal_options options_for(const std::string& dir) {
   o.dir = dir;
   o.map_size_bytes = uint64_t{1} << 30;
   o.batch_max_wait_us = 0;
+  o.log_segment_bytes = 1 << 20; // small segments: tests open many stores
   return o;
 }
 

@@ -86,6 +86,7 @@ image_result check_in_process(const std::string& dir, const expectations& e) {
   journal_options o;
   o.dir = dir;
   o.map_size_bytes = uint64_t{1} << 30;
+  o.log_segment_bytes = 64 << 10; // as the child wrote them
   auto opened = journal::open(o);
   if (!opened) {
     r.open_failed = true;

@@ -101,6 +101,11 @@ int main(int argc, char** argv) {
   o.dir = argv[2];
   o.map_size_bytes = uint64_t{1} << 30;
   o.batch_max_wait_us = 50;
+  // Small segments and frequent checkpoints: the recorded run then holds segment creation,
+  // rolls, checkpoints and segment deletion, and the images cut each of them at every step.
+  o.log_segment_bytes = 64 << 10;
+  o.checkpoint_interval_ms = 20;
+  o.checkpoint_max_records = 64;
   if (mode == "no_meta_sync")
     o.mode = durability::no_meta_sync;
   else if (mode == "no_sync")
