@@ -20,6 +20,7 @@
 #include "actors/journal_io.hpp"
 #include "actors/placement.hpp"
 #include "actors/retention.hpp"
+#include "actors/scheduler.hpp"
 #include "actors/shard_actor.hpp"
 #include "domain/assert.hpp"
 #include "domain/envelope.hpp"
@@ -295,6 +296,9 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
   // waits out the sleep — about a third of the node's context switches per request
   // (docs/benchmarks.md, "The request path").
   p->sys_cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
+  // CAF's work stealing, but a message from outside wakes a sleeping worker once, not twice
+  // (actors/scheduler.hpp).
+  p->sys_cfg.load<runtime_scheduler>();
   p->sys_cfg.set("logger.verbosity", caf::atom("quiet"));
   p->sys = std::make_unique<caf::actor_system>(p->sys_cfg);
   p->shard_in_flight.reset(new std::atomic<int64_t>[c.shard_count]);
