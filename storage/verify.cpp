@@ -58,6 +58,10 @@ struct scan {
       problem("meta: import counter damaged");
     else
       import_next = *imp;
+    if (!ops::meta_u64(t, db, ops::meta_log_applied, 0))
+      problem("meta: applied log position damaged");
+    if (!ops::meta_u64(t, db, ops::meta_truncate_cursor, 0))
+      problem("meta: truncation cursor damaged");
   }
 
   // The record at a position of the feed (log) or of the import range (import_log).
