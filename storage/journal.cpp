@@ -102,17 +102,14 @@ std::optional<uint64_t> free_space_bytes(const std::string& dir) {
 // Opens the shard log and replays its frames after the store's last checkpoint into the
 // overlay, checking that they continue the store (feed positions, entity seqs).
 caf::error open_log(journal::impl& p) {
-  uint64_t applied = 0;
-  {
-    lmdb::txn t;
-    if (int rc = t.begin(p.env, true); rc != 0) return lmdb::error_from(rc, "begin read txn");
-    auto a = ops::meta_u64(t.get(), p.db, ops::meta_log_applied, 0);
-    if (!a) return a.error();
-    auto next = ops::meta_u64(t.get(), p.db, ops::meta_feed_next, 1);
-    if (!next) return next.error();
-    applied = *a;
-    p.feed_next = *next;
-  }
+  lmdb::txn t; // one read snapshot for the counters and every replay check
+  if (int rc = t.begin(p.env, true); rc != 0) return lmdb::error_from(rc, "begin read txn");
+  auto a = ops::meta_u64(t.get(), p.db, ops::meta_log_applied, 0);
+  if (!a) return a.error();
+  auto next = ops::meta_u64(t.get(), p.db, ops::meta_feed_next, 1);
+  if (!next) return next.error();
+  const uint64_t applied = *a;
+  p.feed_next = *next;
   shard_log_options lo;
   lo.dir = p.opts.dir + "/log";
   lo.segment_bytes = p.opts.log_segment_bytes;
@@ -122,8 +119,6 @@ caf::error open_log(journal::impl& p) {
   if (!log) return log.error();
   p.log = std::move(*log);
   p.applied = applied;
-  lmdb::txn t;
-  if (int rc = t.begin(p.env, true); rc != 0) return lmdb::error_from(rc, "begin read txn");
   for (auto& f : frames) {
     auto requests = logfmt::decode_batch(f.payload);
     if (!requests)

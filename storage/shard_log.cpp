@@ -55,6 +55,16 @@ int write_all(int fd, std::string_view bytes, uint64_t offset) {
   return 0;
 }
 
+// Overwrites [from, to) with zeros; returns 0 or the errno.
+int zero_fill(int fd, uint64_t from, uint64_t to) {
+  static const std::string zeros(zero_chunk, '\0');
+  int err = 0;
+  for (uint64_t at = from; at < to && err == 0; at += zero_chunk)
+    err = write_all(fd, std::string_view{zeros}.substr(0, std::min<uint64_t>(zero_chunk, to - at)),
+                    at);
+  return err;
+}
+
 // A segment mapped read-only for recovery: only the pages the scan touches are read, so a
 // mostly empty 64 MiB segment costs what its frames cost.
 struct mapped_file {
@@ -127,11 +137,7 @@ caf::error shard_log::create_segment(uint64_t number, uint64_t size) {
   const auto tmp = final_path + ".tmp";
   int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return io_error(fmt::format("create log segment {}", tmp), errno);
-  static const std::string zeros(zero_chunk, '\0');
-  int err = 0;
-  for (uint64_t at = 0; at < size && err == 0; at += zero_chunk)
-    err = write_all(fd, std::string_view{zeros}.substr(0, std::min<uint64_t>(zero_chunk, size - at)),
-                    at);
+  int err = zero_fill(fd, 0, size);
   if (err == 0 && opts_.sync && ::fdatasync(fd) != 0) err = errno;
   ::close(fd);
   if (err != 0) {
@@ -208,11 +214,7 @@ shard_log::open(shard_log_options o, uint64_t applied, std::vector<recovered_fra
         // A torn tail: zero it so the next frame is written on clean ground.
         int fd = ::open(log->path_of(seg.number).c_str(), O_RDWR | O_CLOEXEC);
         if (fd < 0) return io_error("open torn log segment", errno);
-        static const std::string zeros(zero_chunk, '\0');
-        int err = 0;
-        for (uint64_t z = at; z < seg.size && err == 0; z += zero_chunk)
-          err = write_all(fd, std::string_view{zeros}.substr(0, std::min(zero_chunk, seg.size - z)),
-                          z);
+        int err = zero_fill(fd, at, seg.size);
         if (err == 0 && ::fdatasync(fd) != 0) err = errno;
         ::close(fd);
         if (err != 0) return io_error("zero the torn tail of the log", err);
@@ -244,11 +246,8 @@ shard_log::open(shard_log_options o, uint64_t applied, std::vector<recovered_fra
       write_offset = at;
     }
   }
+  // After the last frame, or after `applied` when every frame is applied already.
   log->next_position_ = any_frame ? std::max(expected, applied + 1) : applied + 1;
-  if (any_frame && expected <= applied) {
-    // Everything in the log is applied already: the next frame continues after `applied`.
-    log->next_position_ = applied + 1;
-  }
   if (log->segments_.empty()) {
     if (auto err = log->create_segment(1, log->opts_.segment_bytes)) return err;
     log->segments_.push_back(segment{1, log->opts_.segment_bytes, 0, 0});
