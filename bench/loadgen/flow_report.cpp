@@ -11,14 +11,6 @@ namespace ordo::loadgen {
 
 namespace {
 
-double ms(uint64_t ns) {
-  return static_cast<double>(ns) / 1e6;
-}
-
-double per_s(uint64_t n, double s) {
-  return s > 0 ? static_cast<double>(n) / s : 0;
-}
-
 // Upper bounds of the summary's histogram columns, in ms; the last column is everything above.
 constexpr uint64_t bucket_ms[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000};
 

@@ -10,14 +10,6 @@ namespace ordo::loadgen {
 
 namespace {
 
-double ms(uint64_t ns) {
-  return static_cast<double>(ns) / 1e6;
-}
-
-double per_s(uint64_t n, double s) {
-  return s > 0 ? static_cast<double>(n) / s : 0;
-}
-
 constexpr op_kind mix_ops[] = {op_kind::place, op_kind::get, op_kind::ship, op_kind::pay};
 constexpr op_kind steps_ops[] = {op_kind::place, op_kind::reserve, op_kind::pay, op_kind::fulfil,
                                  op_kind::ship};

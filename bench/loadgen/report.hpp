@@ -9,6 +9,14 @@
 
 namespace ordo::loadgen {
 
+inline double ms(uint64_t ns) {
+  return static_cast<double>(ns) / 1e6;
+}
+
+inline double per_s(uint64_t n, double s) {
+  return s > 0 ? static_cast<double>(n) / s : 0;
+}
+
 // The ops a run's table shows, in order: the mix's four, or the flow's steps.
 struct shown_ops {
   const op_kind* ops;

@@ -1,5 +1,6 @@
 #include "requests.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "app/node/webhook_sign.hpp"
@@ -50,6 +51,19 @@ std::string webhook_signature_line(const options& opts, std::string_view body) {
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   return fmt::format("Ordo-Signature: {}\r\n", node::sign_webhook(opts.webhook_secret, now, body));
+}
+
+size_t draw_distinct_lines(std::mt19937_64& rng, const options& opts, order_line (&lines)[100]) {
+  auto draw = [&rng](unsigned n) { return std::uniform_int_distribution<unsigned>(0, n - 1)(rng); };
+  const size_t count = std::min<size_t>(opts.lines, std::size(lines));
+  for (size_t i = 0; i < count; ++i) {
+    unsigned sku = 0;
+    do
+      sku = draw(opts.skus);
+    while (std::any_of(lines, lines + i, [sku](const order_line& l) { return l.sku == sku; }));
+    lines[i] = {sku, 1 + draw(3)};
+  }
+  return count;
 }
 
 } // namespace ordo::loadgen

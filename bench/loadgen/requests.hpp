@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <iterator>
+#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,6 +46,9 @@ void append_get(std::string& out, std::string_view target, std::string_view head
 // A PlaceOrder in EUR at the SKUs' prices (price_minor), to a fixed address.
 void append_place_body(std::string& body, unsigned customer, unsigned merchant,
                        const order_line* lines, size_t line_count);
+// `--lines` order lines on distinct SKUs drawn from `--skus` (options checks --lines <= --skus
+// and <= 100), 1..3 units each; returns how many were written. One reservation per SKU.
+size_t draw_distinct_lines(std::mt19937_64& rng, const options& opts, order_line (&lines)[100]);
 // The order total of those lines, as the node computes it.
 uint64_t total_minor(const order_line* lines, size_t line_count);
 

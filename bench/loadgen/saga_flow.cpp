@@ -63,14 +63,7 @@ void saga_flow::build_place(std::string& out, std::string& idem_key) {
     return std::uniform_int_distribution<unsigned>(0, n - 1)(rng_);
   };
   order_line lines[100]; // options: --lines <= 100 (domain/limits.hpp: lines_max)
-  size_t count = std::min<size_t>(opts_.lines, std::size(lines));
-  for (size_t i = 0; i < count; ++i) {
-    unsigned sku = 0;
-    do // distinct SKUs: the saga reserves per SKU (it would sum lines of one SKU anyway)
-      sku = draw(opts_.skus);
-    while (std::any_of(lines, lines + i, [sku](const order_line& l) { return l.sku == sku; }));
-    lines[i] = {sku, 1 + draw(3)};
-  }
+  const size_t count = draw_distinct_lines(rng_, opts_, lines);
   body_.clear();
   append_place_body(body_, draw(opts_.customers), draw(opts_.merchants), lines, count);
   append(idem_key, "lg-{}-{}-{}", opts_.seed, thread_index_, placed_++);

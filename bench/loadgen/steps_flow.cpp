@@ -75,15 +75,7 @@ void steps_flow::build_place(conn_state& c, std::string& out, std::string& idem_
     return std::uniform_int_distribution<unsigned>(0, n - 1)(rng_);
   };
   order_line lines[100]; // options: --lines <= 100 (domain/limits.hpp: lines_max)
-  size_t count = std::min<size_t>(opts_.lines, std::size(lines));
-  for (size_t i = 0; i < count; ++i) {
-    // Distinct SKUs (options checks --lines <= --skus): one reservation per SKU per order.
-    unsigned sku = 0;
-    do
-      sku = draw(opts_.skus);
-    while (std::any_of(lines, lines + i, [sku](const order_line& l) { return l.sku == sku; }));
-    lines[i] = {sku, 1 + draw(3)};
-  }
+  const size_t count = draw_distinct_lines(rng_, opts_, lines);
   c.order_no = orders_++;
   c.order_id.clear();
   c.total_minor = total_minor(lines, count);
