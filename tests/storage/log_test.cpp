@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <tuple>
 
 #include "storage/log_format.hpp"
 #include "test_util.hpp"
@@ -64,10 +65,14 @@ std::string only_segment(const std::string& dir) {
   return segs.front();
 }
 
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 // Offsets of the frames at the start of a segment file.
 std::vector<std::pair<size_t, size_t>> frame_extents(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto bytes = read_bytes(path);
   std::vector<std::pair<size_t, size_t>> out;
   for (size_t at = 0;;) {
     auto f = logfmt::read_frame(std::string_view{bytes}.substr(at));
@@ -85,6 +90,21 @@ void poke(const std::string& path, size_t at, const std::string& bytes) {
           static_cast<ssize_t>(bytes.size()));
   ::close(fd);
 }
+
+// A store whose child was killed after `n` one-event frames (no checkpoint), its only
+// segment, and where the frames lie in it.
+struct killed_store {
+  temp_dir d;
+  journal_options o;
+  std::string seg;
+  std::vector<std::pair<size_t, size_t>> frames;
+  explicit killed_store(int n) : o(no_checkpoints(d.path)) {
+    in_killed_child(o, [n](journal& j) { append_frames(j, n); });
+    seg = only_segment(d.path);
+    frames = frame_extents(seg);
+    REQUIRE(frames.size() == static_cast<size_t>(n));
+  }
+};
 
 } // namespace
 
@@ -141,13 +161,9 @@ TEST_SUITE("storage_log") {
   TEST_CASE("a torn last frame is cut; the frames before it are kept") {
     for (bool truncate_file : {false, true}) {
       CAPTURE(truncate_file);
-      temp_dir d;
-      auto o = no_checkpoints(d.path);
-      in_killed_child(o, [](journal& j) { append_frames(j, 10); });
-      auto seg = only_segment(d.path);
-      auto frames = frame_extents(seg);
-      REQUIRE(frames.size() == 10);
-      auto [at, size] = frames.back();
+      killed_store k10(10);
+      const auto& [o, seg] = std::tie(k10.o, k10.seg);
+      auto [at, size] = k10.frames.back();
       if (truncate_file)
         std::filesystem::resize_file(seg, at + size / 2); // the segment cut mid-batch
       else
@@ -166,12 +182,8 @@ TEST_SUITE("storage_log") {
   }
 
   TEST_CASE("damage before the end of the log is corrupted, never the end of data") {
-    temp_dir d;
-    auto o = no_checkpoints(d.path);
-    in_killed_child(o, [](journal& j) { append_frames(j, 10); });
-    auto seg = only_segment(d.path);
-    auto frames = frame_extents(seg);
-    REQUIRE(frames.size() == 10);
+    killed_store k(10);
+    const auto& [o, seg, frames] = std::tie(k.o, k.seg, k.frames);
     // One flipped byte in the payload of frame 5 (position 5); frames 6..10 are intact.
     poke(seg, frames[4].first + logfmt::frame_header_bytes + 12, "\xFF");
     auto j = journal::open(o);
@@ -208,15 +220,10 @@ TEST_SUITE("storage_log") {
   }
 
   TEST_CASE("frames that skip a position are corrupted") {
-    temp_dir d;
-    auto o = no_checkpoints(d.path);
-    in_killed_child(o, [](journal& j) { append_frames(j, 6); });
-    auto seg = only_segment(d.path);
-    auto frames = frame_extents(seg);
-    REQUIRE(frames.size() == 6);
+    killed_store k(6);
+    const auto& [o, seg, frames] = std::tie(k.o, k.seg, k.frames);
     // Re-encode frame 3 as position 4: its checksum holds, its place in the order does not.
-    std::ifstream in(seg, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto bytes = read_bytes(seg);
     auto f = logfmt::read_frame(std::string_view{bytes}.substr(frames[2].first));
     REQUIRE(f.status == logfmt::frame_status::ok);
     poke(seg, frames[2].first, logfmt::encode_frame(f.epoch, 4, f.payload));
