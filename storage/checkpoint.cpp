@@ -1,6 +1,7 @@
-// The checkpointer: applies the log's tail (the overlay's batches) to LMDB in one synced write
-// transaction that also records the last applied log position, then drops those batches from
-// the overlay and deletes the log segments no longer needed.
+// The checkpointer: applies the log's tail (the overlay's batches) to LMDB in synced write
+// transactions of about one log segment's worth each, each also recording the last log position
+// it applied; after each it drops those batches from the overlay and deletes the log segments
+// no longer needed.
 
 #include <pthread.h>
 
@@ -118,6 +119,23 @@ caf::error journal::impl::run_checkpoint() {
   }
   if (todo.empty()) return {};
   if (failed.load()) return make_error(storage_errc::failed, describe(current_failure()));
+  // One transaction per segment's worth of batches, releasing segments after each: applying
+  // a large tail on a nearly full disk then needs room for about one segment's worth in LMDB,
+  // not for the whole tail while the log still holds it. A chunk that fails for space leaves
+  // the chunks before it applied; the next checkpoint continues from there.
+  size_t first = 0;
+  while (first < todo.size()) {
+    size_t end = first, bytes = 0;
+    while (end < todo.size() &&
+           (end == first || bytes + todo[end]->bytes <= opts.log_segment_bytes))
+      bytes += todo[end++]->bytes;
+    if (auto err = apply_chunk(todo.data() + first, end - first)) return err;
+    first = end;
+  }
+  return {};
+}
+
+caf::error journal::impl::apply_chunk(const overlay::batch_ptr* chunk, size_t count) {
   const auto began = std::chrono::steady_clock::now();
   lmdb::txn t;
   if (int rc = t.begin(env, false); rc != 0) {
@@ -127,7 +145,8 @@ caf::error journal::impl::run_checkpoint() {
     return err;
   }
   uint64_t feed_after = 0, records = 0;
-  for (const auto& b : todo) {
+  for (size_t i = 0; i < count; ++i) {
+    const auto& b = chunk[i];
     for (const auto& lr : b->requests) {
       auto out = apply_logged(t.get(), db, b->position, lr);
       if (out.mismatch) {
@@ -148,7 +167,7 @@ caf::error journal::impl::run_checkpoint() {
       records += logfmt::record_count(lr.req);
     }
   }
-  const uint64_t through = todo.back()->position;
+  const uint64_t through = chunk[count - 1]->position;
   int rc = 0;
   if (feed_after != 0) rc = ops::put_meta_u64(t.get(), db, ops::meta_feed_next, feed_after);
   if (rc == 0) rc = ops::put_meta_u64(t.get(), db, ops::meta_log_applied, through);

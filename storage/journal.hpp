@@ -20,9 +20,10 @@
 //   commit, written sequentially into preallocated segment files, one fdatasync per frame. Each
 //   frame carries an epoch (journal_options::epoch) and a position (1, 2, 3 ... per store): the
 //   unit a replica will ship. LMDB stays the store the reads use; a CHECKPOINTER thread applies
-//   the log's tail to it in one synced transaction every checkpoint_interval_ms (or once the
-//   tail holds checkpoint_max_records records), recording there the last position applied, and
-//   then deletes the segments it no longer needs. Until then the tail is held in memory (the
+//   the log's tail to it every checkpoint_interval_ms (or once the tail holds
+//   checkpoint_max_records records), in synced transactions of about one segment's worth each
+//   (so a nearly full disk needs room for one segment's worth, not the whole tail), recording
+//   in each the last position applied, and deletes the segments it no longer needs. Until then the tail is held in memory (the
 //   overlay) and every read merges it, so everything acknowledged is visible at once. The
 //   writer waits while the tail is over log_tail_max_bytes (backpressure through the bounded
 //   queue: `overloaded`). open() replays the frames after the last checkpoint into memory and

@@ -91,6 +91,8 @@ struct journal::impl {
   /// Applies every batch in the overlay to LMDB (one synced transaction) and releases them.
   /// Under ckpt_mu. storage_full is returned (and retried later); other failures fail-stop.
   caf::error run_checkpoint();
+  /// One checkpoint transaction applying `count` consecutive tail batches from `chunk`.
+  caf::error apply_chunk(const overlay::batch_ptr* chunk, size_t count);
   /// run_checkpoint under ckpt_mu, remembering a storage_full (ckpt_full) for the writer.
   caf::error checkpoint_and_record();
   /// The last checkpoint failed for lack of space.

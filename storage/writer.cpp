@@ -209,6 +209,7 @@ void journal::impl::run_batch(std::vector<pending>& batch) {
     lb->bytes = payload.size();
     if (auto err = log->append(lb->epoch, lb->position, payload)) {
       if (storage_errc_of(err) != storage_errc::storage_full) fail_stop(err);
+      else want_checkpoint(); // no room for a segment: applying the tail releases segments
       for (auto i : accepted)
         results[i] = err;
     } else {
