@@ -114,22 +114,19 @@ caf::error open_log(journal::impl& p) {
   lo.dir = p.opts.dir + "/log";
   lo.segment_bytes = p.opts.log_segment_bytes;
   lo.sync = p.opts.mode != durability::no_sync;
-  std::vector<recovered_frame> frames;
-  auto log = shard_log::open(lo, applied, frames);
-  if (!log) return log.error();
-  p.log = std::move(*log);
-  p.applied = applied;
-  for (auto& f : frames) {
-    auto requests = logfmt::decode_batch(f.payload);
+  // Each frame is decoded straight from the segment's mapping, checked against the store and
+  // the frames before it, and indexed.
+  auto replay = [&](uint64_t epoch, uint64_t position, std::string_view payload) -> caf::error {
+    auto requests = logfmt::decode_batch(payload);
     if (!requests)
       return make_error(storage_errc::corrupted,
                         fmt::format("log {} position {}: frame checksum holds but its batch does "
                                     "not decode",
-                                    p.opts.dir, f.position));
+                                    p.opts.dir, position));
     auto b = std::make_shared<logfmt::logged_batch>();
-    b->epoch = f.epoch;
-    b->position = f.position;
-    b->bytes = f.payload.size();
+    b->epoch = epoch;
+    b->position = position;
+    b->bytes = payload.size();
     b->requests = std::move(*requests);
     std::unordered_map<std::string, uint64_t> frame_last; // earlier requests of this frame
     for (const auto& lr : b->requests) {
@@ -147,19 +144,24 @@ caf::error open_log(journal::impl& p) {
         return make_error(storage_errc::corrupted,
                           fmt::format("log {} position {}: entity {} continues after seq {} but "
                                       "the store's last seq is {}",
-                                      p.opts.dir, f.position, lr.req.entity, lr.req.expected_seq,
+                                      p.opts.dir, position, lr.req.entity, lr.req.expected_seq,
                                       last));
       if (!lr.req.events.empty()) {
         if (lr.first_position != p.feed_next)
           return make_error(storage_errc::corrupted,
                             fmt::format("log {} position {}: feed position {} where {} is due",
-                                        p.opts.dir, f.position, lr.first_position, p.feed_next));
+                                        p.opts.dir, position, lr.first_position, p.feed_next));
         p.feed_next += lr.req.events.size();
       }
       frame_last[lr.req.entity] = lr.req.expected_seq + lr.req.events.size();
     }
     p.tail.add(b);
-  }
+    return {};
+  };
+  auto log = shard_log::open(lo, applied, replay);
+  if (!log) return log.error();
+  p.log = std::move(*log);
+  p.applied = applied;
   p.tail_bytes = p.tail.bytes();
   p.tail_records = p.tail.records();
   return {};
@@ -258,7 +260,7 @@ caf::error journal::submit(append_request req, completion done) {
   p.queue.push_back(pending{std::move(req), std::move(done), *bytes});
   p.queued.store(p.queue.size(), std::memory_order_relaxed);
   bool wake =
-      p.writer_wait == 1 || (p.writer_wait == 2 && p.queue.size() >= p.opts.batch_max_requests);
+      p.writer_wait == 1 || (p.writer_wait == 2 && p.queue.size() >= p.writer_enough);
   lk.unlock();
   if (wake) p.cv.notify_one();
   return {};

@@ -42,7 +42,8 @@
 // GROUP COMMIT
 //   Submitters on any thread enqueue into a bounded queue (queue_max_requests; a full queue
 //   refuses at once with `overloaded`). ONE writer thread takes up to batch_max_requests /
-//   batch_max_bytes (waiting up to batch_max_wait_us for more when fewer are queued), checks
+//   batch_max_bytes (waiting up to batch_max_wait_us for more while fewer are queued than
+//   the previous batch held: a lone submitter is never delayed), checks
 //   them against the store (LMDB + the tail), writes the accepted ones as one log frame, syncs
 //   once, then calls each completion in submit order. Validation failures (sequence_conflict,
 //   duplicate) fail only that request and are not logged. A request sees the effects of
@@ -166,7 +167,7 @@ struct journal_options {
   durability mode = durability::full_sync;
   size_t batch_max_requests = 4'096;         // requests per group commit
   size_t batch_max_bytes = size_t{16} << 20; // payload bytes per group commit (≥ 1 request)
-  uint64_t batch_max_wait_us = 100;          // wait for more when fewer are queued
+  uint64_t batch_max_wait_us = 100;          // wait for more when fewer than last time are queued
   size_t queue_max_requests = 65'536;        // bounded submit queue
   size_t record_max_bytes = size_t{1} << 20; // per event / result / snapshot / payload
   unsigned max_readers = 1'024;              // concurrent read calls (LMDB reader table)

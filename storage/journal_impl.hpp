@@ -57,6 +57,7 @@ struct journal::impl {
   std::deque<pending> queue; // guarded by mu
   bool stopping = false;     // guarded by mu
   int writer_wait = 0;       // guarded by mu: 0 busy, 1 idle, 2 filling a batch
+  size_t writer_enough = 0;  // guarded by mu: while filling, the queue size that ends the wait
   caf::error fail_error;     // guarded by mu; sticky once set
   std::atomic<bool> failed{false};
   std::atomic<uint64_t> batches{0}, batch_requests{0};

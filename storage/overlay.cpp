@@ -1,7 +1,8 @@
 #include "storage/overlay.hpp"
 
+#include <functional>
+
 #include "storage/check.hpp"
-#include "storage/codec.hpp"
 
 namespace ordo::storage {
 
@@ -14,9 +15,22 @@ void overlay::set_timer(entity_tail& t, const std::string& entity, const std::st
   if (s != nullptr) due_.insert({s->due_ms, entity, id});
 }
 
+uint64_t overlay::idem_hash(std::string_view entity, std::string_view key) {
+  const uint64_t e = std::hash<std::string_view>{}(entity);
+  return (e ^ (e >> 29)) * 0x9E3779B97F4A7C15ULL ^ std::hash<std::string_view>{}(key);
+}
+
+overlay::idem_map::const_iterator overlay::find_idem(std::string_view entity,
+                                                     std::string_view key) const {
+  auto [it, end] = idem_.equal_range(idem_hash(entity, key));
+  for (; it != end; ++it)
+    if (it->second.rec->entity == entity && it->second.rec->key == key) return it;
+  return idem_.end();
+}
+
 void overlay::drop_idempotency(const append_request& r, uint64_t position) {
   for (const auto& rec : r.idempotency) {
-    auto ii = idem_.find(codec::pair_key(rec.entity, rec.key));
+    auto ii = find_idem(rec.entity, rec.key);
     if (ii != idem_.end() && ii->second.batch <= position) idem_.erase(ii);
   }
 }
@@ -49,8 +63,13 @@ void overlay::add(batch_ptr b) {
       set_timer(t, r.entity, id, nullptr, pos);
     for (const auto& s : r.timer_schedules)
       set_timer(t, r.entity, s.timer_id, &s, pos);
-    for (const auto& rec : r.idempotency)
-      idem_[codec::pair_key(rec.entity, rec.key)] = idem_ref{&rec, pos};
+    for (const auto& rec : r.idempotency) {
+      ORDO_STORAGE_CHECK(!rec.entity.empty(), "overlay idempotency record of {} without entity",
+                         r.entity);
+      if (auto ii = find_idem(rec.entity, rec.key); ii != idem_.end())
+        idem_.erase(ii); // as a map would (the writer refuses a pair the tail holds)
+      idem_.emplace(idem_hash(rec.entity, rec.key), idem_ref{&rec, pos});
+    }
     records_ += logfmt::record_count(r);
   }
   bytes_ += b->bytes;
@@ -146,7 +165,7 @@ std::optional<snapshot> overlay::latest_snapshot(std::string_view entity) const 
 
 std::optional<std::string> overlay::idempotency(std::string_view entity,
                                                 std::string_view key) const {
-  auto it = idem_.find(codec::pair_key(entity, key));
+  auto it = find_idem(entity, key);
   if (it == idem_.end()) return std::nullopt;
   return it->second.rec->result;
 }

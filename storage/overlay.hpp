@@ -89,9 +89,32 @@ private:
     const timer_schedule* schedule = nullptr; // null: cancelled
     uint64_t batch = 0;
   };
+  // Feed positions in order, popped from the front. Not a std::deque: libstdc++'s allocates
+  // ~600 bytes even when empty, one per entity in the tail, which was most of a replay's
+  // page faults; an entity holds a handful of positions.
+  class position_fifo {
+  public:
+    bool empty() const { return head_ == v_.size(); }
+    size_t size() const { return v_.size() - head_; }
+    uint64_t operator[](size_t i) const { return v_[head_ + i]; }
+    void push_back(uint64_t p) { v_.push_back(p); }
+    void pop_front() {
+      if (++head_ == v_.size()) {
+        v_.clear();
+        head_ = 0;
+      } else if (head_ >= 64 && head_ * 2 >= v_.size()) { // keep a busy entity's vector small
+        v_.erase(v_.begin(), v_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+      }
+    }
+
+  private:
+    std::vector<uint64_t> v_;
+    size_t head_ = 0;
+  };
   struct entity_tail {
     uint64_t first_seq = 0;
-    std::deque<uint64_t> positions; // feed positions of seqs first_seq, first_seq + 1, ...
+    position_fifo positions; // feed positions of seqs first_seq, first_seq + 1, ...
     const snapshot_write* snap = nullptr;
     uint64_t snap_batch = 0;
     std::unordered_map<std::string, timer_state> timers;
@@ -110,7 +133,12 @@ private:
   std::deque<feed_ref> feed_;
   uint64_t feed_first_ = 0;
   std::unordered_map<std::string, entity_tail> entities_;
-  std::unordered_map<std::string, idem_ref> idem_; // codec::pair_key(entity, key)
+  // Idempotency records by a hash of (entity, key): no key string to build per lookup. The
+  // record holds its entity and key, so a lookup compares them (colliding pairs share a hash).
+  using idem_map = std::unordered_multimap<uint64_t, idem_ref>;
+  static uint64_t idem_hash(std::string_view entity, std::string_view key);
+  idem_map::const_iterator find_idem(std::string_view entity, std::string_view key) const;
+  idem_map idem_;
   std::set<std::tuple<uint64_t, std::string, std::string>> due_; // due_ms, entity, timer id
   size_t bytes_ = 0, records_ = 0;
 };

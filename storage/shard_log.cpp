@@ -156,7 +156,7 @@ caf::error shard_log::create_segment(uint64_t number, uint64_t size) {
 }
 
 caf::expected<std::unique_ptr<shard_log>>
-shard_log::open(shard_log_options o, uint64_t applied, std::vector<recovered_frame>& tail) {
+shard_log::open(shard_log_options o, uint64_t applied, const frame_visitor& visit) {
   if (o.segment_bytes < (uint64_t{64} << 10))
     return make_error(storage_errc::invalid_argument, "log segment must be at least 64 KiB");
   std::error_code ec;
@@ -238,7 +238,8 @@ shard_log::open(shard_log_options o, uint64_t applied, std::vector<recovered_fra
       last_epoch = f.epoch;
       if (seg.first_position == 0) seg.first_position = f.position;
       seg.last_position = f.position;
-      if (f.position > applied) tail.push_back({f.epoch, f.position, std::string{f.payload}});
+      if (f.position > applied)
+        if (auto err = visit(f.epoch, f.position, f.payload)) return err;
       expected = f.position + 1;
       any_frame = true;
       write_index = i;
@@ -254,16 +255,24 @@ shard_log::open(shard_log_options o, uint64_t applied, std::vector<recovered_fra
     write_index = 0;
     write_offset = 0;
   }
-  if (auto err = log->open_current(write_index, write_offset)) return err;
+  if (auto err = log->open_current(log->segments_[write_index].number, write_offset)) return err;
   return log;
 }
 
-caf::error shard_log::open_current(size_t index, uint64_t offset) {
+caf::error shard_log::open_current(uint64_t number, uint64_t offset) {
+  int fd = ::open(path_of(number).c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return io_error("open log segment for writing", errno);
   if (fd_ >= 0) ::close(fd_);
-  fd_ = ::open(path_of(segments_[index].number).c_str(), O_RDWR | O_CLOEXEC);
-  if (fd_ < 0) return io_error("open log segment for writing", errno);
-  current_ = index;
+  fd_ = fd;
   offset_ = offset;
+  std::lock_guard<std::mutex> g{mu_};
+  // Found by number under the lock: a checkpoint's release_up_to may have dropped segments
+  // (and shifted every index) since the caller chose this one. It never drops this one: it is
+  // at or after current_.
+  auto it = std::find_if(segments_.begin(), segments_.end(),
+                         [&](const segment& s) { return s.number == number; });
+  ORDO_STORAGE_CHECK(it != segments_.end(), "log segment {} is not in the list", number);
+  current_ = static_cast<size_t>(it - segments_.begin());
   return {};
 }
 
@@ -284,12 +293,12 @@ caf::error shard_log::prepare_spare() {
 caf::error shard_log::roll(uint64_t frame_size) {
   // Waits for a spare being prepared rather than racing it for the same file name.
   std::lock_guard<std::mutex> creating{create_mu_};
-  size_t next = 0;
+  uint64_t next = 0; // the segment's number (indexes shift when the checkpointer releases)
   bool fits = false;
   {
     std::lock_guard<std::mutex> g{mu_};
-    next = current_ + 1;
-    fits = next < segments_.size() && segments_[next].size >= frame_size;
+    fits = current_ + 1 < segments_.size() && segments_[current_ + 1].size >= frame_size;
+    if (fits) next = segments_[current_ + 1].number;
   }
   if (!fits) {
     // No spare (or too small for this frame): make one now, on the writer's time.
@@ -303,7 +312,7 @@ caf::error shard_log::roll(uint64_t frame_size) {
     std::lock_guard<std::mutex> g{mu_};
     // An unused spare too small for this frame stays as an empty segment: recovery skips it.
     segments_.push_back(segment{number, size, 0, 0});
-    next = segments_.size() - 1;
+    next = number;
   }
   return open_current(next, 0);
 }

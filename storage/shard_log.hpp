@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -37,17 +38,19 @@ struct shard_log_options {
   bool sync = true;                            // fdatasync after each append (false: no_sync)
 };
 
-struct recovered_frame {
-  uint64_t epoch = 0, position = 0;
-  std::string payload;
-};
+/// Called by open() for each frame with position > applied, in order. `payload` points into
+/// the segment's mapping and is valid during the call only (replay decodes it in place rather
+/// than copying the tail first). An error it returns ends open() with that error.
+using frame_visitor =
+    std::function<caf::error(uint64_t epoch, uint64_t position, std::string_view payload)>;
 
 class shard_log {
 public:
-  /// Opens (creating) the log; fills `tail` with the frames whose position is > applied, in
-  /// order. Errors: corrupted (see above), io_error, lmdb_error (cannot create/open files).
+  /// Opens (creating) the log; hands `visit` the frames whose position is > applied, in
+  /// order. Errors: corrupted (see above), io_error, lmdb_error (cannot create/open files),
+  /// or what `visit` returned.
   static caf::expected<std::unique_ptr<shard_log>>
-  open(shard_log_options o, uint64_t applied, std::vector<recovered_frame>& tail);
+  open(shard_log_options o, uint64_t applied, const frame_visitor& visit);
 
   ~shard_log();
   shard_log(const shard_log&) = delete;
@@ -87,7 +90,8 @@ private:
   explicit shard_log(shard_log_options o) : opts_(std::move(o)) {}
   std::string path_of(uint64_t number) const;
   caf::error create_segment(uint64_t number, uint64_t size);
-  caf::error open_current(size_t index, uint64_t offset);
+  /// Makes segment `number` (in segments_) the one written, at `offset`.
+  caf::error open_current(uint64_t number, uint64_t offset);
   caf::error roll(uint64_t frame_size);
 
   shard_log_options opts_;

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <unordered_map>
 
@@ -99,6 +100,11 @@ void complete_all(std::vector<pending>& batch, const caf::error& err) {
 void journal::impl::writer_loop() {
   pthread_setname_np(pthread_self(), "ordo-writer");
   std::vector<pending> batch;
+  // Wait for more only while fewer are queued than the last batch held: submitters that were
+  // answered together come back together, so that many are likely on their way; a lone
+  // submitter (last batch 1) is not delayed — the wait was ~0.1 ms of its 0.45 ms commit.
+  // The first batch waits for a full one.
+  size_t expected = opts.batch_max_requests;
   for (;;) {
     batch.clear();
     {
@@ -106,10 +112,12 @@ void journal::impl::writer_loop() {
       writer_wait = 1;
       cv.wait(lk, [&] { return !queue.empty() || stopping; });
       if (queue.empty()) break; // stopping and drained
-      if (queue.size() < opts.batch_max_requests && opts.batch_max_wait_us > 0 && !stopping) {
+      const size_t enough = std::min(expected, opts.batch_max_requests);
+      if (queue.size() < enough && opts.batch_max_wait_us > 0 && !stopping) {
         writer_wait = 2;
+        writer_enough = enough;
         cv.wait_for(lk, std::chrono::microseconds(opts.batch_max_wait_us),
-                    [&] { return queue.size() >= opts.batch_max_requests || stopping; });
+                    [&] { return queue.size() >= enough || stopping; });
       }
       writer_wait = 0;
       size_t bytes = 0;
@@ -121,6 +129,7 @@ void journal::impl::writer_loop() {
       }
       queued.store(queue.size(), std::memory_order_relaxed);
     }
+    expected = batch.size();
     if (failed.load()) {
       complete_all(batch, make_error(storage_errc::failed, describe(current_failure())));
       continue;
