@@ -178,8 +178,10 @@ caf::error journal::impl::apply_chunk(const overlay::batch_ptr* chunk, size_t co
     fail_stop(err);
     return err;
   }
-  if (auto err = commit(t, fmt::format("checkpoint through log position {}", through)))
-    return err; // commit() fail-stopped unless the disk is full
+  ckpt_commits_begun.fetch_add(1);
+  auto committed = commit(t, fmt::format("checkpoint through log position {}", through));
+  ckpt_commits_ended.fetch_add(1);
+  if (committed) return committed; // commit() fail-stopped unless the disk is full
   {
     std::lock_guard<std::mutex> r{removal_mu};
     std::lock_guard<std::mutex> g{omu};

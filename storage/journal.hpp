@@ -397,6 +397,10 @@ public:
     uint64_t tail_bytes = 0;        // un-checkpointed batches held in memory now
     uint64_t tail_records = 0;
     uint64_t tail_waits = 0;        // batches that waited for a checkpoint (tail full)
+    // Log appends (frame write + fdatasync) that overlapped a checkpoint's LMDB commit, and
+    // those that did not: count and total time.
+    uint64_t log_appends_overlap = 0, log_append_us_overlap = 0;
+    uint64_t log_appends_quiet = 0, log_append_us_quiet = 0;
   };
   /// Counters since open (relaxed; for benchmarks and monitoring).
   stats_t stats() const;

@@ -83,6 +83,11 @@ struct journal::impl {
   caf::error ckpt_full;                   // the last checkpoint found no space (retried)
   std::thread checkpointer;
   std::atomic<uint64_t> checkpoints{0}, checkpoint_us_sum{0}, checkpoint_records{0};
+  // Checkpoint commits begun and ended (their page write-out and syncs): a log append that
+  // overlaps one is counted apart, to see what the checkpoint's I/O costs the commit point.
+  std::atomic<uint64_t> ckpt_commits_begun{0}, ckpt_commits_ended{0};
+  std::atomic<uint64_t> log_append_us_quiet{0}, log_appends_quiet{0};
+  std::atomic<uint64_t> log_append_us_overlap{0}, log_appends_overlap{0};
   std::atomic<uint64_t> tail_bytes{0}, tail_records{0}, tail_waits{0};
 
   ~impl();

@@ -216,7 +216,22 @@ void journal::impl::run_batch(std::vector<pending>& batch) {
                                                     results[i]->first_position});
     auto payload = logfmt::encode_batch(*lb);
     lb->bytes = payload.size();
-    if (auto err = log->append(lb->epoch, lb->position, payload)) {
+    const uint64_t ended_before = ckpt_commits_ended.load();
+    const bool busy_before = ckpt_commits_begun.load() != ended_before;
+    const auto append_began = std::chrono::steady_clock::now();
+    auto appended = log->append(lb->epoch, lb->position, payload);
+    const auto append_us = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                              append_began)
+            .count());
+    if (busy_before || ckpt_commits_begun.load() != ended_before) {
+      log_append_us_overlap.fetch_add(append_us, std::memory_order_relaxed);
+      log_appends_overlap.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      log_append_us_quiet.fetch_add(append_us, std::memory_order_relaxed);
+      log_appends_quiet.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (auto err = std::move(appended)) {
       if (storage_errc_of(err) != storage_errc::storage_full) fail_stop(err);
       else want_checkpoint(); // no room for a segment: applying the tail releases segments
       for (auto i : accepted)
