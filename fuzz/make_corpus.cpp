@@ -13,6 +13,7 @@
 #include "ordo/v1/cluster.pb.h"
 #include "ordo/v1/envelope.pb.h"
 #include "storage/codec.hpp"
+#include "storage/log_format.hpp"
 
 namespace fs = std::filesystem;
 namespace v1 = ordo::v1;
@@ -240,6 +241,38 @@ void records() {
   rec("log_body_sealed", 1, pos, body);
 }
 
+// ---- log_frame: mode(1) frame bytes | batch payload ----
+void log_frames() {
+  namespace logfmt = ordo::storage::logfmt;
+  logfmt::logged_batch b;
+  b.epoch = 1;
+  b.position = 7;
+  logfmt::logged_request placed;
+  placed.req.entity = "o/o-0001-0000000001";
+  placed.req.expected_seq = 0;
+  placed.req.now_ms = 1'700'000'000'000;
+  placed.req.events = {ser(envelope(1)), ser(envelope(2))};
+  placed.req.idempotency.push_back({"o/o-0001-0000000001", "k-1", "accepted"});
+  placed.req.timer_schedules.push_back({"payment", 1'700'000'030'000, "expire"});
+  placed.first_position = 41;
+  logfmt::logged_request stock;
+  stock.req.entity = "i/SKU-1";
+  stock.req.expected_seq = 3;
+  stock.req.now_ms = 1'700'000'000'001;
+  stock.req.events = {"reserved"};
+  stock.req.snapshot = ordo::storage::snapshot_write{4, "state"};
+  stock.req.timer_cancels = {"restock"};
+  stock.first_position = 43;
+  b.requests = {placed, stock};
+  const std::string payload = logfmt::encode_batch(b);
+  put("log_frame", "frame", std::string(1, '\0') + logfmt::encode_frame(1, 7, payload));
+  put("log_frame", "frame_then_zeros",
+      std::string(1, '\0') + logfmt::encode_frame(1, 7, payload) + std::string(64, '\0'));
+  put("log_frame", "zeros", std::string(1, '\0') + std::string(28, '\0'));
+  put("log_frame", "batch", std::string(1, '\1') + payload);
+  put("log_frame", "batch_empty", std::string(1, '\1') + logfmt::encode_batch({}));
+}
+
 // ---- snapshot: seq(8) state ----
 void snapshots() {
   v1::OrderState o;
@@ -401,6 +434,7 @@ int main(int argc, char** argv) {
   json();
   envelopes();
   records();
+  log_frames();
   snapshots();
   configs(argv[2]);
   cluster();

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-60}"
 shift || true
-all=(http_request json_body envelope journal_record snapshot node_config cluster_message)
+all=(http_request json_body envelope journal_record log_frame snapshot node_config cluster_message)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all[@]}"); fi
 jobs="${ORDO_FUZZ_JOBS:-1}"
 
