@@ -192,11 +192,7 @@ caf::error journal::impl::apply_chunk(const overlay::batch_ptr* chunk, size_t co
   applied.store(through);
   checkpoints.fetch_add(1, std::memory_order_relaxed);
   checkpoint_records.fetch_add(records, std::memory_order_relaxed);
-  checkpoint_us_sum.fetch_add(static_cast<uint64_t>(
-                                  std::chrono::duration_cast<std::chrono::microseconds>(
-                                      std::chrono::steady_clock::now() - began)
-                                      .count()),
-                              std::memory_order_relaxed);
+  checkpoint_us_sum.fetch_add(micros_since(began), std::memory_order_relaxed);
   ckpt_done_cv.notify_all();
   if (auto released = log->release_up_to(through); !released) {
     // Old segments that stay cost disk space only; recovery skips applied frames.

@@ -313,10 +313,10 @@ journal::stats_t journal::stats() const {
   s.tail_bytes = p.tail_bytes.load(std::memory_order_relaxed);
   s.tail_records = p.tail_records.load(std::memory_order_relaxed);
   s.tail_waits = p.tail_waits.load(std::memory_order_relaxed);
-  s.log_appends_overlap = p.log_appends_overlap.load(std::memory_order_relaxed);
-  s.log_append_us_overlap = p.log_append_us_overlap.load(std::memory_order_relaxed);
-  s.log_appends_quiet = p.log_appends_quiet.load(std::memory_order_relaxed);
-  s.log_append_us_quiet = p.log_append_us_quiet.load(std::memory_order_relaxed);
+  s.log_appends_overlap = p.appends_overlap.n.load(std::memory_order_relaxed);
+  s.log_append_us_overlap = p.appends_overlap.us.load(std::memory_order_relaxed);
+  s.log_appends_quiet = p.appends_quiet.n.load(std::memory_order_relaxed);
+  s.log_append_us_quiet = p.appends_quiet.us.load(std::memory_order_relaxed);
   std::lock_guard<std::mutex> g{p.close_mu};
   if (p.log) {
     auto ls = p.log->stats();

@@ -46,6 +46,13 @@ struct pending {
   size_t bytes = 0;
 };
 
+/// Microseconds from `t0` until now (the journal's timing counters).
+inline uint64_t micros_since(std::chrono::steady_clock::time_point t0) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - t0)
+                                   .count());
+}
+
 struct journal::impl {
   journal_options opts;
   std::optional<dir_lock> lock; // held while the environment is open
@@ -86,16 +93,22 @@ struct journal::impl {
   // Checkpoint commits begun and ended (their page write-out and syncs): a log append that
   // overlaps one is counted apart, to see what the checkpoint's I/O costs the commit point.
   std::atomic<uint64_t> ckpt_commits_begun{0}, ckpt_commits_ended{0};
-  std::atomic<uint64_t> log_append_us_quiet{0}, log_appends_quiet{0};
-  std::atomic<uint64_t> log_append_us_overlap{0}, log_appends_overlap{0};
+  struct timed_count {
+    std::atomic<uint64_t> n{0}, us{0};
+    void add(uint64_t micros) {
+      n.fetch_add(1, std::memory_order_relaxed);
+      us.fetch_add(micros, std::memory_order_relaxed);
+    }
+  };
+  timed_count appends_quiet, appends_overlap;
   std::atomic<uint64_t> tail_bytes{0}, tail_records{0}, tail_waits{0};
 
   ~impl();
   void writer_loop();
   void run_batch(std::vector<pending>& batch);
   void checkpointer_loop();
-  /// Applies every batch in the overlay to LMDB (one synced transaction) and releases them.
-  /// Under ckpt_mu. storage_full is returned (and retried later); other failures fail-stop.
+  /// Applies every batch in the overlay to LMDB (synced transactions of about one segment's
+  /// worth each, see apply_chunk) and releases them. Under ckpt_mu. storage_full is returned (and retried later); other failures fail-stop.
   caf::error run_checkpoint();
   /// One checkpoint transaction applying `count` consecutive tail batches from `chunk`.
   caf::error apply_chunk(const overlay::batch_ptr* chunk, size_t count);
@@ -105,7 +118,9 @@ struct journal::impl {
   bool checkpoint_blocked();
   /// Asks the checkpointer to run soon.
   void want_checkpoint();
-  void record_commit_latency(std::chrono::steady_clock::duration d);
+  void record_commit_latency(uint64_t us);
+  /// Appends the batch's frame to the log, timing it apart when a checkpoint commit overlapped.
+  caf::error timed_append(const logfmt::logged_batch& b, std::string_view payload);
   /// Makes the journal fail-stop with `err` (first error wins).
   void fail_stop(caf::error err);
   caf::error current_failure();

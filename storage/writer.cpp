@@ -138,13 +138,22 @@ void journal::impl::writer_loop() {
   }
 }
 
-void journal::impl::record_commit_latency(std::chrono::steady_clock::duration d) {
-  auto us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+void journal::impl::record_commit_latency(uint64_t us) {
   commit_us_sum.fetch_add(us, std::memory_order_relaxed);
   size_t b = 0;
   while (b < commit_latency_bounds_us.size() && us > commit_latency_bounds_us[b])
     ++b;
   commit_buckets[b].fetch_add(1, std::memory_order_relaxed);
+}
+
+caf::error journal::impl::timed_append(const logfmt::logged_batch& b, std::string_view payload) {
+  const uint64_t ended_before = ckpt_commits_ended.load();
+  const bool busy_before = ckpt_commits_begun.load() != ended_before;
+  const auto began = std::chrono::steady_clock::now();
+  auto err = log->append(b.epoch, b.position, payload);
+  const bool overlapped = busy_before || ckpt_commits_begun.load() != ended_before;
+  (overlapped ? appends_overlap : appends_quiet).add(micros_since(began));
+  return err;
 }
 
 void journal::impl::run_batch(std::vector<pending>& batch) {
@@ -216,22 +225,7 @@ void journal::impl::run_batch(std::vector<pending>& batch) {
                                                     results[i]->first_position});
     auto payload = logfmt::encode_batch(*lb);
     lb->bytes = payload.size();
-    const uint64_t ended_before = ckpt_commits_ended.load();
-    const bool busy_before = ckpt_commits_begun.load() != ended_before;
-    const auto append_began = std::chrono::steady_clock::now();
-    auto appended = log->append(lb->epoch, lb->position, payload);
-    const auto append_us = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                              append_began)
-            .count());
-    if (busy_before || ckpt_commits_begun.load() != ended_before) {
-      log_append_us_overlap.fetch_add(append_us, std::memory_order_relaxed);
-      log_appends_overlap.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      log_append_us_quiet.fetch_add(append_us, std::memory_order_relaxed);
-      log_appends_quiet.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (auto err = std::move(appended)) {
+    if (auto err = timed_append(*lb, payload)) {
       if (storage_errc_of(err) != storage_errc::storage_full) fail_stop(err);
       else want_checkpoint(); // no room for a segment: applying the tail releases segments
       for (auto i : accepted)
@@ -250,7 +244,7 @@ void journal::impl::run_batch(std::vector<pending>& batch) {
       }
       if (tail_records.load(std::memory_order_relaxed) >= opts.checkpoint_max_records)
         want_checkpoint();
-      record_commit_latency(std::chrono::steady_clock::now() - began);
+      record_commit_latency(micros_since(began));
     }
   } else if (!accepted.empty()) {
     auto err = make_error(storage_errc::failed, describe(current_failure()));
