@@ -87,6 +87,27 @@ std::optional<http_response> head_too_large(beast::error_code ec, size_t head_by
   return headers_too_large(cfg);
 }
 
+// Beast 1.74 can report header_limit for a head within the limit whose request line is
+// malformed: when a read ends inside the line's version (which it reads 8 bytes at a time),
+// the parser waits for more and resumes its end-of-head scan 3 bytes before that read's end
+// — past a head that already ended there — so it never finds the end and runs into the limit
+// (basic_parser.ipp, state start_line). The same bytes arriving whole are a 400 (bad
+// version). While nothing of the message was consumed (`consumed` == 0: still at the request
+// line), parsing what is buffered again in one step gives the answer a whole arrival gets, so
+// the refusal does not depend on how the network split the bytes (found by
+// fuzz/http_request.cpp). A valid request line never waits with its head's end buffered.
+beast::error_code settle_header_limit(beast::error_code ec, size_t consumed,
+                                      std::string_view buffered, const http_config& cfg) {
+  if (ec != http::error::header_limit || consumed != 0) return ec;
+  request_parser fresh;
+  limit(fresh, cfg);
+  beast::error_code whole;
+  const size_t used = fresh.put(net::buffer(buffered.data(), buffered.size()), whole);
+  // Only the request line's own refusal: once the parser takes a head (used > 0), a whole
+  // arrival is refused for the head's size (head_too_large), as here.
+  return whole && whole != http::error::need_more && used == 0 ? whole : ec;
+}
+
 // The answer to a request the parser refused (431, 413, 400); nullopt: close without one.
 std::optional<http_response> refusal_of(beast::error_code ec, const http_config& cfg) {
   if (ec == http::error::buffer_overflow)
@@ -352,6 +373,10 @@ void session::read() {
 }
 
 void session::on_header(beast::error_code ec, size_t head_bytes) {
+  const auto buffered = buffer_.data();
+  ec = settle_header_limit(ec, head_bytes,
+                           {static_cast<const char*>(buffered.data()), buffered.size()},
+                           server_.cfg());
   if (auto r = head_too_large(ec, head_bytes, server_.cfg())) {
     reply(std::move(*r), false, false);
     return;
@@ -467,6 +492,7 @@ parsed_request parse_request(std::string_view bytes, const http_config& cfg,
     }
   };
   bool read = read_until([&] { return p.is_header_done(); });
+  ec = settle_header_limit(ec, out.consumed, buffer, cfg);
   if (auto r = head_too_large(ec, out.consumed, cfg)) {
     out.refusal = std::move(r);
     return out;
