@@ -75,6 +75,10 @@ std::optional<v1::Rejection> authorize(emitter& em, const v1::OrderState& s,
   auto* e = em.add().mutable_payment_authorized();
   e->set_payment_id(c.payment_id());
   e->mutable_amount()->CopyFrom(c.amount());
+  if (c.start_fulfilment()) {
+    e->set_fulfilment_started(true);
+    em.add().mutable_fulfilment_started();
+  }
   return std::nullopt;
 }
 

@@ -85,6 +85,9 @@ void dispatcher::on_event(uint64_t pos, const v1::Envelope& e) {
     authorize(pos, id, seq);
     break;
   case K::kPaymentAuthorized: {
+    // The saga's own answers start fulfilment with the authorization (authorize below);
+    // an answer from outside (the payment webhook) does not.
+    if (ev.payment_authorized().fulfilment_started()) break;
     auto c = for_order(id);
     c.mutable_start_fulfilment();
     order_command(pos, std::move(c), key(id, seq, "ful"));
@@ -220,6 +223,8 @@ void dispatcher::authorize(uint64_t pos, const std::string& id, uint64_t seq, in
         if (res.status == payment_status::approved) {
           c.mutable_payment_authorized()->set_payment_id(res.payment_id);
           *c.mutable_payment_authorized()->mutable_amount() = amount;
+          // The next step carries no decision: one transition instead of two.
+          c.mutable_payment_authorized()->set_start_fulfilment(true);
         } else {
           c.mutable_payment_declined()->set_reason(res.reason.empty() ? "declined" : res.reason);
         }

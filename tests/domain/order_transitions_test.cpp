@@ -158,6 +158,24 @@ TEST_SUITE("order_transitions") {
     CHECK(kinds(oos.events) == std::vector{EK::order_rejected, EK::stock_release_requested});
   }
 
+  TEST_CASE("an authorization may start fulfilment in the same transition") {
+    const auto state = drive(path_to(S::stock_reserved));
+    auto plain = domain::decide(state, valid_command(K::payment_authorized, state), 9000);
+    REQUIRE(kinds(plain.events) == std::vector{EK::payment_authorized});
+    CHECK_FALSE(plain.events[0].payment_authorized().fulfilment_started());
+    auto cmd = valid_command(K::payment_authorized, state);
+    cmd.mutable_payment_authorized()->set_start_fulfilment(true);
+    auto both = domain::decide(state, cmd, 9000);
+    REQUIRE(kinds(both.events) == std::vector{EK::payment_authorized, EK::fulfilment_started});
+    CHECK(both.events[0].payment_authorized().fulfilment_started());
+    const auto after = domain::replay(both.events, state);
+    CHECK(after.status() == v1::ORDER_STATUS_FULFILLING);
+    CHECK(after.authorized_minor() == state.total_minor());
+    // A wrong amount is refused whole: no fulfilment either.
+    cmd.mutable_payment_authorized()->mutable_amount()->set_amount_minor(1);
+    CHECK(domain::decide(state, cmd, 9000).events.empty());
+  }
+
   TEST_CASE("capture happens at shipment, for the authorized amount") {
     const auto state = drive(path_to(S::fulfilling));
     const auto d = domain::decide(state, valid_command(K::mark_shipped, state), 9000);

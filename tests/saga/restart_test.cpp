@@ -21,10 +21,11 @@ TEST_SUITE("saga_restart") {
     const step_case steps[] = {
         {v1::OrderEvent::kOrderPlaced, v1::ORDER_STATUS_PLACED},
         {v1::OrderEvent::kStockReserved, v1::ORDER_STATUS_STOCK_RESERVED},
-        {v1::OrderEvent::kPaymentAuthorized, v1::ORDER_STATUS_PAYMENT_AUTHORIZED},
         {v1::OrderEvent::kFulfilmentStarted, v1::ORDER_STATUS_FULFILLING},
-        // Capture and commit ride with OrderShipped: the order goes on to delivered while
-        // the held effect waits for the restart.
+        // FulfilmentStarted rides with the saga's PaymentAuthorized, capture and commit with
+        // OrderShipped: the order goes on to delivered while the held event waits for the
+        // restart (which must not start fulfilment again).
+        {v1::OrderEvent::kPaymentAuthorized, v1::ORDER_STATUS_DELIVERED},
         {v1::OrderEvent::kPaymentCaptured, v1::ORDER_STATUS_DELIVERED},
         {v1::OrderEvent::kStockCommitRequested, v1::ORDER_STATUS_DELIVERED},
         {v1::OrderEvent::kOrderShipped, v1::ORDER_STATUS_SHIPPED},
@@ -78,6 +79,28 @@ TEST_SUITE("saga_restart") {
       auto a = await_stock(*rt, "SKU-A", 8);
       CHECK(a.committed_total() == 2);
       CHECK(a.last_sequence() == 4); // restocked, priced, reserved, committed: none repeated
+      // Fulfilment started with the authorization, in its append; handling PaymentAuthorized
+      // (again) sent no StartFulfilment: its key is fresh here, not a stored duplicate.
+      auto feed = rt->read_feed(0, 1000);
+      REQUIRE(feed);
+      uint64_t authorized_seq = 0;
+      for (const auto& item : *feed) {
+        if (item.event.entity_id() != id) continue;
+        const auto& ev = item.event.order_event();
+        if (ev.has_payment_authorized()) {
+          CHECK(ev.payment_authorized().fulfilment_started());
+          authorized_seq = item.event.sequence();
+        }
+        if (ev.has_fulfilment_started()) CHECK(item.event.sequence() == authorized_seq + 1);
+      }
+      REQUIRE(authorized_seq > 0);
+      v1::OrderCommand start_fulfilment;
+      start_fulfilment.set_order_id(id);
+      start_fulfilment.mutable_start_fulfilment();
+      auto probe = wait(rt->submit_order(
+          start_fulfilment, fmt::format("s:{}:{}:ful", id, authorized_seq)));
+      CHECK(probe.status == outcome_status::rejected);
+      CHECK_FALSE(probe.duplicate);
       rt->stop();
     }
   }
