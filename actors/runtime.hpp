@@ -22,7 +22,8 @@
 // - Every queue is bounded: when full the answer is `overloaded` (retry later, same key);
 //   memory stays bounded.
 // - `failed` carries a code and a message naming the problem; `unknown_if_applied` says when
-//   a retry with the same key is needed to learn whether it was applied.
+//   a retry with the same key is needed to learn whether it was applied. Every code, what it
+//   means, whether to wait and retry, and its HTTP status: include/ordo/outcome_code.hpp.
 // Threading: every member function may be called from any thread. Callbacks run on a runtime
 // thread (an actor's or the journal writer's): keep them short and never call stop() in one.
 

@@ -9,6 +9,7 @@
 
 #include "actors/models.hpp"
 #include "actors/runtime.hpp"
+#include "ordo/outcome_code.hpp"
 #include "storage/journal.hpp"
 
 namespace ordo::saga {
@@ -317,12 +318,13 @@ void dispatcher::on_answer(const std::shared_ptr<command_job>& job, outcome o) {
     release(job->pos);
     return;
   }
-  if (o.code == "stopping") return; // the node is shutting down: the restart retries
+  const auto& row = row_of(o.code);
+  // The node is shutting down: the restart retries.
+  if (row.code == outcome_code::stopping) return;
   // Backpressure, an owner node that is down, and a shard between owners (cluster) are
-  // waits, not failures: the longer budget lets in-flight sagas resume when the node is
-  // back or the handoff is done (~200 s at 1 s backoff).
-  bool over = o.status == outcome_status::overloaded || o.code == "node_unavailable" ||
-              o.code == "shard_moving" || o.code == "node_joining" || o.code == "not_owner";
+  // waits, not failures (include/ordo/outcome_code.hpp): the longer budget lets in-flight
+  // sagas resume when the node is back or the handoff is done (~200 s at 1 s backoff).
+  bool over = o.status == outcome_status::overloaded || row.wait;
   int n = over ? ++job->overloads : ++job->failures;
   if (n > (over ? cfg_.overloaded_retries_max : cfg_.retries_max)) {
     park(job->parked, job->pos, job->what(),

@@ -4,6 +4,7 @@
 
 #include "app/node/errors.hpp"
 #include "app/node/json.hpp"
+#include "ordo/outcome_code.hpp"
 #include "ordo/v1/api.pb.h"
 
 namespace ordo::node {
@@ -61,18 +62,15 @@ http_response from_outcome(const outcome& o, target t, bool placement, bool with
   }
   case outcome_status::overloaded:
     return error(429, "overloaded", o.message.empty() ? "the node is at capacity" : o.message);
-  case outcome_status::failed:
-    // Retry later: this node or the order's owner node is stopping, down or unreachable, or
-    // the nodes' cluster views differ (a membership change in progress).
-    if (o.code == "stopping" || o.code == "shard_stopped" || o.code == "node_unavailable" ||
-        o.code == "not_owner" || o.code == "map_mismatch" || o.code == "shard_moving" ||
-        o.code == "node_joining")
-      return error(503, o.code, o.message, o.unknown_if_applied);
-    // Input the edge did not catch but storage refused (a key or id over its limit): still
-    // the client's request, answered 400 naming the limit. node_hardening keeps this rare.
-    if (o.code == "invalid_order_id" || o.code == "invalid_sku" || o.code == "invalid_argument")
-      return error(400, o.code, o.message);
-    return error(500, o.code, o.message, o.unknown_if_applied);
+  case outcome_status::failed: {
+    // The status is the code's row (include/ordo/outcome_code.hpp): 503 + Retry-After for
+    // "wait and retry" (this node or the owner is stopping, down, or between owners), 400 for
+    // input the edge did not catch but storage refused (node_hardening keeps this rare), 500
+    // for the node's failures.
+    const auto& row = row_of(o.code);
+    if (row.http_status == 400) return error(400, o.code, o.message);
+    return error(row.http_status, o.code, o.message, o.unknown_if_applied);
+  }
   }
   return error(500, "internal", "unknown outcome");
 }
