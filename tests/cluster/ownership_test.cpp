@@ -11,20 +11,12 @@
 
 #include "actors/cluster/ownership.hpp"
 #include "actors/cluster/shard_map.hpp"
+#include "support/fresh_dir.hpp"
 
 using namespace ordo;
 using namespace ordo::cluster;
 
-namespace ordo::test {
-// A fresh directory under the system temp dir for one test case's state files.
-std::string fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             fmt::format("ordo-{}-{}-{}", name, ::getpid(),
-                         std::chrono::steady_clock::now().time_since_epoch().count());
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-} // namespace ordo::test
+using ordo::test::fresh_dir;
 
 namespace {
 

@@ -19,20 +19,13 @@
 
 #include <fmt/core.h>
 
+#include "support/fresh_dir.hpp"
+
 #ifndef ORDO_NODE_BIN
 #error "ORDO_NODE_BIN must name the ordo-node binary"
 #endif
 
 namespace ordo::test {
-
-inline std::string fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             fmt::format("ordo-{}-{}-{}", name, ::getpid(),
-                         std::chrono::steady_clock::now().time_since_epoch().count());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
 
 class node_process {
 public:
