@@ -8,6 +8,7 @@
 #include "actors/runtime.hpp"
 #include "actors/saga/saga_dispatcher.hpp"
 #include "domain/limits.hpp"
+#include "domain/saga_reaction.hpp"
 
 namespace ordo::saga {
 
@@ -76,60 +77,59 @@ void dispatcher::on_event(uint64_t pos, const v1::Envelope& e) {
   const auto& ev = e.order_event();
   const auto& id = e.entity_id();
   const uint64_t seq = e.sequence();
-  using K = v1::OrderEvent;
-  switch (ev.kind_case()) {
-  case K::kOrderPlaced:
+  // Which step follows is the domain's table (domain/saga_reaction.hpp); here it is carried
+  // out, with keys made from the event.
+  using S = domain::saga_step;
+  switch (domain::react(ev)) {
+  case S::none:
+    break;
+  case S::reserve_stock:
     reserve_lines(pos, id, seq, ev.order_placed().lines());
     break;
-  case K::kStockReserved:
+  case S::authorize_payment:
     authorize(pos, id, seq);
     break;
-  case K::kPaymentAuthorized: {
-    // The saga's own answers start fulfilment with the authorization (authorize below);
-    // an answer from outside (the payment webhook) does not.
-    if (ev.payment_authorized().fulfilment_started()) break;
+  case S::start_fulfilment: {
     auto c = for_order(id);
     c.mutable_start_fulfilment();
     order_command(pos, std::move(c), key(id, seq, "ful"));
     break;
   }
-  case K::kFulfilmentStarted: {
+  case S::ship: {
     auto c = for_order(id);
     c.mutable_mark_shipped()->set_carrier("SIM");
     c.mutable_mark_shipped()->set_tracking_number("T-" + id);
     warehouse(pos, std::move(c), key(id, seq, "ship"));
     break;
   }
-  case K::kOrderShipped: {
+  case S::deliver: {
     auto c = for_order(id);
     c.mutable_mark_delivered();
     warehouse(pos, std::move(c), key(id, seq, "dlv"));
     break;
   }
-  case K::kPaymentCaptured: {
+  case S::capture_payment: {
     payment_request r{key(id, seq, "cap"), id, ev.payment_captured().payment_id(),
                       ev.payment_captured().amount()};
     pay(pos, pay_op::capture, std::move(r), {});
     break;
   }
-  case K::kStockCommitRequested:
+  case S::commit_stock:
     per_sku(pos, id, seq, "c", ev.stock_commit_requested().lines());
     break;
-  case K::kStockReleaseRequested:
+  case S::release_stock:
     per_sku(pos, id, seq, "l", ev.stock_release_requested().lines());
     break;
-  case K::kRestockRequested:
+  case S::restock:
     per_sku(pos, id, seq, "rs", ev.restock_requested().lines());
     break;
-  case K::kPaymentVoidRequested: {
+  case S::void_payment: {
     payment_request r{key(id, seq, "void"), id, ev.payment_void_requested().payment_id(), {}};
     pay(pos, pay_op::void_payment, std::move(r), {});
     break;
   }
-  case K::kRefundIssued:
+  case S::refund_payment:
     refund(pos, id, seq, ev.refund_issued().amount());
-    break;
-  default: // rejected, declined, timed out, cancelled, delivered: nothing more to do
     break;
   }
 }
