@@ -108,7 +108,8 @@ struct journal::impl {
   void run_batch(std::vector<pending>& batch);
   void checkpointer_loop();
   /// Applies every batch in the overlay to LMDB (synced transactions of about one segment's
-  /// worth each, see apply_chunk) and releases them. Under ckpt_mu. storage_full is returned (and retried later); other failures fail-stop.
+  /// worth each, see apply_chunk) and releases them. Under ckpt_mu. storage_full is returned
+  /// (and retried later); other failures fail-stop.
   caf::error run_checkpoint();
   /// One checkpoint transaction applying `count` consecutive tail batches from `chunk`.
   caf::error apply_chunk(const overlay::batch_ptr* chunk, size_t count);

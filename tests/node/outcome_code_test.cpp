@@ -30,8 +30,8 @@ std::set<std::string> codes_in_sources() {
   std::set<std::string> out;
   const std::regex literal{R"(failure\(\s*"([a-z_]+)\")"};
   for (const char* dir : {"actors", "app", "storage"}) {
-    for (const auto& e :
-         std::filesystem::recursive_directory_iterator(std::filesystem::path(ORDO_SOURCE_DIR) / dir)) {
+    const auto root = std::filesystem::path(ORDO_SOURCE_DIR) / dir;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
       const auto ext = e.path().extension();
       if (!e.is_regular_file() || (ext != ".cpp" && ext != ".hpp")) continue;
       const auto text = read_file(e.path());
