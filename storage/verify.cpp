@@ -3,6 +3,9 @@
 // Imported events (import_log, positions 2^63 and up) are checked like feed records, except
 // that their positions are contiguous on their own and never count towards the feed.
 
+#include <algorithm>
+#include <iterator>
+
 #include <fmt/core.h>
 
 #include "storage/journal.hpp"
@@ -42,26 +45,47 @@ struct scan {
     return lmdb::get(t, d, key, v) == 0;
   }
 
+  // Every meta record is one this build writes, sealed, of its size: a damaged key would
+  // otherwise read as "absent" and fall back to a default (feed_low 0, log_applied 0) that
+  // looks valid. Records written when the store was created must exist.
   void meta() {
-    std::string_view v;
-    if (!exists(db.meta, ops::meta_format_version, v))
-      problem("meta: format version missing");
-    else if (auto b = codec::unseal(ops::meta_format_version, v); !b || b->size() != 4)
-      problem("meta: format version record damaged");
+    struct known {
+      std::string_view name;
+      size_t body_size;
+      bool from_creation;
+      bool seen = false;
+    };
+    known all[] = {{ops::meta_format_version, 4, true},  {ops::meta_feed_next, 8, true},
+                   {ops::meta_feed_low, 8, true},       {ops::meta_log_applied, 8, false},
+                   {ops::meta_truncate_cursor, 8, false}, {ops::meta_import_next, 8, false}};
+    uint32_t format = 0;
+    each(db.meta, "meta", [&](std::string_view k, std::string_view v) {
+      auto it = std::find_if(std::begin(all), std::end(all),
+                             [&](const known& r) { return r.name == k; });
+      if (it == std::end(all)) return problem("meta: unknown record (key {} bytes)", k.size());
+      it->seen = true;
+      auto body = codec::unseal(k, v);
+      if (!body || body->size() != it->body_size) return problem("meta: record {} damaged", k);
+      if (k == ops::meta_format_version) format = codec::get_u32(*body, 0);
+    });
+    for (const auto& r : all)
+      if (r.from_creation && !r.seen) problem("meta: record {} missing", r.name);
     auto low = ops::meta_u64(t, db, ops::meta_feed_low, 0);
     auto next = ops::meta_u64(t, db, ops::meta_feed_next, 1);
-    if (!low || !next) problem("meta: feed counters damaged");
     rep.feed_low_water = low ? *low : 0;
     rep.feed_head = next ? *next - 1 : 0;
+    // Since format 3, feed events reach the store only by a checkpoint, which records how far
+    // it applied; a format-2 store (not yet opened by this build) has events without it.
+    const bool applied_seen = std::any_of(std::begin(all), std::end(all), [](const known& r) {
+      return r.name == ops::meta_log_applied && r.seen;
+    });
+    if (format >= 3 && rep.feed_head > 0 && !applied_seen)
+      problem("meta: record {} missing", ops::meta_log_applied);
     auto imp = ops::meta_u64(t, db, ops::meta_import_next, ops::import_first_position);
-    if (!imp || !ops::is_import_position(*imp))
-      problem("meta: import counter damaged");
-    else
+    if (imp && !ops::is_import_position(*imp))
+      problem("meta: import counter {} outside the import range", *imp);
+    else if (imp)
       import_next = *imp;
-    if (!ops::meta_u64(t, db, ops::meta_log_applied, 0))
-      problem("meta: applied log position damaged");
-    if (!ops::meta_u64(t, db, ops::meta_truncate_cursor, 0))
-      problem("meta: truncation cursor damaged");
   }
 
   // The record at a position of the feed (log) or of the import range (import_log).

@@ -8,9 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <string_view>
 
 #include "raw_lmdb.hpp"
 #include "storage/codec.hpp"
@@ -39,6 +42,13 @@ void populate(const std::string& dir, int entities, int events_each) {
     }
   }
   REQUIRE(!j->save_offset("consumer", 5));
+}
+
+std::string hex_of(std::string_view bytes) {
+  std::string out;
+  for (unsigned char c : bytes)
+    out += fmt::format("{:02x}", c);
+  return out;
 }
 
 std::string flip(std::string v, size_t at, unsigned char mask) {
@@ -140,6 +150,34 @@ TEST_SUITE("storage_corruption") {
     CHECK(rep->ok());
   }
 
+  TEST_CASE("a damaged meta key is caught, not read as an absent record with its default") {
+    temp_dir d;
+    populate(d.path, 3, 4);
+    std::vector<std::pair<std::string, std::string>> kv;
+    {
+      raw_store s(d.path);
+      REQUIRE(s.dump_table("meta", kv) == 0);
+    }
+    REQUIRE(kv.size() >= 4); // format_version, feed_next, feed_low, log_applied
+    for (const auto& [key, value] : kv) {
+      const auto damaged = flip(key, key.size() - 1, 0x01);
+      {
+        raw_store s(d.path);
+        REQUIRE(s.del("meta", key) == 0);
+        REQUIRE(s.put("meta", damaged, value) == 0);
+      }
+      auto rep = verify(d.path);
+      REQUIRE(rep);
+      CHECK_MESSAGE(!rep->ok(), key);
+      raw_store s(d.path);
+      REQUIRE(s.del("meta", damaged) == 0);
+      REQUIRE(s.put("meta", key, value) == 0);
+    }
+    auto rep = verify(d.path);
+    REQUIRE(rep);
+    CHECK(rep->ok());
+  }
+
   TEST_CASE("random byte flips in data pages of a stopped store are never silently accepted") {
     const uint64_t seed = ordo::test::seed_for("storage_corruption_pages");
     std::mt19937_64 rng(seed);
@@ -152,13 +190,15 @@ TEST_SUITE("storage_corruption") {
     const size_t pages = size / 4096;
     REQUIRE(pages > 10);
     int detected = 0, harmless = 0, crashed = 0, silent_change = 0, silent_loss = 0;
-    const int trials = 60;
+    // ORDO_CORRUPTION_TRIALS raises the count for a long run by hand (tests/README.md).
+    const char* trials_env = std::getenv("ORDO_CORRUPTION_TRIALS");
+    const int trials = trials_env ? std::max(1, std::atoi(trials_env)) : 60;
     for (int trial = 0; trial < trials; ++trial) {
       temp_dir d;
       std::filesystem::copy_file(file, d.path + "/data.mdb");
+      const size_t off = (2 + rng() % (pages - 2)) * 4096 + rng() % 4096;
       {
         std::fstream f(d.path + "/data.mdb", std::ios::in | std::ios::out | std::ios::binary);
-        const size_t off = (2 + rng() % (pages - 2)) * 4096 + rng() % 4096;
         f.seekg(static_cast<std::streamoff>(off));
         char c = 0;
         f.read(&c, 1);
@@ -178,6 +218,7 @@ TEST_SUITE("storage_corruption") {
         close(fds[0]);
         alarm(20);
         char verdict = 'H';
+        std::string what; // for a silent change: which record changed, to reproduce it
         auto rep = verify(d.path);
         std::map<std::string, std::map<std::string, std::string>> now;
         bool dumped = dump_store(d.path, now) == 0;
@@ -188,19 +229,24 @@ TEST_SUITE("storage_corruption") {
           for (const auto& [t, kv] : now)
             for (const auto& [k, v] : kv) {
               auto it = baseline[t].find(k);
-              if (it == baseline[t].end() || it->second != v) verdict = 'S';
+              if (it == baseline[t].end() || it->second != v) {
+                verdict = 'S';
+                what += fmt::format(" {}[{}]", t, hex_of(k));
+              }
             }
         }
-        auto n = write(fds[1], &verdict, 1);
-        _exit(n == 1 ? 0 : 1);
+        what = verdict + what;
+        auto n = write(fds[1], what.data(), what.size());
+        _exit(n == static_cast<ssize_t>(what.size()) ? 0 : 1);
       }
       close(fds[1]);
-      char verdict = 0;
-      auto n = read(fds[0], &verdict, 1);
+      char buf[512];
+      auto n = read(fds[0], buf, sizeof buf);
       close(fds[0]);
+      const char verdict = n > 0 ? buf[0] : 0;
       int st = 0;
       waitpid(pid, &st, 0);
-      if (n != 1) {
+      if (n < 1) {
         ++crashed;
         MESSAGE("trial ", trial, ": verify child died (signal ", WIFSIGNALED(st) ? WTERMSIG(st) : 0,
                 ")");
@@ -212,6 +258,8 @@ TEST_SUITE("storage_corruption") {
         ++silent_loss;
       } else {
         ++silent_change;
+        MESSAGE("trial ", trial, ": byte ", off, " of data.mdb changed these records silently:",
+                std::string(buf + 1, static_cast<size_t>(n - 1)));
       }
     }
     MESSAGE("page flips: ", trials, " trials, ", detected, " detected, ", crashed,

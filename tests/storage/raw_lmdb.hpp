@@ -52,14 +52,30 @@ public:
   }
 
   int put(const std::string& table, const std::string& key, const std::string& value) {
+    return write(table, [&](MDB_txn* t, MDB_dbi d) {
+      MDB_val k{key.size(), const_cast<char*>(key.data())};
+      MDB_val v{value.size(), const_cast<char*>(value.data())};
+      return mdb_put(t, d, &k, &v, 0);
+    });
+  }
+
+  int del(const std::string& table, const std::string& key) {
+    return write(table, [&](MDB_txn* t, MDB_dbi d) {
+      MDB_val k{key.size(), const_cast<char*>(key.data())};
+      return mdb_del(t, d, &k, nullptr);
+    });
+  }
+
+private:
+  // One write transaction on `table` running op(txn, dbi); committed when op returns 0.
+  template <class Op>
+  int write(const std::string& table, Op&& op) {
     MDB_txn* t = nullptr;
     int rc = mdb_txn_begin(env_, nullptr, 0, &t);
     if (rc != 0) return rc;
     MDB_dbi d;
     rc = mdb_dbi_open(t, table.c_str(), 0, &d);
-    MDB_val k{key.size(), const_cast<char*>(key.data())};
-    MDB_val v{value.size(), const_cast<char*>(value.data())};
-    if (rc == 0) rc = mdb_put(t, d, &k, &v, 0);
+    if (rc == 0) rc = op(t, d);
     if (rc != 0) {
       mdb_txn_abort(t);
       return rc;
@@ -67,7 +83,6 @@ public:
     return mdb_txn_commit(t);
   }
 
-private:
   MDB_env* env_ = nullptr;
   bool ok_ = false;
 };
