@@ -20,6 +20,8 @@
 #include "app/node/feed_consumers.hpp"
 #include "app/node/http_types.hpp"
 #include "app/node/metrics.hpp"
+#include "app/node/route_table.hpp"
+#include "ordo/v1/api.pb.h"
 
 namespace ordo {
 class runtime;
@@ -48,6 +50,28 @@ public:
 
   static constexpr size_t long_polls_max = 1'024; // more waiting GET /v1/events get 503
 
+  // The route table (api_routes.cpp): each row a method, a path pattern, its metrics label,
+  // the roles whose keys may call it, and the handler. route_request matches the row (404,
+  // 405), checks the role (403) and the captured order id or SKU (400), then calls the handler.
+  struct call {
+    const http_request& req;
+    const principal& who;
+    responder& respond;
+    const path_captures& at; // the pattern's captures: order_id, sku, consumer
+    bool with_events;        // ?include=events: command answers carry the committed events
+  };
+  using handler = void (api::*)(const call&);
+  struct route_row {
+    std::string_view method;
+    std::string_view pattern;
+    route label;
+    uint8_t roles;               // may_call(...) of the roles allowed
+    std::string_view forbidden;  // "a <role> key may not <this>"
+    handler fn;
+    bool allows(role r) const { return (roles >> static_cast<unsigned>(r) & 1u) != 0; }
+  };
+  static const std::vector<route_row>& routes();
+
 private:
   struct long_poll {
     uint64_t after;
@@ -57,16 +81,41 @@ private:
   };
   void route_request(const http_request& req, const principal& who, responder& respond,
                      route& which);
-  /// /v1/inventory/{sku}[/adjust|/restock|/price|/owner] (api_inventory.cpp).
-  void route_inventory(const http_request& req, const principal& who,
-                       const std::vector<std::string_view>& parts, responder& respond,
-                       route& which);
+
+  // Orders (api_orders.cpp).
+  void place_order(const call& c);
+  void get_order(const call& c);
+  void cancel_order(const call& c);
+  void refund_order(const call& c);
+  void ship_order(const call& c);
+  void deliver_order(const call& c);
+  /// A command on an existing order: `body` picks the command's case in `cmd`; unless the
+  /// caller is operations, `allowed` is checked on the committed state first.
+  void order_action(const call& c, google::protobuf::Message* (*body)(v1::OrderCommand&),
+                    bool (*allowed)(const principal&, const v1::OrderState&));
+  // Payments, injected commands and the cluster (api_admin.cpp).
+  void payment_webhook(const call& c);
+  void admin_order_command(const call& c);
+  void admin_inventory_command(const call& c);
+  void get_cluster(const call& c);
+  void change_members(const call& c);
+  // The event feed (api_feed.cpp).
+  void get_events(const call& c);
+  void list_consumers(const call& c);
+  void remove_consumer(const call& c);
+  // Inventory (api_inventory.cpp).
+  void get_inventory(const call& c);
+  void adjust_inventory(const call& c);
+  void restock_inventory(const call& c);
+  void price_inventory(const call& c);
+  void assign_sku_owner(const call& c);
+  /// A command on a SKU: `body` picks the command's case in `cmd`.
+  void inventory_command(const call& c,
+                         google::protobuf::Message* (*body)(v1::InventoryCommand&));
   /// The SKU's state, from this node's store or from its owner (then async).
   void with_sku(const std::string& sku,
                 std::function<void(caf::expected<v1::InventoryState>)> fn);
   void answer_events(uint64_t after, size_t limit, responder& respond);
-  /// GET /v1/events/consumers and DELETE /v1/events/consumers/NAME.
-  void answer_consumers(const http_request& req, std::string_view name, responder& respond);
   void waiter_loop();
   /// Whether the saga trails the feed by more than limits.saga_lag_max (refreshed at most
   /// every millisecond: a read transaction per placement would cost more than it saves).

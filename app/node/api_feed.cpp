@@ -1,4 +1,5 @@
-// GET /v1/events: a page of the event feed, and long polls that wait for the next event.
+// GET /v1/events: a page of the event feed, long polls that wait for the next event, and
+// the named consumers.
 #include <algorithm>
 #include <chrono>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "actors/runtime.hpp"
 #include "app/node/api.hpp"
 #include "app/node/api_answers.hpp"
+#include "app/node/api_request.hpp"
 #include "app/node/errors.hpp"
 #include "app/node/json.hpp"
 #include "ordo/v1/api.pb.h"
@@ -35,30 +37,90 @@ void api::answer_events(uint64_t after, size_t limit, responder& respond) {
   respond(json_response(200, json::print(page)));
 }
 
-void api::answer_consumers(const http_request& req, std::string_view name, responder& respond) {
+// GET /v1/events?after=&limit=&wait_ms=&consumer=: a page of the feed; with wait_ms, a long
+// poll while nothing follows `after`; with consumer=NAME, a named reader's saved offset.
+void api::get_events(const call& c) {
+  uint64_t after = 0, limit = 100, wait_ms = 0;
+  auto a = query_param(c.req.query, "after"), l = query_param(c.req.query, "limit"),
+       w = query_param(c.req.query, "wait_ms");
+  std::string consumer{query_param(c.req.query, "consumer")};
+  if ((!a.empty() && !parse_u64(a, after)) || (!l.empty() && !parse_u64(l, limit)) ||
+      (!w.empty() && !parse_u64(w, wait_ms)) || limit == 0 || limit > 1000)
+    return c.respond(error(400, "INVALID_ARGUMENT",
+                           "after, limit (1..1000) and wait_ms must be non-negative whole numbers"));
+  wait_ms = std::min<uint64_t>(wait_ms, static_cast<uint64_t>(cfg_.http.events_wait_max.count()));
   auto head = rt_.feed_head();
-  if (!head) return respond(error(500, "read_failed", describe(head.error())));
-  auto fill = [&](v1::FeedConsumer& c, std::string_view consumer, uint64_t offset) {
-    c.set_name(std::string{consumer});
-    c.set_offset(offset);
-    c.set_lag(*head > offset ? *head - offset : 0);
-  };
-  if (req.method == "DELETE") {
-    std::string error_text;
-    auto last = consumers_.remove(std::string{name}, &error_text);
-    if (!error_text.empty()) return respond(error(503, "storage_error", error_text));
-    if (!last)
-      return respond(
-          error(404, "unknown_consumer", fmt::format("no feed consumer named {}", name)));
-    v1::FeedConsumer c;
-    fill(c, name, *last);
-    return respond(json_response(200, json::print(c)));
+  if (!consumer.empty()) {
+    // A named consumer: without ?after= it resumes where it left off; with it, it commits
+    // "everything up to `after` is handled" (then reads after it).
+    if (!feed_consumers::valid_name(consumer))
+      return c.respond(
+          error(400, "INVALID_ARGUMENT",
+                "consumer must be 1..64 characters of A-Z a-z 0-9 . _ - (not \"saga\")"));
+    if (a.empty()) {
+      after = consumers_.offset(consumer).value_or(0);
+    } else if (head && after > *head) {
+      return c.respond(error(400, "after_beyond_head",
+                             fmt::format("after={} is beyond the feed head {}: a consumer "
+                                         "commits only positions it has read",
+                                         after, *head)));
+    }
+    auto r = consumers_.commit(consumer, after);
+    if (r.st == feed_consumers::status::too_many)
+      return c.respond(error(409, "too_many_consumers", r.message));
+    if (r.st != feed_consumers::status::ok)
+      return c.respond(error(503, "storage_error", r.message));
   }
+  if (wait_ms == 0 || !head || *head > after) return answer_events(after, limit, c.respond);
+  std::unique_lock<std::mutex> g{polls_mu_};
+  if (stopping_ || polls_.size() >= long_polls_max) {
+    const bool stopping = stopping_;
+    g.unlock();
+    return c.respond(error(503, stopping ? "stopping" : "too_many_long_polls",
+                           fmt::format("at most {} GET /v1/events may wait at once",
+                                       long_polls_max)));
+  }
+  polls_.push_back(long_poll{
+      after, limit, std::chrono::steady_clock::now() + std::chrono::milliseconds{wait_ms},
+      c.respond});
+  g.unlock();
+  polls_cv_.notify_one();
+}
+
+namespace {
+
+void fill_consumer(v1::FeedConsumer& c, std::string_view name, uint64_t offset, uint64_t head) {
+  c.set_name(std::string{name});
+  c.set_offset(offset);
+  c.set_lag(head > offset ? head - offset : 0);
+}
+
+} // namespace
+
+// GET /v1/events/consumers: every named reader, its offset and lag behind the head.
+void api::list_consumers(const call& c) {
+  auto head = rt_.feed_head();
+  if (!head) return c.respond(error(500, "read_failed", describe(head.error())));
   v1::FeedConsumers page;
   page.set_head(*head);
   for (auto& [consumer, offset] : consumers_.list())
-    fill(*page.add_consumers(), consumer, offset);
-  respond(json_response(200, json::print(page)));
+    fill_consumer(*page.add_consumers(), consumer, offset, *head);
+  c.respond(json_response(200, json::print(page)));
+}
+
+// DELETE /v1/events/consumers/NAME: forget a named reader; answers its last offset.
+void api::remove_consumer(const call& c) {
+  auto head = rt_.feed_head();
+  if (!head) return c.respond(error(500, "read_failed", describe(head.error())));
+  const auto name = c.at["consumer"];
+  std::string error_text;
+  auto last = consumers_.remove(std::string{name}, &error_text);
+  if (!error_text.empty()) return c.respond(error(503, "storage_error", error_text));
+  if (!last)
+    return c.respond(error(404, "unknown_consumer", fmt::format("no feed consumer named {}", name)));
+  v1::FeedConsumer out;
+  fill_consumer(out, name, *last, *head);
+  c.respond(json_response(200, json::print(out)));
 }
 
 // Long polls: one thread answers the waiting requests when a commit adds events (the

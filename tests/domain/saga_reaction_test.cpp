@@ -1,15 +1,14 @@
 // The saga's reaction table (domain/saga_reaction.hpp): every order event kind against an
 // independently written expectation, on real events built for each case of the OrderEvent
 // oneof, and docs/saga.md shows the table the code uses.
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
 #include "domain/saga_reaction.hpp"
+#include "support/text_file.hpp"
 
 using namespace ordo;
 using domain::saga_step;
@@ -38,13 +37,6 @@ const std::map<std::string, saga_step>& expected() {
       {"restock_requested", saga_step::restock},
   };
   return m;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in{path};
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 } // namespace
@@ -94,7 +86,7 @@ TEST_SUITE("saga_reaction") {
         table += fmt::format("| `{}` with `fulfilment_started` | `{}` |\n", domain::name(k),
                              domain::name(domain::saga_step_for(k, true)));
     }
-    const auto doc = read_file(std::string(ORDO_SOURCE_DIR) + "/docs/saga.md");
+    const auto doc = ordo::test::read_text_file(std::string(ORDO_SOURCE_DIR) + "/docs/saga.md");
     REQUIRE_MESSAGE(!doc.empty(), "docs/saga.md not found under " ORDO_SOURCE_DIR);
     const std::string why = "docs/saga.md must contain this table exactly:\n" + table;
     CHECK_MESSAGE(doc.find(table) != std::string::npos, why);

@@ -2,10 +2,8 @@
 // sources has a row, names read back to their codes, and the HTTP layer answers each failure
 // with its row's status (Retry-After exactly for the "wait" rows).
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -13,17 +11,11 @@
 #include "app/node/api_answers.hpp"
 #include "ordo/outcome_code.hpp"
 #include "storage/errors.hpp"
+#include "support/text_file.hpp"
 
 using namespace ordo;
 
 namespace {
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in{p};
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Every `failure("code", ...)` literal under the source folders that produce outcomes.
 std::set<std::string> codes_in_sources() {
@@ -34,7 +26,7 @@ std::set<std::string> codes_in_sources() {
     for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
       const auto ext = e.path().extension();
       if (!e.is_regular_file() || (ext != ".cpp" && ext != ".hpp")) continue;
-      const auto text = read_file(e.path());
+      const auto text = ordo::test::read_text_file(e.path());
       for (std::sregex_iterator it{text.begin(), text.end(), literal}, end; it != end; ++it)
         out.insert((*it)[1].str());
     }
