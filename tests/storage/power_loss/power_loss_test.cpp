@@ -156,7 +156,7 @@ TEST_SUITE("storage_power_loss") {
     CHECK(t.corrupt == 0);
   }
 
-  // A kept failing case, skipped by default (run: storage_test --test-suite=storage_power_loss
+  // A kept failing case, skipped by default (run: storage_tests --test-suite=storage_power_loss
   // --no-skip). POSIX makes a new file's directory entry durable only with an fsync of the
   // directory; neither LMDB nor the journal ever fsyncs the data directory, so under that
   // model a new store's data.mdb can vanish with every acknowledged commit in it. ext4, XFS
