@@ -1,5 +1,5 @@
 // json_bench: JSON ⇄ Protobuf cost per API body, protobuf's util against proto_json (the
-// descriptor-driven codec in app/node/proto_json.hpp): parse of a ~300-byte PlaceOrder body,
+// descriptor-driven codec in messages/json/proto_json.hpp): parse of a ~300-byte PlaceOrder body,
 // and print of a CommandAnswer carrying one Envelope with an OrderPlaced event (the answer to
 // POST /v1/orders?include=events). Prints a human summary and, as the last line, one JSON
 // object.
@@ -20,7 +20,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 
-#include "app/node/proto_json.hpp"
+#include "messages/json/proto_json.hpp"
 #include "ordo/v1/api.pb.h"
 
 namespace pb = google::protobuf;
@@ -104,13 +104,13 @@ int main(int argc, char** argv) {
   ordo::v1::PlaceOrder pb_order;
   ordo::v1::PlaceOrder fast_order;
   if (!pb::util::JsonStringToMessage(body, &pb_order).ok()) die("protobuf refused the body");
-  if (auto e = ordo::node::proto_json::parse(body, fast_order); !e.empty()) die(e);
+  if (auto e = ordo::proto_json::parse(body, fast_order); !e.empty()) die(e);
   if (!pb::util::MessageDifferencer::Equals(pb_order, fast_order)) die("parse results differ");
   const ordo::v1::CommandAnswer answer = answer_with_event(pb_order);
   std::string pb_text;
   std::string fast_text;
   (void)pb::util::MessageToJsonString(answer, &pb_text, print_options);
-  ordo::node::proto_json::print(answer, fast_text);
+  ordo::proto_json::print(answer, fast_text);
   if (pb_text != fast_text) die("printed JSON differs");
 
   fmt::print("json_bench: {} calls per round, best of 5 rounds, one thread\n", n);
@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
   });
   const double fast_parse = best_us(n, [&] {
     ordo::v1::PlaceOrder m;
-    (void)ordo::node::proto_json::parse(body, m);
+    (void)ordo::proto_json::parse(body, m);
   });
   const double pb_print = best_us(n, [&] {
     std::string out;
@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
   });
   const double fast_print = best_us(n, [&] {
     std::string out;
-    ordo::node::proto_json::print(answer, out);
+    ordo::proto_json::print(answer, out);
   });
 
   fmt::print("  parse PlaceOrder:     protobuf {:7.2f} µs   proto_json {:6.2f} µs   ({:.1f}x)\n",

@@ -1,5 +1,5 @@
-// Fuzz target: the JSON request bodies of the node's API (app/node/json.hpp over
-// app/node/proto_json.hpp), parsed into every body type the API accepts.
+// Fuzz target: the JSON request bodies of the node's API (messages/json/json.hpp over
+// messages/json/proto_json.hpp), parsed into every body type the API accepts.
 //
 // Input: a request body (any bytes; the corpus holds valid bodies of each type).
 // Checks, for each type: nothing crashes; the body is accepted exactly when protobuf's own
@@ -49,7 +49,7 @@ void use(const pb::Message& m) {
 // that accepted the body, and for one type picked by the input when all refuse.
 void check(std::string_view body, const pb::Message& prototype, bool compare) {
   auto ours = ordo::fuzz::blank(prototype);
-  const std::string err = ordo::node::json::parse(body, *ours);
+  const std::string err = ordo::json::parse(body, *ours);
   if (!err.empty() && !compare) {
     FUZZ_CHECK(ours->ByteSizeLong() == 0, "a refused body left a half-parsed message");
     return;

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/cluster.pb.h"
 #include "ordo/v1/envelope.pb.h"
@@ -79,7 +79,7 @@ std::string ser(const google::protobuf::Message& m) {
 
 // ---- http_request: what clients send ----
 void http() {
-  const std::string body = ordo::node::json::print(place());
+  const std::string body = ordo::json::print(place());
   put("http_request", "get_order.http",
       "GET /v1/orders/o-0001-0000000001 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nAuthorization: "
       "Bearer 0123456789abcdef\r\n\r\n");
@@ -107,7 +107,7 @@ void http() {
 // ---- json_body: every body type the API parses ----
 void json() {
   auto j = [](const std::string& name, const google::protobuf::Message& m) {
-    put("json_body", name + ".json", ordo::node::json::print(m));
+    put("json_body", name + ".json", ordo::json::print(m));
   };
   j("place_order", place());
   v1::CancelOrder c;

@@ -1,7 +1,7 @@
 #pragma once
 // Checks shared by the targets that decode Protobuf messages (envelope, snapshot, cluster
 // messages): a decoded message encodes and decodes back to itself, and its JSON form — the
-// API prints envelopes and states with app/node/json.hpp — is protobuf's own, byte for byte,
+// API prints envelopes and states with messages/json/json.hpp — is protobuf's own, byte for byte,
 // and parses back to the same message.
 
 #include <memory>
@@ -12,7 +12,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 #include "fuzz/fuzz_support.hpp"
 
 namespace ordo::fuzz {
@@ -42,7 +42,7 @@ inline void check_binary_round_trip(const pb::Message& m) {
 
 /// The API's JSON of `m` is byte for byte protobuf's JSON of it.
 inline std::string check_print(const pb::Message& m) {
-  const std::string text = node::json::print(m);
+  const std::string text = ordo::json::print(m);
   pb::util::JsonPrintOptions o;
   o.preserve_proto_field_names = true;
   std::string theirs;
@@ -66,7 +66,7 @@ inline void check_json_round_trip(const pb::Message& m) {
   for (int round = 1; round <= 2; ++round) {
     const std::string text = check_print(*from);
     back = blank(m);
-    const std::string err = node::json::parse(text, *back);
+    const std::string err = ordo::json::parse(text, *back);
     FUZZ_CHECK(err.empty(), m.GetTypeName() + ": own JSON refused: " + err + "\n  " + shown(text));
     FUZZ_CHECK(same(*known, *back), m.GetTypeName() + ": JSON round trip " +
                                         std::to_string(round) + " differs: " + shown(text));

@@ -17,7 +17,7 @@
 #include <fmt/core.h>
 
 #include "app/ctl/http_client.hpp"
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 #include "app/scenario/remote.hpp"
 #include "ordo/v1/api.pb.h"
 
@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
       }
       nodes += fmt::format(
           R"({}{{"id":{},"host":{},"port":{}}})", nodes.empty() ? "" : ",", pos[i].substr(0, eq),
-          ordo::node::json::quote(pos[i].substr(eq + 1, colon - eq - 1)), pos[i].substr(colon + 1));
+          ordo::json::quote(pos[i].substr(eq + 1, colon - eq - 1)), pos[i].substr(colon + 1));
     }
     return print_result(c.post("/v1/cluster/members", fmt::format(R"({{"nodes":[{}]}})", nodes)));
   }
@@ -249,12 +249,12 @@ int main(int argc, char** argv) {
       auto r = c.get(fmt::format("/v1/events?{}limit=500&wait_ms={}", from, follow ? 10'000 : 0));
       if (r.status != 200) return print_result(r);
       ordo::v1::FeedPage page;
-      if (auto e = ordo::node::json::parse(r.body, page); !e.empty()) {
+      if (auto e = ordo::json::parse(r.body, page); !e.empty()) {
         fmt::print(stderr, "ordoctl: unreadable feed page: {}\n", e);
         return 1;
       }
       for (const auto& item : page.events())
-        fmt::print("{}\n", ordo::node::json::print(item));
+        fmt::print("{}\n", ordo::json::print(item));
       std::fflush(stdout);
       // The request that returned an empty page committed everything printed before it.
       if (page.events().empty() && !follow) return 0;

@@ -9,7 +9,7 @@
 #include "app/node/api_answers.hpp"
 #include "app/node/api_request.hpp"
 #include "app/node/errors.hpp"
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 #include "app/node/webhook_signature.hpp"
 #include "domain/order_id.hpp"
 #include "domain/validation.hpp"

@@ -3,7 +3,7 @@
 #include <fmt/core.h>
 
 #include "app/node/errors.hpp"
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 #include "ordo/outcome_code.hpp"
 #include "ordo/v1/api.pb.h"
 

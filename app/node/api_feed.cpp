@@ -12,7 +12,7 @@
 #include "app/node/api_answers.hpp"
 #include "app/node/api_request.hpp"
 #include "app/node/errors.hpp"
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 #include "ordo/v1/api.pb.h"
 
 namespace ordo::node {

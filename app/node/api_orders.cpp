@@ -6,7 +6,7 @@
 #include "app/node/api.hpp"
 #include "app/node/api_answers.hpp"
 #include "app/node/api_request.hpp"
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 
 namespace ordo::node {
 

@@ -29,7 +29,7 @@
 #include <fmt/core.h>
 
 #include "app/node/errors.hpp"
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 #include "app/node/log.hpp"
 
 namespace ordo::node {

@@ -5,7 +5,7 @@
 
 #include <fmt/core.h>
 
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 #include "app/scenario/target.hpp"
 #include "ordo/v1/api.pb.h"
 
@@ -18,7 +18,7 @@ outcome to_outcome(const ctl::http_result& r) {
   if (r.status == 0) return failure("unreachable", r.error, true);
   if (r.status >= 200 && r.status < 300) {
     v1::CommandAnswer a;
-    if (auto e = node::json::parse(r.body, a); !e.empty())
+    if (auto e = ordo::json::parse(r.body, a); !e.empty())
       return failure("bad_answer", "unreadable command answer: " + e, true);
     outcome o;
     o.status = outcome_status::accepted;
@@ -31,7 +31,7 @@ outcome to_outcome(const ctl::http_result& r) {
     return o;
   }
   v1::ErrorBody b;
-  if (auto e = node::json::parse(r.body, b); !e.empty())
+  if (auto e = ordo::json::parse(r.body, b); !e.empty())
     return failure("bad_answer", fmt::format("HTTP {} with an unreadable body", r.status), true);
   if (r.status == 429) return overloaded(b.error().message());
   v1::RejectionCode code;
@@ -59,11 +59,11 @@ public:
   std::optional<outcome> submit_order(const v1::OrderCommand& cmd,
                                       const std::string& key) override {
     return to_outcome(
-        c_.post("/v1/admin/order-commands", node::json::print(cmd), {{"Idempotency-Key", key}}));
+        c_.post("/v1/admin/order-commands", ordo::json::print(cmd), {{"Idempotency-Key", key}}));
   }
   std::optional<outcome> submit_inventory(const v1::InventoryCommand& cmd,
                                           const std::string& key) override {
-    return to_outcome(c_.post("/v1/admin/inventory-commands", node::json::print(cmd),
+    return to_outcome(c_.post("/v1/admin/inventory-commands", ordo::json::print(cmd),
                               {{"Idempotency-Key", key}}));
   }
   std::optional<v1::OrderState> order(const std::string& id, std::string& error) override {
@@ -87,7 +87,7 @@ private:
       error = r.status == 0 ? r.error : fmt::format("HTTP {}: {}", r.status, r.body);
       return std::nullopt;
     }
-    if (auto e = node::json::parse(r.body, s); !e.empty()) {
+    if (auto e = ordo::json::parse(r.body, s); !e.empty()) {
       error = "unreadable state: " + e;
       return std::nullopt;
     }

@@ -14,60 +14,6 @@ namespace ordo::scenario {
 
 namespace {
 
-// The embedded runtime as a scenario target: restarts stop and start it on the same store.
-class embedded_target final : public target {
-public:
-  explicit embedded_target(runtime_config cfg) : cfg_(std::move(cfg)) {}
-  ~embedded_target() override {
-    if (rt_) rt_->stop();
-  }
-  std::optional<std::string> start() {
-    auto rt = runtime::start(cfg_);
-    if (!rt) return to_string(rt.error());
-    rt_ = std::move(*rt);
-    return std::nullopt;
-  }
-  std::optional<outcome> submit_order(const v1::OrderCommand& cmd,
-                                      const std::string& key) override {
-    return await(rt_->submit_order(cmd, key));
-  }
-  std::optional<outcome> submit_inventory(const v1::InventoryCommand& cmd,
-                                          const std::string& key) override {
-    return await(rt_->submit_inventory(cmd, key));
-  }
-  std::optional<v1::OrderState> order(const std::string& id, std::string& error) override {
-    auto st = rt_->order(id);
-    if (!st) {
-      error = to_string(st.error());
-      return std::nullopt;
-    }
-    return std::move(*st);
-  }
-  std::optional<v1::InventoryState> inventory(const std::string& sku, std::string& error) override {
-    auto st = rt_->inventory(sku);
-    if (!st) {
-      error = to_string(st.error());
-      return std::nullopt;
-    }
-    return std::move(*st);
-  }
-  std::optional<std::string> restart(std::optional<bool> saga) override {
-    if (saga) cfg_.saga.enabled = *saga;
-    rt_->stop();
-    rt_.reset();
-    if (auto bad = start()) return "restart failed: " + *bad;
-    return std::nullopt;
-  }
-
-private:
-  static std::optional<outcome> await(std::future<outcome> f) {
-    if (f.wait_for(std::chrono::seconds{30}) != std::future_status::ready) return std::nullopt;
-    return f.get();
-  }
-  runtime_config cfg_;
-  std::unique_ptr<runtime> rt_;
-};
-
 struct context {
   target* t = nullptr;
   std::map<std::string, std::string> orders; // alias -> order id
@@ -333,12 +279,6 @@ run_report run_on(const std::vector<step>& steps, target& t, bool keep_going) {
   return report;
 }
 
-run_report run(const std::vector<step>& steps, const runtime_config& cfg, bool keep_going) {
-  embedded_target t{cfg};
-  if (auto bad = t.start()) return run_report{0, {fmt::format("runtime did not start: {}", *bad)}};
-  return run_on(steps, t, keep_going);
-}
-
 std::optional<std::vector<step>> read_file(const std::string& path, run_report& report) {
   std::ifstream in{path};
   if (!in) {
@@ -353,12 +293,6 @@ std::optional<std::vector<step>> read_file(const std::string& path, run_report& 
     return std::nullopt;
   }
   return std::move(parsed.steps);
-}
-
-run_report run_file(const std::string& path, const runtime_config& cfg, bool keep_going) {
-  run_report report;
-  auto steps = read_file(path, report);
-  return steps ? run(*steps, cfg, keep_going) : report;
 }
 
 } // namespace ordo::scenario

@@ -1,5 +1,6 @@
 #pragma once
-// Scenarios: plain-text stories of orders, run against the real runtime (CAF + LMDB).
+// Scenarios: plain-text stories of orders, run against the real runtime (embedded.hpp) or a
+// running node (remote.hpp).
 //
 // One step per line; `#` starts a comment. Orders are named by aliases (A, B, ...) that
 // bind to the real order id when the order is placed. Every command may end with
@@ -31,7 +32,6 @@
 #include <string>
 #include <vector>
 
-#include "actors/runtime.hpp"
 
 namespace ordo::scenario {
 
@@ -58,17 +58,9 @@ struct run_report {
   bool ok() const { return failures.empty(); }
 };
 
-/// Runs the steps against a runtime started (and restarted) with `cfg`; scenario files
-/// play the services by hand, so callers normally pass cfg.saga.enabled = false and a
-/// scenario turns the saga on with the `saga on` step. Stops at the first
-/// failing step unless `keep_going`.
-run_report run(const std::vector<step>& steps, const runtime_config& cfg, bool keep_going = false);
-
-/// Reads, parses and runs a scenario file; parse errors are reported as failures.
-run_report run_file(const std::string& path, const runtime_config& cfg, bool keep_going = false);
-
 class target;
-/// Runs the steps against any target (e.g. a remote node, remote.hpp).
+/// Runs the steps against any target: the embedded runtime (embedded.hpp) or a running node
+/// (remote.hpp).
 run_report run_on(const std::vector<step>& steps, target& t, bool keep_going = false);
 
 /// Reads and parses a scenario file; on failure fills report.failures and returns nullopt.

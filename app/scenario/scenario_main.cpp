@@ -6,7 +6,7 @@
 
 #include <fmt/core.h>
 
-#include "app/scenario/scenario.hpp"
+#include "app/scenario/embedded.hpp"
 
 int main(int argc, char** argv) {
   std::string data;

@@ -1,12 +1,10 @@
 #pragma once
-// What a scenario runs against: the embedded runtime (run.cpp's default: restarts allowed)
+// What a scenario runs against: the embedded runtime (embedded.cpp: restarts allowed)
 // or a running node over HTTP (remote.cpp, `ordoctl scenario`). The steps are the same; only
 // how a command reaches an order differs.
 
 #include <optional>
 #include <string>
-
-#include <caf/expected.hpp>
 
 #include "actors/outcome.hpp"
 #include "ordo/v1/inventory.pb.h"

@@ -1,7 +1,7 @@
 // Every scenario file in tests/scenarios runs against the real runtime (CAF + LMDB).
 #include <filesystem>
 
-#include "app/scenario/scenario.hpp"
+#include "app/scenario/embedded.hpp"
 #include "test_runtime.hpp"
 
 TEST_SUITE("scenarios") {

@@ -14,7 +14,7 @@
 #include <fmt/core.h>
 
 #include "app/ctl/http_client.hpp"
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/inventory.pb.h"
 #include "ordo/v1/order.pb.h"
@@ -172,7 +172,7 @@ inline void audit_stock(const std::string& via, const std::vector<std::string>& 
     auto r = c.get("/v1/inventory/" + sku);
     REQUIRE(r.status == 200);
     ordo::v1::InventoryState st;
-    REQUIRE(ordo::node::json::parse(r.body, st).empty());
+    REQUIRE(ordo::json::parse(r.body, st).empty());
     CHECK_MESSAGE(st.on_hand() == initial - shipped[sku], sku);
     CHECK_MESSAGE(st.reserved_total() == 0, sku);
   }

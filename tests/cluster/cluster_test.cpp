@@ -15,7 +15,7 @@
 #include <fmt/core.h>
 
 #include "app/ctl/http_client.hpp"
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 #include "cluster_support.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/inventory.pb.h"
@@ -40,7 +40,7 @@ TEST_SUITE("cluster_nodes") {
                       {{"Idempotency-Key", fmt::format("o-{}", i)}});
       REQUIRE_MESSAGE(r.status == 201, r.body);
       ordo::v1::CommandAnswer a;
-      REQUIRE(ordo::node::json::parse(r.body, a).empty());
+      REQUIRE(ordo::json::parse(r.body, a).empty());
       ids.push_back(a.order_id());
       // A retry through another node finds the same order (the key routes to one shard).
       http_client other{cl.url((i + 1) % 3)};
@@ -94,7 +94,7 @@ TEST_SUITE("cluster_nodes") {
                         .count();
           if (r.status == 201) {
             ordo::v1::CommandAnswer a;
-            ordo::node::json::parse(r.body, a);
+            ordo::json::parse(r.body, a);
             std::lock_guard<std::mutex> g{mu};
             acked.push_back(a.order_id());
             if (killed) ++ok_after_kill;
@@ -156,7 +156,7 @@ TEST_SUITE("cluster_nodes") {
         auto r = c.post("/v1/orders", body, {{"Idempotency-Key", key}});
         REQUIRE_MESSAGE((r.status == 200 || r.status == 201), r.status << " " << r.body);
         ordo::v1::CommandAnswer a;
-        REQUIRE(ordo::node::json::parse(r.body, a).empty());
+        REQUIRE(ordo::json::parse(r.body, a).empty());
         all.push_back(a.order_id());
       }
     }

@@ -11,7 +11,7 @@
 #include <fmt/core.h>
 
 #include "app/ctl/http_client.hpp"
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 #include "cluster_support.hpp"
 #include "ordo/v1/api.pb.h"
 
@@ -28,7 +28,7 @@ std::vector<std::pair<std::string, uint64_t>> feed_of(const std::string& url) {
     auto r = c.get(fmt::format("/v1/events?after={}&limit=1000", after));
     REQUIRE_MESSAGE(r.status == 200, r.body);
     ordo::v1::FeedPage p;
-    REQUIRE(ordo::node::json::parse(r.body, p).empty());
+    REQUIRE(ordo::json::parse(r.body, p).empty());
     if (p.events().empty()) break;
     for (const auto& e : p.events())
       out.emplace_back(e.event().entity_id(), e.event().sequence());
@@ -95,7 +95,7 @@ struct placement_load {
           std::lock_guard<std::mutex> g{mu};
           if (r.status == 201) {
             ordo::v1::CommandAnswer a;
-            ordo::node::json::parse(r.body, a);
+            ordo::json::parse(r.body, a);
             acked.push_back(a.order_id());
             if (changing) ++ok_during;
           } else if (r.status == 503) { // a shard between owners: retry later, same key
@@ -146,7 +146,7 @@ std::vector<std::string> resolve(placement_load& load, const std::string& via) {
     auto r = c.post("/v1/orders", body, {{"Idempotency-Key", key}});
     REQUIRE_MESSAGE((r.status == 200 || r.status == 201), r.status << " " << r.body);
     ordo::v1::CommandAnswer a;
-    REQUIRE(ordo::node::json::parse(r.body, a).empty());
+    REQUIRE(ordo::json::parse(r.body, a).empty());
     all.push_back(a.order_id());
   }
   for (const auto& id : load.acked) {
@@ -201,7 +201,7 @@ std::vector<std::string> audit_after_join(cluster& cl, placement_load& load,
                      {{"Idempotency-Key", fmt::format("after-{}", i)}});
     REQUIRE_MESSAGE(r.status == 201, r.status << " " << r.body);
     ordo::v1::CommandAnswer a;
-    REQUIRE(ordo::node::json::parse(r.body, a).empty());
+    REQUIRE(ordo::json::parse(r.body, a).empty());
     all.push_back(a.order_id());
   }
   audit(cl, all, skus, cl.url(3));

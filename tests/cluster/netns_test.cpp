@@ -10,7 +10,7 @@
 #include <fmt/core.h>
 
 #include "app/ctl/http_client.hpp"
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/order.pb.h"
 #include "support/api_client.hpp"
@@ -148,7 +148,7 @@ TEST_SUITE("cluster_netns") {
                                                    {{"Idempotency-Key", fmt::format("ns-{}", i)}});
       REQUIRE_MESSAGE(r.status == 201, r.body);
       ordo::v1::CommandAnswer a;
-      REQUIRE(ordo::node::json::parse(r.body, a).empty());
+      REQUIRE(ordo::json::parse(r.body, a).empty());
       ids.push_back(a.order_id());
     }
     for (const auto& id : ids) { // every order delivered, read through another node
@@ -254,7 +254,7 @@ TEST_SUITE("cluster_netns") {
       auto r = via.post("/v1/orders", body(i), {{"Idempotency-Key", fmt::format("nj-{}", i)}});
       REQUIRE_MESSAGE(r.status == 201, r.body);
       ordo::v1::CommandAnswer a;
-      REQUIRE(ordo::node::json::parse(r.body, a).empty());
+      REQUIRE(ordo::json::parse(r.body, a).empty());
       ids.push_back(a.order_id());
     };
     for (int i = 0; i < 30; ++i)

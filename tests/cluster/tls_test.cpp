@@ -115,7 +115,7 @@ int64_t on_hand(http_client& c, const std::string& sku) {
   auto r = c.get("/v1/inventory/" + sku);
   REQUIRE(r.status == 200);
   ordo::v1::InventoryState st;
-  REQUIRE(ordo::node::json::parse(r.body, st).empty());
+  REQUIRE(ordo::json::parse(r.body, st).empty());
   return st.on_hand();
 }
 
@@ -182,7 +182,7 @@ TEST_SUITE("cluster_tls") {
     auto placed = c1.post("/v1/orders", place_body(skus[0], skus[1]), {{"Idempotency-Key", "t1"}});
     REQUIRE_MESSAGE(placed.status == 201, placed.body);
     ordo::v1::CommandAnswer a;
-    REQUIRE(ordo::node::json::parse(placed.body, a).empty());
+    REQUIRE(ordo::json::parse(placed.body, a).empty());
     const auto id = a.order_id(); // read below
     await_settled(cl.url(0), {id});
     REQUIRE(order(c1, id).status() == ordo::v1::ORDER_STATUS_DELIVERED);

@@ -10,7 +10,7 @@
 #include <fmt/core.h>
 
 #include "app/ctl/http_client.hpp"
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 #include "app/node/webhook_signature.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/order.pb.h"
@@ -76,13 +76,13 @@ inline std::vector<std::pair<std::string, std::string>> idem(const std::string& 
 
 inline std::string error_code(const ctl::http_result& r) {
   v1::ErrorBody b;
-  if (!node::json::parse(r.body, b).empty()) return "<unparsable: " + r.body + ">";
+  if (!ordo::json::parse(r.body, b).empty()) return "<unparsable: " + r.body + ">";
   return b.error().code();
 }
 
 inline v1::CommandAnswer answer(const ctl::http_result& r) {
   v1::CommandAnswer a;
-  auto e = node::json::parse(r.body, a);
+  auto e = ordo::json::parse(r.body, a);
   CHECK_MESSAGE(e.empty(), e << " in " << r.body);
   return a;
 }

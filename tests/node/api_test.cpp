@@ -306,7 +306,7 @@ TEST_SUITE("node_api") {
     auto f = ops.get("/v1/events?after=0&limit=1000");
     REQUIRE(f.status == 200);
     ordo::v1::FeedPage page;
-    REQUIRE(ordo::node::json::parse(f.body, page).empty());
+    REQUIRE(ordo::json::parse(f.body, page).empty());
     CHECK(page.events_size() > 10);
     uint64_t prev = 0;
     for (const auto& e : page.events()) {
@@ -316,7 +316,7 @@ TEST_SUITE("node_api") {
     CHECK(page.next_after() == prev);
     auto tail = ops.get(fmt::format("/v1/events?after={}&limit=1000", page.events(2).position()));
     ordo::v1::FeedPage rest;
-    REQUIRE(ordo::node::json::parse(tail.body, rest).empty());
+    REQUIRE(ordo::json::parse(tail.body, rest).empty());
     // The saga may have appended more meanwhile: the tail starts right after item 3.
     REQUIRE(rest.events_size() >= page.events_size() - 3);
     CHECK(rest.events(0).position() == page.events(3).position());
@@ -355,7 +355,7 @@ TEST_SUITE("node_api") {
       auto r = c.get("/v1/events?" + query);
       REQUIRE_MESSAGE(r.status == 200, r.body);
       ordo::v1::FeedPage p;
-      REQUIRE(ordo::node::json::parse(r.body, p).empty());
+      REQUIRE(ordo::json::parse(r.body, p).empty());
       return p;
     };
     auto first = page(ops, "consumer=mailer&limit=2"); // a new consumer starts at the beginning
@@ -373,7 +373,7 @@ TEST_SUITE("node_api") {
     auto listed = ops.get("/v1/events/consumers");
     REQUIRE(listed.status == 200);
     ordo::v1::FeedConsumers all;
-    REQUIRE(ordo::node::json::parse(listed.body, all).empty());
+    REQUIRE(ordo::json::parse(listed.body, all).empty());
     CHECK(all.head() == 3);
     REQUIRE(all.consumers_size() == 1);
     CHECK(all.consumers(0).name() == "mailer");
@@ -456,7 +456,7 @@ TEST_SUITE("node_api") {
     auto r = ops2.get("/v1/events?consumer=mailer");
     REQUIRE(r.status == 200);
     ordo::v1::FeedPage p;
-    REQUIRE(ordo::node::json::parse(r.body, p).empty());
+    REQUIRE(ordo::json::parse(r.body, p).empty());
     REQUIRE(p.events_size() == 1);
     CHECK(p.events(0).position() == 3);
   }

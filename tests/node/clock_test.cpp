@@ -432,7 +432,7 @@ report run_steps(bool wall_clock_timers) {
   for (int page = 0; page < 100; ++page) {
     auto f = ops.get(fmt::format("/v1/events?after={}&limit=1000", after));
     ordo::v1::FeedPage pg;
-    if (f.status != 200 || !ordo::node::json::parse(f.body, pg).empty()) {
+    if (f.status != 200 || !ordo::json::parse(f.body, pg).empty()) {
       rep.other.push_back("feed unreadable: " + f.body);
       break;
     }

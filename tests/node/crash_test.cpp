@@ -66,7 +66,7 @@ std::vector<ordo::v1::FeedItem> whole_feed(http_client& ops) {
     auto r = ops.get(fmt::format("/v1/events?after={}&limit=1000", after));
     REQUIRE(r.status == 200);
     ordo::v1::FeedPage p;
-    REQUIRE(ordo::node::json::parse(r.body, p).empty());
+    REQUIRE(ordo::json::parse(r.body, p).empty());
     if (p.events().empty()) return all;
     for (auto& e : *p.mutable_events())
       all.push_back(std::move(e));

@@ -1,6 +1,6 @@
 // proto_json against protobuf's own JSON mapping: random messages of every type in our schema
 // must print byte for byte the same and parse back to the same message, and inputs must be
-// accepted or refused exactly as protobuf does (see app/node/proto_json.hpp).
+// accepted or refused exactly as protobuf does (see messages/json/proto_json.hpp).
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -14,7 +14,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 
-#include "app/node/proto_json.hpp"
+#include "messages/json/proto_json.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/common.pb.h"
 #include "ordo/v1/envelope.pb.h"
@@ -23,7 +23,7 @@
 #include "support/seed.hpp"
 
 namespace pb = google::protobuf;
-namespace pj = ordo::node::proto_json;
+namespace pj = ordo::proto_json;
 using FD = pb::FieldDescriptor;
 
 namespace {

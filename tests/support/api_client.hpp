@@ -16,7 +16,7 @@
 #include <fmt/core.h>
 
 #include "app/ctl/http_client.hpp"
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 #include "ordo/v1/order.pb.h"
 
 namespace ordo::test {
@@ -63,7 +63,7 @@ inline v1::OrderState order_state(ctl::http_client& c, const std::string& id,
   auto r = c.get("/v1/orders/" + id);
   if (status) *status = r.status;
   v1::OrderState s;
-  if (r.status == 200) node::json::parse(r.body, s);
+  if (r.status == 200) ordo::json::parse(r.body, s);
   return s;
 }
 

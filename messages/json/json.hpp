@@ -9,7 +9,7 @@
 
 #include <google/protobuf/message.h>
 
-namespace ordo::node::json {
+namespace ordo::json {
 
 /// The message as compact JSON (proto field names, 64-bit integers as strings).
 std::string print(const google::protobuf::Message& m);
@@ -27,4 +27,4 @@ std::string quote(std::string_view s);
 /// {"error":{"code":...,"message":...}}
 std::string error_body(std::string_view code, std::string_view message);
 
-} // namespace ordo::node::json
+} // namespace ordo::json

@@ -1,9 +1,9 @@
-#include "app/node/json.hpp"
+#include "messages/json/json.hpp"
 
-#include "app/node/proto_json.hpp"
+#include "messages/json/proto_json.hpp"
 #include <fmt/core.h>
 
-namespace ordo::node::json {
+namespace ordo::json {
 
 // Both directions go through proto_json: Protobuf's own JSON mapping, byte for byte, about
 // 6-7x faster than google::protobuf::util (bench/json_bench.cpp; tests/node/json_test.cpp
@@ -87,4 +87,4 @@ std::string error_body(std::string_view code, std::string_view message) {
   return fmt::format("{{\"error\":{{\"code\":{},\"message\":{}}}}}", quote(code), quote(message));
 }
 
-} // namespace ordo::node::json
+} // namespace ordo::json

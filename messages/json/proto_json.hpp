@@ -14,7 +14,7 @@
 
 #include <google/protobuf/message.h>
 
-namespace ordo::node::proto_json {
+namespace ordo::proto_json {
 
 /// Appends `m` as compact JSON, byte for byte what util::MessageToJsonString prints with
 /// preserve_proto_field_names = true (and default options otherwise).
@@ -25,4 +25,4 @@ void print(const google::protobuf::Message& m, std::string& out);
 /// the expected type and the byte offset. Nesting deeper than 64 is refused.
 std::string parse(std::string_view json, google::protobuf::Message& m);
 
-} // namespace ordo::node::proto_json
+} // namespace ordo::proto_json

@@ -1,4 +1,4 @@
-#include "app/node/proto_json.hpp"
+#include "messages/json/proto_json.hpp"
 
 #include <algorithm>
 #include <array>
@@ -23,7 +23,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/wire_format_lite.h>
 
-namespace ordo::node::proto_json {
+namespace ordo::proto_json {
 namespace {
 
 namespace pb = google::protobuf;
@@ -1277,4 +1277,4 @@ std::string parse(std::string_view json, pb::Message& m) {
   return err;
 }
 
-} // namespace ordo::node::proto_json
+} // namespace ordo::proto_json
