@@ -262,9 +262,7 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
   storage::journal_options jo;
   jo.dir = c.data_dir;
   jo.map_size_bytes = c.map_size_bytes;
-  jo.mode = c.sync == durability::full_sync      ? storage::durability::full_sync
-            : c.sync == durability::no_meta_sync ? storage::durability::no_meta_sync
-                                                 : storage::durability::no_sync;
+  jo.mode = c.sync;
   jo.queue_max_requests = c.journal_queue_max;
   jo.batch_max_requests = c.batch_max_requests;
   const auto wait = c.batch_max_wait.value_or(
@@ -288,7 +286,7 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
   p->env.limits = c.limits;
   p->env.now_ms = c.clock ? c.clock : system_now_ms;
   if (c.saga.enabled) p->env.timers.payment_timeout_ms = c.saga.payment_timeout.count();
-  p->env.before_decide = c.before_decide;
+  p->env.before_decide = c.testing.before_decide;
   p->sys_cfg.set("scheduler.max-threads", c.worker_threads);
   // An idle worker spins briefly, then sleeps on its condition variable until a message from
   // outside wakes it. CAF's default first polls with 50 µs sleeps for ~25 ms: every sleep is a
@@ -330,7 +328,7 @@ caf::expected<std::unique_ptr<runtime>> runtime::start(runtime_config cfg) {
     // node under test fires timers by the wall clock, as before steady-clock firing.
     if (const char* v = std::getenv("ORDO_TEST_WALL_CLOCK_TIMERS");
         v && std::string_view(v) == "1") {
-      q.cfg.saga.wall_clock_timers = true;
+      q.cfg.saga.testing.wall_clock_timers = true;
       fmt::print(stderr, "[warn] ORDO_TEST_WALL_CLOCK_TIMERS=1: durable timers fire by the wall "
                          "clock (a test's negative control; never use it in production)\n");
     }

@@ -52,12 +52,6 @@
 
 namespace ordo {
 
-enum class durability : uint8_t {
-  full_sync,    // default: an answer means the commit reached the disk (fdatasync)
-  no_meta_sync, // the last transactions before an OS crash/power loss may be lost
-  no_sync,      // benchmarks only: an OS crash/power loss may lose anything not yet flushed
-};
-
 struct runtime_config {
   std::string data_dir = "./data";
   size_t worker_threads = 2; // CAF scheduler threads (2 measured best on 2 cores)
@@ -81,8 +75,6 @@ struct runtime_config {
   std::chrono::milliseconds retention_every{60'000}; // both retentions run this often
   actor_limits limits;            // snapshots, passivation, per-entity queue, crashes
   std::function<int64_t()> clock; // ms since epoch; default: the system clock
-  // Test-only fault hook, called before every decide(); may throw to crash the actor.
-  std::function<void(std::string_view entity, const std::string& command_bytes)> before_decide;
   // The order saga (docs/saga.md): on by default, so a placed order drives itself to
   // delivered / rejected / cancelled. Off: commands only (tests that play the services).
   saga::saga_config saga;
@@ -98,6 +90,12 @@ struct runtime_config {
     // shard moved away after its events were published here.
     std::function<caf::expected<v1::OrderState>(const std::string& id, uint16_t shard)> read_order;
   } cluster;
+  // Hooks for tests only; production leaves them unset (the saga's are in saga.testing).
+  struct testing_hooks {
+    // A fault hook called before every decide(); may throw to crash the actor.
+    std::function<void(std::string_view entity, const std::string& command_bytes)>
+        before_decide;
+  } testing;
 };
 
 struct runtime_stats {

@@ -149,6 +149,7 @@
 
 #include <caf/expected.hpp>
 
+#include "ordo/durability.hpp"
 #include "storage/errors.hpp"
 
 namespace ordo::storage {
@@ -159,7 +160,7 @@ namespace ordo::storage {
 /// (older builds then refuse it with format_too_new).
 constexpr uint32_t format_version = 3;
 
-enum class durability : uint8_t { full_sync, no_meta_sync, no_sync };
+using ordo::durability; // include/ordo/durability.hpp
 
 struct journal_options {
   std::string dir;                              // created if missing

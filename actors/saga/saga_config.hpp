@@ -33,10 +33,6 @@ struct saga_config {
   // Stored timers adopted per scan (at start, after an import); the rest fire by their wall
   // deadline, as with timer_wall_check_every.
   size_t timer_adopt_max = 1'000'000;
-  // Test-only negative control: fire timers when the WALL clock passes their stored deadline
-  // (the rule before steady-clock firing), so a clock-step test can show it catches it. The
-  // node sets it from ORDO_TEST_WALL_CLOCK_TIMERS=1 (runtime.cpp). Never in production.
-  bool wall_clock_timers = false;
   int retries_max = 8;              // failed / timed-out effects, then log and hold the offset
   int overloaded_retries_max = 200; // `overloaded` is backpressure, not failure: more patience
   std::chrono::milliseconds backoff_base{5};
@@ -48,9 +44,16 @@ struct saga_config {
   std::chrono::milliseconds parked_retry_every{30'000};
   // Start after this feed position instead of the saved offset (replay; tests).
   std::optional<uint64_t> start_after;
-  // Test-only: an event for which this returns true is held (never handled in this run), so
-  // a test can stop the runtime with an order parked at an exact saga step.
-  std::function<bool(const v1::Envelope&)> hold_event;
+  // Hooks for tests only; production leaves them unset.
+  struct testing_hooks {
+    // Negative control: fire timers when the WALL clock passes their stored deadline (the
+    // rule before steady-clock firing), so a clock-step test can show it catches it. The
+    // node sets it from ORDO_TEST_WALL_CLOCK_TIMERS=1 (runtime.cpp).
+    bool wall_clock_timers = false;
+    // An event for which this returns true is held (never handled in this run), so a test
+    // can stop the runtime with an order parked at an exact saga step.
+    std::function<bool(const v1::Envelope&)> hold_event;
+  } testing;
 };
 
 } // namespace ordo::saga

@@ -431,7 +431,7 @@ void dispatcher::poll_timers() {
         });
     if (err) fmt::print(stderr, "[error] saga: reading due timers failed: {}\n", to_string(err));
   };
-  if (cfg_.wall_clock_timers) {
+  if (cfg_.testing.wall_clock_timers) {
     by_wall(false); // the negative control: the wall clock alone decides
   } else {
     if (deadlines_.take_scan_request()) adopt_stored_timers(wall, now);

@@ -66,7 +66,7 @@ std::optional<bool> dispatcher::order_in(const std::string& id, v1::OrderStatus 
 }
 
 void dispatcher::on_event(uint64_t pos, const v1::Envelope& e) {
-  if (cfg_.hold_event && cfg_.hold_event(e)) {
+  if (cfg_.testing.hold_event && cfg_.testing.hold_event(e)) {
     hold(pos); // parked for this run: the offset stays before it
     return;
   }

@@ -288,7 +288,7 @@ TEST_SUITE("handoff") {
     routes r{cfg.shard_count, shard_route::local};
     r.install(cfg);
     std::atomic<bool> hold{true};
-    cfg.before_decide = [&](std::string_view, const std::string&) {
+    cfg.testing.before_decide = [&](std::string_view, const std::string&) {
       while (hold)
         std::this_thread::sleep_for(std::chrono::milliseconds{1});
     };

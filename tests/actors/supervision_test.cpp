@@ -13,7 +13,7 @@ TEST_SUITE("supervision") {
     auto cfg = config_in(dir);
     std::atomic<int> crashes_left{1};
     std::atomic<bool> armed{false};
-    cfg.before_decide = [&](std::string_view, const std::string&) {
+    cfg.testing.before_decide = [&](std::string_view, const std::string&) {
       if (armed.load() && crashes_left.fetch_sub(1) > 0) throw std::runtime_error("injected");
     };
     auto rt = start(cfg);
@@ -34,7 +34,7 @@ TEST_SUITE("supervision") {
     auto cfg = config_in(dir);
     std::string poisoned;
     std::mutex mu;
-    cfg.before_decide = [&](std::string_view entity, const std::string&) {
+    cfg.testing.before_decide = [&](std::string_view entity, const std::string&) {
       std::lock_guard<std::mutex> g{mu};
       if (!poisoned.empty() && entity == poisoned) throw std::runtime_error("always");
     };

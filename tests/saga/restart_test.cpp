@@ -37,7 +37,7 @@ TEST_SUITE("saga_restart") {
       auto gw = std::make_shared<saga::simulated_gateway>();
       auto cfg = saga_config_in(dir, gw);
       auto held = cfg;
-      held.saga.hold_event = [k = s.held](const v1::Envelope& e) {
+      held.saga.testing.hold_event = [k = s.held](const v1::Envelope& e) {
         return e.order_event().kind_case() == k;
       };
       auto rt = start(held);
