@@ -12,6 +12,7 @@ packages=(
   libfmt-dev
   libtomlplusplus-dev
   libboost-dev
+  libcli11-dev
   doctest-dev
   libjemalloc-dev
   strace
