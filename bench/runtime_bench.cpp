@@ -250,7 +250,8 @@ int main(int argc, char** argv) {
       return a == "--help" ? 0 : 2;
     }
   }
-  if (opt.dir.empty()) {
+  const bool own_dir = opt.dir.empty(); // a directory of its own is removed at the end
+  if (own_dir) {
     char tmpl[] = "/tmp/ordo-runtime-bench-XXXXXX";
     opt.dir = mkdtemp(tmpl);
   }
@@ -394,5 +395,6 @@ int main(int argc, char** argv) {
       "\"rss_bytes_per_active_order\": {:.0f}}}\n",
       peak_1k, p50_1k, p99_1k, peak_100k, p99_100k, rate, o50, o99, o999, stored, start_ms,
       first_ms, per_active_bytes, per_active_live_bytes, per_active_rss_bytes);
+  if (own_dir) std::filesystem::remove_all(opt.dir);
   return 0;
 }
