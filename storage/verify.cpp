@@ -53,39 +53,41 @@ struct scan {
       std::string_view name;
       size_t body_size;
       bool from_creation;
+      uint64_t value; // the default a reader takes when the record is absent
       bool seen = false;
     };
-    known all[] = {{ops::meta_format_version, 4, true},  {ops::meta_feed_next, 8, true},
-                   {ops::meta_feed_low, 8, true},       {ops::meta_log_applied, 8, false},
-                   {ops::meta_truncate_cursor, 8, false}, {ops::meta_import_next, 8, false}};
-    uint32_t format = 0;
+    known all[] = {{ops::meta_format_version, 4, true, 0},
+                   {ops::meta_feed_next, 8, true, 1},
+                   {ops::meta_feed_low, 8, true, 0},
+                   {ops::meta_log_applied, 8, false, 0},
+                   {ops::meta_truncate_cursor, 8, false, 0},
+                   {ops::meta_import_next, 8, false, ops::import_first_position}};
+    auto find = [&](std::string_view name) {
+      return std::find_if(std::begin(all), std::end(all),
+                          [&](const known& r) { return r.name == name; });
+    };
     each(db.meta, "meta", [&](std::string_view k, std::string_view v) {
-      auto it = std::find_if(std::begin(all), std::end(all),
-                             [&](const known& r) { return r.name == k; });
+      auto it = find(k);
       if (it == std::end(all)) return problem("meta: unknown record (key {} bytes)", k.size());
       it->seen = true;
       auto body = codec::unseal(k, v);
       if (!body || body->size() != it->body_size) return problem("meta: record {} damaged", k);
-      if (k == ops::meta_format_version) format = codec::get_u32(*body, 0);
+      it->value = it->body_size == 4 ? codec::get_u32(*body, 0) : codec::get_u64(*body, 0);
     });
     for (const auto& r : all)
       if (r.from_creation && !r.seen) problem("meta: record {} missing", r.name);
-    auto low = ops::meta_u64(t, db, ops::meta_feed_low, 0);
-    auto next = ops::meta_u64(t, db, ops::meta_feed_next, 1);
-    rep.feed_low_water = low ? *low : 0;
-    rep.feed_head = next ? *next - 1 : 0;
+    rep.feed_low_water = find(ops::meta_feed_low)->value;
+    rep.feed_head = find(ops::meta_feed_next)->value - 1;
     // Since format 3, feed events reach the store only by a checkpoint, which records how far
     // it applied; a format-2 store (not yet opened by this build) has events without it.
-    const bool applied_seen = std::any_of(std::begin(all), std::end(all), [](const known& r) {
-      return r.name == ops::meta_log_applied && r.seen;
-    });
-    if (format >= 3 && rep.feed_head > 0 && !applied_seen)
+    if (find(ops::meta_format_version)->value >= 3 && rep.feed_head > 0 &&
+        !find(ops::meta_log_applied)->seen)
       problem("meta: record {} missing", ops::meta_log_applied);
-    auto imp = ops::meta_u64(t, db, ops::meta_import_next, ops::import_first_position);
-    if (imp && !ops::is_import_position(*imp))
-      problem("meta: import counter {} outside the import range", *imp);
-    else if (imp)
-      import_next = *imp;
+    const uint64_t imp = find(ops::meta_import_next)->value;
+    if (!ops::is_import_position(imp))
+      problem("meta: import counter {} outside the import range", imp);
+    else
+      import_next = imp;
   }
 
   // The record at a position of the feed (log) or of the import range (import_log).

@@ -90,9 +90,10 @@ private:
   void ship_order(const call& c);
   void deliver_order(const call& c);
   /// A command on an existing order: `body` picks the command's case in `cmd`; unless the
-  /// caller is operations, `allowed` is checked on the committed state first.
+  /// caller is operations, `allowed` is checked on the committed state first (refused: "a
+  /// <role> key may not <what> an order").
   void order_action(const call& c, google::protobuf::Message* (*body)(v1::OrderCommand&),
-                    bool (*allowed)(const principal&, const v1::OrderState&));
+                    bool (*allowed)(const principal&, const v1::OrderState&), const char* what);
   // Payments, injected commands and the cluster (api_admin.cpp).
   void payment_webhook(const call& c);
   void admin_order_command(const call& c);

@@ -45,29 +45,30 @@ void api::get_order(const call& c) {
 void api::cancel_order(const call& c) {
   order_action(c, [](v1::OrderCommand& cmd) -> google::protobuf::Message* {
     return cmd.mutable_cancel_order();
-  }, may_cancel);
+  }, may_cancel, "cancel");
 }
 
 void api::refund_order(const call& c) {
   order_action(c, [](v1::OrderCommand& cmd) -> google::protobuf::Message* {
     return cmd.mutable_refund_order();
-  }, may_fulfil);
+  }, may_fulfil, "refund");
 }
 
 void api::ship_order(const call& c) {
   order_action(c, [](v1::OrderCommand& cmd) -> google::protobuf::Message* {
     return cmd.mutable_mark_shipped();
-  }, may_fulfil);
+  }, may_fulfil, "shipment");
 }
 
 void api::deliver_order(const call& c) {
   order_action(c, [](v1::OrderCommand& cmd) -> google::protobuf::Message* {
     return cmd.mutable_mark_delivered();
-  }, may_fulfil);
+  }, may_fulfil, "delivery");
 }
 
 void api::order_action(const call& c, google::protobuf::Message* (*body)(v1::OrderCommand&),
-                       bool (*allowed)(const principal&, const v1::OrderState&)) {
+                       bool (*allowed)(const principal&, const v1::OrderState&),
+                       const char* what) {
   const std::string id{c.at["order_id"]};
   v1::OrderCommand cmd;
   cmd.set_order_id(id);
@@ -82,10 +83,9 @@ void api::order_action(const call& c, google::protobuf::Message* (*body)(v1::Ord
   };
   if (c.who.who == role::operations) return submit();
   // Tenant check on the committed state: not yours reads as not found.
-  auto what = split_path(c.req.path).back(); // cancel, refund, shipment, delivery
   with_visible_order(id, c.who, c.respond,
                      [respond = c.respond, who = c.who, allowed, submit,
-                      what = std::string{what}](const v1::OrderState& st) {
+                      what](const v1::OrderState& st) {
                        if (!allowed(who, st))
                          return respond(error(403, "forbidden",
                                               fmt::format("a {} key may not {} an order",
