@@ -12,7 +12,7 @@
 
 #include <fmt/core.h>
 
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 #include "app/demo_workload.hpp"
 #include "app/saga_demo.hpp"
 

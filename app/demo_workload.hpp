@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 
 namespace ordo::app {
 

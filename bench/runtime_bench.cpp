@@ -30,7 +30,7 @@
 
 #include <fmt/core.h>
 
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 #include "bench/bench_orders.hpp"
 
 using namespace ordo;

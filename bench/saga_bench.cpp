@@ -25,7 +25,7 @@
 
 #include <fmt/core.h>
 
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 
 using namespace ordo;
 using clk = std::chrono::steady_clock;

@@ -1,3 +1,5 @@
+#include "actors/runtime/internals.hpp"
+#include "actors/runtime/shard_admin.hpp"
 #include "actors/cluster/cluster_link.hpp"
 #include "actors/cluster/link_impl.hpp"
 
@@ -19,7 +21,7 @@
 #include <fmt/core.h>
 
 #include "actors/cluster/tls.hpp"
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 #include "ordo/v1/cluster.pb.h"
 
 namespace ordo::cluster {
@@ -369,7 +371,7 @@ void forward_to(cluster_link::impl& p, v1::ForwardedCommand fc, int redirects_le
           if (p.own->owner(shard) != owner) {
             if (p.own->place(shard) == shard_route::local) {
               // It came to us meanwhile: this node serves it now.
-              p.rt->submit_forwarded(std::move(*fc.mutable_command()), std::move(done));
+              runtime_internals::submit_forwarded(*p.rt, std::move(*fc.mutable_command()), std::move(done));
               return;
             }
             forward_to(p, std::move(fc), redirects_left - 1, std::move(done));

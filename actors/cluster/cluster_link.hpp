@@ -42,7 +42,7 @@
 #include "actors/cluster/ownership.hpp"
 #include "actors/cluster/shard_map.hpp"
 #include "actors/cluster/tls.hpp"
-#include "actors/outcome.hpp"
+#include "ordo/outcome.hpp"
 #include "ordo/v1/envelope.pb.h"
 #include "ordo/v1/inventory.pb.h"
 #include "ordo/v1/order.pb.h"

@@ -23,9 +23,11 @@
 
 #include <fmt/core.h>
 
+#include "actors/runtime/internals.hpp"
+#include "actors/runtime/shard_admin.hpp"
 #include "actors/cluster/link_impl.hpp"
 #include "actors/cluster/shard_map.hpp"
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 
 namespace ordo::cluster {
 
@@ -128,7 +130,7 @@ std::string copy_all(cluster_link::impl& p, uint16_t shard, uint16_t to, uint64_
   for (;;) {
     if (p.stopping) return "stopping";
     auto te = std::chrono::steady_clock::now();
-    auto batch = p.rt->export_shard(shard, resume, p.opt.handoff_batch_bytes);
+    auto batch = shard_admin(*p.rt).export_shard(shard, resume, p.opt.handoff_batch_bytes);
     st.exporting += std::chrono::steady_clock::now() - te;
     if (!batch) return "export: " + text(batch.error());
     if (auto err = send_records(p, shard, to, epoch, *batch, st); !err.empty()) return err;
@@ -151,7 +153,7 @@ std::string copy_changes(cluster_link::impl& p, uint16_t shard, uint16_t to, uin
     for (; k < keys.size() && some_keys.size() < per_batch; ++k)
       some_keys.push_back(std::move(keys[k]));
     auto te = std::chrono::steady_clock::now();
-    auto records = p.rt->export_changes(some_entities, some_keys);
+    auto records = shard_admin(*p.rt).export_changes(some_entities, some_keys);
     st.exporting += std::chrono::steady_clock::now() - te;
     if (!records) return "export: " + text(records.error());
     storage::export_batch batch;
@@ -170,16 +172,16 @@ std::string finish_move(cluster_link::impl& p, uint16_t shard, uint16_t to, uint
                         std::chrono::steady_clock::time_point stopped_at, bool began_here,
                         const copy_stats* precopy) {
   auto& rt = *p.rt;
-  if (!rt.drain_shard(shard, p.opt.drain_timeout)) {
-    rt.take_tracked(shard);
+  if (!shard_admin(rt).drain_shard(shard, p.opt.drain_timeout)) {
+    shard_admin(rt).take_tracked(shard);
     // Nothing was activated yet: it is safe to serve the shard again here.
     if (began_here) p.own->abort_move_out(shard);
     return fmt::format("shard {} still had commands in flight after {} ms", shard,
                        p.opt.drain_timeout.count());
   }
-  rt.release_shard(shard);
+  shard_admin(rt).release_shard(shard);
   // Drained: every command that touched the shard has been answered, so it is recorded.
-  auto changes = rt.take_tracked(shard);
+  auto changes = shard_admin(rt).take_tracked(shard);
   copy_stats st;
   auto err = precopy && !changes.overflow ? copy_changes(p, shard, to, epoch, changes, st)
                                           : copy_all(p, shard, to, epoch, st);
@@ -192,7 +194,7 @@ std::string finish_move(cluster_link::impl& p, uint16_t shard, uint16_t to, uint
   if (!a->error().empty()) return fmt::format("node {} did not activate: {}", to, a->error());
   if (auto e = p.own->finish_move_out(shard)) return "recording the move: " + text(e);
   p.moved_out++;
-  if (auto dropped = rt.drop_shard_timers(shard); !dropped)
+  if (auto dropped = shard_admin(rt).drop_shard_timers(shard); !dropped)
     log_line(p, "handoff_timers_not_dropped",
              fmt::format("shard={} error=\"{}\"", shard, text(dropped.error())));
   // ms: how long the shard refused commands here (drain, final copy, activation); the
@@ -215,16 +217,16 @@ std::string move_out(cluster_link::impl& p, uint16_t shard, uint16_t to, uint64_
 // A move of a shard this node serves: copy while serving, then stop and copy what changed.
 std::string move_live(cluster_link::impl& p, uint16_t shard, uint16_t to, uint64_t epoch) {
   auto& rt = *p.rt;
-  rt.track_shard(shard);
+  shard_admin(rt).track_shard(shard);
   copy_stats pre;
   auto t_pre = std::chrono::steady_clock::now();
   if (auto err = copy_all(p, shard, to, epoch, pre); !err.empty() || pre.already_active) {
-    rt.take_tracked(shard);
+    shard_admin(rt).take_tracked(shard);
     return err.empty() ? "the new owner already serves the shard" : err;
   }
   pre.exporting = std::chrono::steady_clock::now() - t_pre; // the whole pre-copy, for the log
   if (auto e = p.own->begin_move_out(shard, to, epoch)) {
-    rt.take_tracked(shard);
+    shard_admin(rt).take_tracked(shard);
     return text(e);
   }
   // Testing only (cluster.handoff_pause_ms): hold the shard stopped so a test can kill a node
@@ -272,7 +274,7 @@ v1::ControlAnswer handle_records(cluster_link::impl& p, const v1::ShardRecords& 
   if (shard >= p.own->shard_count()) return answer("invalid shard");
   if (p.own->place(shard) == shard_route::local) return answer("already_active");
   auto batch = from_proto(r);
-  if (auto e = p.rt->import_records(batch)) return answer("import: " + text(e));
+  if (auto e = shard_admin(*p.rt).import_records(batch)) return answer("import: " + text(e));
   p.imported += batch.size();
   auto a = answer();
   a.set_imported(batch.size());

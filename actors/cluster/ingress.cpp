@@ -8,9 +8,11 @@
 #include <caf/all.hpp>
 #include <fmt/core.h>
 
+#include "actors/runtime/internals.hpp"
+#include "actors/runtime/shard_admin.hpp"
 #include "actors/cluster/control_checks.hpp"
 #include "actors/cluster/link_impl.hpp"
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 #include "domain/order_id.hpp"
 
 namespace ordo::cluster {
@@ -81,7 +83,7 @@ caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self, cluster_li
         auto me = caf::actor_cast<caf::actor>(self);
         auto shard = static_cast<uint16_t>(fc.shard());
         auto* own = link->own;
-        link->rt->submit_forwarded(
+        runtime_internals::submit_forwarded(*link->rt, 
             std::move(*fc.mutable_command()), [me, id, shard, own](outcome o) {
               caf::anon_send(me, reply_atom::value, id, outcome_bytes(o, own, shard));
             });
@@ -109,7 +111,7 @@ caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self, cluster_li
           else
             out.set_error(caf::to_string(st.error()));
         } else {
-          shard = link->rt->shard_of_sku(r.entity_id());
+          shard = runtime_internals::shard_of_sku(*link->rt, r.entity_id());
           auto st = link->rt->inventory(r.entity_id());
           if (st)
             out.set_state(st->SerializeAsString());

@@ -13,7 +13,7 @@
 #include <fmt/core.h>
 
 #include "actors/cluster/shard_map.hpp"
-#include "actors/placement.hpp"
+#include "actors/runtime/placement.hpp"
 #include "domain/assert.hpp"
 
 namespace ordo::cluster {

@@ -27,7 +27,7 @@
 
 #include <caf/expected.hpp>
 
-#include "actors/shard_route.hpp"
+#include "actors/runtime/shard_route.hpp"
 #include "ordo/v1/cluster.pb.h"
 
 namespace ordo::cluster {

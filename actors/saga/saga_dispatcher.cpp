@@ -7,8 +7,8 @@
 
 #include <fmt/core.h>
 
-#include "actors/models.hpp"
-#include "actors/runtime.hpp"
+#include "actors/runtime/models.hpp"
+#include "ordo/runtime.hpp"
 #include "ordo/outcome_code.hpp"
 #include "storage/journal.hpp"
 

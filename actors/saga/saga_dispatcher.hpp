@@ -31,10 +31,11 @@
 #include <thread>
 #include <vector>
 
-#include "actors/feed_signal.hpp"
-#include "actors/outcome.hpp"
-#include "actors/saga/saga_config.hpp"
-#include "actors/timer_deadlines.hpp"
+#include "actors/runtime/feed_signal.hpp"
+#include "actors/runtime/workflow.hpp"
+#include "ordo/outcome.hpp"
+#include "ordo/saga_config.hpp"
+#include "actors/runtime/timer_deadlines.hpp"
 #include "ordo/v1/inventory.pb.h"
 #include "ordo/v1/order.pb.h"
 
@@ -49,19 +50,7 @@ namespace ordo::saga {
 
 inline constexpr const char* offset_name = "saga";
 
-struct saga_stats {
-  uint64_t events = 0;   // order events handled (re-handled ones included)
-  uint64_t commands = 0; // runtime commands submitted (retries included)
-  uint64_t gateway_calls = 0;
-  uint64_t retries = 0;
-  uint64_t stuck = 0;      // effects parked now: retries used up, position held
-  uint64_t recovered = 0;  // parked effects that completed later (parked_retry_every)
-  uint64_t timeouts = 0;   // TimeOutPayment commands sent by the timer poller
-  uint64_t unexpected = 0; // effects refused where the design expects no refusal
-  uint64_t low_water = 0;  // every event at or before this position is fully handled
-};
-
-class dispatcher {
+class dispatcher final : public workflow {
 public:
   /// `deadlines`: the steady-clock deadlines of the durable timers (the runtime's; outlives
   /// the dispatcher). Timers fire by them, not by the wall clock (timer_deadlines.hpp).
@@ -75,8 +64,8 @@ public:
   dispatcher& operator=(const dispatcher&) = delete;
 
   /// Stops the thread, drops answers still to come, saves the low-water offset.
-  void stop();
-  saga_stats stats() const;
+  void stop() override;
+  saga_stats stats() const override;
 
 private:
   using task = std::function<void()>;

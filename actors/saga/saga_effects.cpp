@@ -5,7 +5,8 @@
 
 #include <fmt/core.h>
 
-#include "actors/runtime.hpp"
+#include "actors/runtime/internals.hpp"
+#include "ordo/runtime.hpp"
 #include "actors/saga/saga_dispatcher.hpp"
 #include "domain/limits.hpp"
 #include "domain/saga_reaction.hpp"
@@ -58,7 +59,7 @@ v1::RejectionCode rejection_code(const outcome& o) {
 // may still hold its events, and the saga keeps driving it from here (docs/cluster.md).
 std::optional<bool> dispatcher::order_in(const std::string& id, v1::OrderStatus status,
                                          v1::OrderState* out) {
-  auto st = rt_.order_anywhere(id);
+  auto st = runtime_internals::order_anywhere(rt_, id);
   if (!st) return std::nullopt; // unknown now (the shard is moving, its owner unreachable)
   bool in = st->status() == status;
   if (out) *out = std::move(*st);

@@ -2,10 +2,14 @@
 
 #include <utility>
 
+#include "domain/assert.hpp"
+
 namespace ordo::saga {
 
 webhook_gateway::webhook_gateway(std::shared_ptr<payment_gateway> money_moves)
-    : money_moves_(money_moves ? std::move(money_moves) : std::make_shared<simulated_gateway>()) {}
+    : money_moves_(std::move(money_moves)) {
+  ORDO_ASSERT(money_moves_ != nullptr, "webhook_gateway needs a gateway for captures, voids, refunds");
+}
 
 void webhook_gateway::authorize(const payment_request&, payment_callback done) {
   done(payment_result{payment_status::pending, {}, "awaiting the payment webhook"});

@@ -5,18 +5,18 @@
 // No answer in time: the order's durable payment timer cancels it, as for a gateway outage.
 //
 // Captures, voids and refunds are not answered by webhooks in this model; they are passed to
-// `money_moves` (by default an instant simulated_gateway) — a host with a real provider
-// plugs its own gateway in instead of this one.
+// `money_moves` (the node passes the simulated gateway of actors/testing/) — a host with a
+// real provider plugs its own gateway in instead of this one.
 
 #include <memory>
 
-#include "actors/saga/payment_gateway.hpp"
+#include "ordo/payment_gateway.hpp"
 
 namespace ordo::saga {
 
 class webhook_gateway final : public payment_gateway {
 public:
-  explicit webhook_gateway(std::shared_ptr<payment_gateway> money_moves = nullptr);
+  explicit webhook_gateway(std::shared_ptr<payment_gateway> money_moves); // not null
 
   void authorize(const payment_request& r, payment_callback done) override;
   void capture(const payment_request& r, payment_callback done) override;

@@ -10,7 +10,7 @@
 
 #include <fmt/core.h>
 
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 
 int main(int argc, char** argv) {
   ordo::runtime_config cfg; // every field has a working default

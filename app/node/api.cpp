@@ -1,3 +1,4 @@
+#include "actors/runtime/internals.hpp"
 #include "app/node/api.hpp"
 
 #include <memory>
@@ -7,7 +8,7 @@
 
 #include <fmt/core.h>
 
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 #include "app/node/api_answers.hpp"
 #include "app/node/api_request.hpp"
 #include "app/node/errors.hpp"
@@ -40,7 +41,7 @@ void api::with_visible_order(const std::string& id, const principal& who, const 
 
 void api::with_order(const std::string& id, std::function<void(caf::expected<v1::OrderState>)> fn) {
   auto shard = domain::shard_of(id);
-  if (link_ && shard && !rt_.owns(*shard)) {
+  if (link_ && shard && !ordo::runtime_internals::owns(rt_, *shard)) {
     link_->read_order(id, *shard, std::move(fn));
     return;
   }
@@ -83,7 +84,7 @@ api::api(runtime& rt, const node_config& cfg, metrics& m, cluster::cluster_link*
   // offset they pass (or 0) — at least once, like every feed read.
   if (auto err = consumers_.load(); !err.empty())
     log::error("feed_consumers_unreadable", {{"error", err}});
-  feed_listener_ = rt_.feed_commits().listen([this] {
+  feed_listener_ = ordo::runtime_internals::feed_commits(rt_).listen([this] {
     { std::lock_guard<std::mutex> g{polls_mu_}; }
     polls_cv_.notify_all();
   });

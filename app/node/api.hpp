@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "actors/cluster/cluster_link.hpp"
-#include "actors/feed_signal.hpp"
+#include "actors/runtime/feed_signal.hpp"
 #include "app/node/auth.hpp"
 #include "app/node/config.hpp"
 #include "app/node/feed_consumers.hpp"

@@ -4,7 +4,7 @@
 
 #include <fmt/core.h>
 
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 #include "app/node/api.hpp"
 #include "app/node/api_answers.hpp"
 #include "app/node/api_request.hpp"

@@ -7,7 +7,7 @@
 
 #include <caf/error.hpp>
 
-#include "actors/outcome.hpp"
+#include "ordo/outcome.hpp"
 #include "app/node/http_types.hpp"
 
 namespace ordo::node {

@@ -6,8 +6,9 @@
 
 #include <fmt/core.h>
 
-#include "actors/journal_io.hpp"
-#include "actors/runtime.hpp"
+#include "actors/runtime/internals.hpp"
+#include "actors/runtime/journal_io.hpp"
+#include "ordo/runtime.hpp"
 #include "app/node/api.hpp"
 #include "app/node/api_answers.hpp"
 #include "app/node/api_request.hpp"
@@ -132,7 +133,7 @@ void api::waiter_loop() {
   const auto flush_every =
       std::clamp<clock::duration>(cfg_.http.feed_offset_save_every / 4,
                                   std::chrono::milliseconds{10}, std::chrono::milliseconds{250});
-  auto& signal = rt_.feed_commits();
+  auto& signal = ordo::runtime_internals::feed_commits(rt_);
   auto next_flush = clock::now() + flush_every;
   std::unique_lock<std::mutex> g{polls_mu_};
   while (!stopping_) {

@@ -4,7 +4,8 @@
 // enforces it on commands (InventoryCommand.acting_merchant); reads are checked here.
 #include <fmt/core.h>
 
-#include "actors/runtime.hpp"
+#include "actors/runtime/internals.hpp"
+#include "ordo/runtime.hpp"
 #include "app/node/api.hpp"
 #include "app/node/api_answers.hpp"
 #include "app/node/api_request.hpp"
@@ -22,8 +23,8 @@ bool may_see(const principal& who, const v1::InventoryState& st) {
 
 void api::with_sku(const std::string& sku,
                    std::function<void(caf::expected<v1::InventoryState>)> fn) {
-  auto shard = rt_.shard_of_sku(sku);
-  if (link_ && !rt_.owns(shard)) {
+  auto shard = ordo::runtime_internals::shard_of_sku(rt_, sku);
+  if (link_ && !ordo::runtime_internals::owns(rt_, shard)) {
     link_->read_inventory(sku, shard, std::move(fn));
     return;
   }

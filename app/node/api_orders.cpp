@@ -2,7 +2,7 @@
 // shipment, delivery). A customer key acts on its own orders only; another's reads as absent.
 #include <fmt/core.h>
 
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 #include "app/node/api.hpp"
 #include "app/node/api_answers.hpp"
 #include "app/node/api_request.hpp"

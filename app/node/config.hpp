@@ -17,7 +17,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/cluster/tls.hpp"
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 #include "app/node/webhook_signature.hpp"
 
 namespace ordo::node {

@@ -3,7 +3,7 @@
 
 #include <fmt/core.h>
 
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 #include "app/node/errors.hpp"
 
 namespace ordo::node {

@@ -21,13 +21,15 @@
 #include <fmt/core.h>
 
 #include "actors/cluster/cluster_link.hpp"
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 #include "actors/saga/webhook_gateway.hpp"
+#include "actors/start.hpp"
 #include "app/node/api.hpp"
 #include "app/node/errors.hpp"
 #include "app/node/http_server.hpp"
 #include "app/node/log.hpp"
 #include "app/node/metrics.hpp"
+#include "actors/testing/simulated_gateway.hpp"
 
 namespace {
 
@@ -178,6 +180,7 @@ int main(int argc, char** argv) {
 
   // A cluster: commands for shards owned elsewhere are forwarded over CAF (docs/cluster.md).
   std::unique_ptr<ordo::cluster::cluster_link> link;
+  ordo::cluster_hooks hooks; // empty: a single node
   if (!cfg.cluster.empty()) {
     ordo::cluster::link_options o;
     o.self = cfg.runtime.node_id;
@@ -202,12 +205,12 @@ int main(int argc, char** argv) {
     }
     link = std::move(*l);
     auto* lp = link.get();
-    cfg.runtime.cluster.route = [lp](uint16_t shard) { return lp->route(shard); };
-    cfg.runtime.cluster.forward = [lp](ordo::v1::Envelope e, uint16_t shard,
+    hooks.route = [lp](uint16_t shard) { return lp->route(shard); };
+    hooks.forward = [lp](ordo::v1::Envelope e, uint16_t shard,
                                        ordo::completion done) {
       lp->forward(std::move(e), shard, std::move(done));
     };
-    cfg.runtime.cluster.read_order = [lp](const std::string& id,
+    hooks.read_order = [lp](const std::string& id,
                                           uint16_t shard) -> caf::expected<ordo::v1::OrderState> {
       auto answer = std::make_shared<std::promise<caf::expected<ordo::v1::OrderState>>>();
       auto got = answer->get_future();
@@ -223,7 +226,7 @@ int main(int argc, char** argv) {
                           {"cluster_id", fmt::format("{:016x}", lp->cluster_id())}});
   }
 
-  auto rt = ordo::runtime::start(cfg.runtime);
+  auto rt = ordo::start_runtime(cfg.runtime, std::move(hooks));
   if (!rt) {
     log::error("start_failed", {{"error", describe(rt.error())}});
     return 1;

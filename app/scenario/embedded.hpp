@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 #include "app/scenario/scenario.hpp"
 
 namespace ordo::scenario {

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "actors/outcome.hpp"
+#include "ordo/outcome.hpp"
 #include "ordo/v1/inventory.pb.h"
 #include "ordo/v1/order.pb.h"
 

@@ -53,6 +53,7 @@ enum class outcome_code : uint8_t {
   corrupted,         // a stored record failed its checksum or consistency check
   truncated,         // a feed range below the feed's low-water mark
   format_too_new,    // the store was written by a newer format version
+  schema_too_new,    // an entity's stored events or snapshot are of a newer schema version
   locked,            // another process holds the data directory
   lmdb_error,        // another LMDB failure
   duplicate,         // storage: the idempotency key is stored (answered as a duplicate)

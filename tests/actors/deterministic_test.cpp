@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <mutex>
 
-#include "actors/shard_actor.hpp"
+#include "actors/runtime/shard_actor.hpp"
 #include "domain/order_id.hpp"
 #include "test_runtime.hpp"
 

@@ -3,7 +3,10 @@
 #include <atomic>
 #include <thread>
 
-#include "actors/placement.hpp"
+#include "actors/runtime/internals.hpp"
+#include "actors/runtime/placement.hpp"
+#include "actors/runtime/shard_admin.hpp"
+#include "actors/start.hpp"
 #include "domain/order_id.hpp"
 #include "test_runtime.hpp"
 
@@ -20,28 +23,37 @@ struct routes {
     for (auto& x : of)
       x = r;
   }
-  void install(runtime_config& cfg) {
-    cfg.cluster.route = [this](uint16_t s) { return of[s].load(); };
-    cfg.cluster.forward = [](v1::Envelope, uint16_t, completion done) {
+  cluster_hooks hooks() {
+    cluster_hooks h;
+    h.route = [this](uint16_t s) { return of[s].load(); };
+    h.forward = [](v1::Envelope, uint16_t, completion done) {
       done(failure("node_unavailable", "no network in this test", true));
     };
+    return h;
   }
 };
 
+// A runtime with the two-node test's cluster hooks.
+std::unique_ptr<runtime> start_in_cluster(const runtime_config& cfg, cluster_hooks hooks) {
+  auto rt = start_runtime(cfg, std::move(hooks));
+  if (!rt) FAIL("runtime did not start: " << to_string(rt.error()));
+  return std::move(*rt);
+}
+
 // Moves every record of `shard` from `from` to `to` the way the handoff does.
 size_t hand_over(runtime& from, runtime& to, uint16_t shard) {
-  REQUIRE(from.drain_shard(shard, std::chrono::seconds{5}));
-  from.release_shard(shard);
+  REQUIRE(shard_admin(from).drain_shard(shard, std::chrono::seconds{5}));
+  shard_admin(from).release_shard(shard);
   std::string resume;
   size_t entities = 0;
   for (int i = 0; i < 10'000; ++i) {
-    auto batch = from.export_shard(shard, resume, 2'000); // small: several batches
+    auto batch = shard_admin(from).export_shard(shard, resume, 2'000); // small: several batches
     REQUIRE_MESSAGE(batch, to_string(batch.error()));
     if (!batch->entities.empty()) {
-      auto err = to.import_records(batch->entities);
+      auto err = shard_admin(to).import_records(batch->entities);
       REQUIRE_MESSAGE(!err, to_string(err));
       // Importing the same batch again (a re-sent message) changes nothing.
-      err = to.import_records(batch->entities);
+      err = shard_admin(to).import_records(batch->entities);
       REQUIRE_MESSAGE(!err, to_string(err));
       entities += batch->entities.size();
     }
@@ -56,9 +68,9 @@ size_t hand_over(runtime& from, runtime& to, uint16_t shard) {
 void hand_over_serving(runtime& from, runtime& to, uint16_t shard) {
   std::string resume;
   for (int i = 0; i < 10'000; ++i) {
-    auto batch = from.export_shard(shard, resume, 2'000);
+    auto batch = shard_admin(from).export_shard(shard, resume, 2'000);
     REQUIRE_MESSAGE(batch, to_string(batch.error()));
-    if (!batch->entities.empty()) REQUIRE(!to.import_records(batch->entities));
+    if (!batch->entities.empty()) REQUIRE(!shard_admin(to).import_records(batch->entities));
     if (batch->done) return;
     resume = batch->resume;
   }
@@ -73,11 +85,9 @@ struct two_nodes {
   std::unique_ptr<runtime> a, b;
   explicit two_nodes(uint32_t snapshot_every = 0) {
     cb.node_id = 2;
-    ra.install(ca);
-    rb.install(cb);
     if (snapshot_every > 0) ca.limits.snapshot_every_events = snapshot_every;
-    a = start(ca);
-    b = start(cb);
+    a = start_in_cluster(ca, ra.hooks());
+    b = start_in_cluster(cb, rb.hooks());
   }
 };
 
@@ -92,13 +102,13 @@ TEST_SUITE("handoff") {
     auto &da = n.da, &db = n.db;
 
     // Orders on every shard of node A; remember a few on the shard that will move.
-    const uint16_t moving = a->shard_of_placement("k-0");
+    const uint16_t moving = runtime_internals::shard_of_placement(*a, "k-0");
     std::vector<std::pair<std::string, std::string>> on_moving; // key, order id
     for (int i = 0; i < 64; ++i) {
       auto key = fmt::format("k-{}", i);
       auto o = wait(a->submit_order(place("SKU-1", 1, 1000), key));
       REQUIRE(o.ok());
-      if (a->shard_of_placement(key) == moving) {
+      if (runtime_internals::shard_of_placement(*a, key) == moving) {
         on_moving.emplace_back(key, o.entity_id);
         auto r = for_order(o.entity_id);
         r.mutable_confirm_stock_reserved();
@@ -109,7 +119,7 @@ TEST_SUITE("handoff") {
     v1::InventoryCommand restock;
     std::string sku;
     for (int i = 0; sku.empty(); ++i)
-      if (a->shard_of_sku(fmt::format("SKU-{}", i)) == moving) sku = fmt::format("SKU-{}", i);
+      if (runtime_internals::shard_of_sku(*a, fmt::format("SKU-{}", i)) == moving) sku = fmt::format("SKU-{}", i);
     restock.set_sku(sku);
     restock.mutable_restock()->set_quantity(7);
     REQUIRE(wait(a->submit_inventory(restock, "stock-1")).ok());
@@ -123,7 +133,7 @@ TEST_SUITE("handoff") {
     uint16_t other = static_cast<uint16_t>((moving + 1) % ca.shard_count);
     std::string other_key;
     for (int i = 0; other_key.empty(); ++i)
-      if (a->shard_of_placement(fmt::format("x-{}", i)) == other)
+      if (runtime_internals::shard_of_placement(*a, fmt::format("x-{}", i)) == other)
         other_key = fmt::format("x-{}", i);
     CHECK(wait(a->submit_order(place(), other_key)).ok());
 
@@ -170,7 +180,7 @@ TEST_SUITE("handoff") {
     // New placements on the moved shard get B's ids (node 2) and B's journal.
     std::string new_key;
     for (int i = 0; new_key.empty(); ++i)
-      if (b->shard_of_placement(fmt::format("n-{}", i)) == moving) new_key = fmt::format("n-{}", i);
+      if (runtime_internals::shard_of_placement(*b, fmt::format("n-{}", i)) == moving) new_key = fmt::format("n-{}", i);
     auto fresh = wait(b->submit_order(place(), new_key));
     REQUIRE(fresh.ok());
     auto parsed = domain::parse_order_id(fresh.entity_id);
@@ -185,9 +195,9 @@ TEST_SUITE("handoff") {
     *fwd.mutable_order_command() = for_order(on_moving[0].second);
     fwd.mutable_order_command()->mutable_cancel_order()->set_reason("x");
     std::promise<outcome> p;
-    a->submit_forwarded(fwd, [&p](outcome o) { p.set_value(std::move(o)); });
+    runtime_internals::submit_forwarded(*a, fwd, [&p](outcome o) { p.set_value(std::move(o)); });
     CHECK(wait(p.get_future()).code == "not_owner");
-    CHECK(a->drop_shard_timers(moving));
+    CHECK(shard_admin(*a).drop_shard_timers(moving));
 
     // The shard comes back to A later (a node removed again): only what A lacks is imported.
     rb.of[moving] = shard_route::moving;
@@ -218,10 +228,10 @@ TEST_SUITE("handoff") {
     two_nodes n;
     auto &ra = n.ra, &rb = n.rb;
     auto &a = n.a, &b = n.b;
-    const uint16_t moving = a->shard_of_placement("pc-0");
+    const uint16_t moving = runtime_internals::shard_of_placement(*a, "pc-0");
     auto key_on_shard = [&](const std::string& prefix) {
       for (int i = 0;; ++i)
-        if (a->shard_of_placement(fmt::format("{}-{}", prefix, i)) == moving)
+        if (runtime_internals::shard_of_placement(*a, fmt::format("{}-{}", prefix, i)) == moving)
           return fmt::format("{}-{}", prefix, i);
     };
     auto first = wait(a->submit_order(place(), "pc-0"));
@@ -233,7 +243,7 @@ TEST_SUITE("handoff") {
     REQUIRE(third.ok());
 
     // 1. Track, copy everything while the shard serves.
-    a->track_shard(moving);
+    shard_admin(*a).track_shard(moving);
     hand_over_serving(*a, *b, moving);
     // 2. Meanwhile the shard keeps serving: a new order, a step of an old one, a refusal on
     //    another (stored under its key, no event), and an untouched order.
@@ -249,18 +259,18 @@ TEST_SUITE("handoff") {
     REQUIRE(refused.status == outcome_status::rejected);
     // 3. Stop, drain, take what was touched: exactly those, not the untouched order.
     ra.of[moving] = shard_route::moving;
-    REQUIRE(a->drain_shard(moving, std::chrono::seconds{5}));
-    auto changes = a->take_tracked(moving);
+    REQUIRE(shard_admin(*a).drain_shard(moving, std::chrono::seconds{5}));
+    auto changes = shard_admin(*a).take_tracked(moving);
     REQUIRE(!changes.overflow);
     CHECK(changes.entities.count("o/" + first.entity_id) == 1);
     CHECK(changes.entities.count("o/" + late.entity_id) == 1);
     CHECK(changes.entities.count("o/" + second.entity_id) == 1); // the refusal
     CHECK(changes.entities.count("o/" + third.entity_id) == 0);
     CHECK(changes.placement_keys.count(late_key) == 1);
-    auto delta = a->export_changes({changes.entities.begin(), changes.entities.end()},
+    auto delta = shard_admin(*a).export_changes({changes.entities.begin(), changes.entities.end()},
                                    {changes.placement_keys.begin(), changes.placement_keys.end()});
     REQUIRE_MESSAGE(delta, to_string(delta.error()));
-    REQUIRE(!b->import_records(*delta));
+    REQUIRE(!shard_admin(*b).import_records(*delta));
     // 4. B serves the shard exactly as A left it.
     rb.of[moving] = shard_route::local;
     for (const auto& id : {first.entity_id, second.entity_id, third.entity_id, late.entity_id}) {
@@ -279,25 +289,24 @@ TEST_SUITE("handoff") {
     CHECK(refused_again.duplicate);
     CHECK(refused_again.status == outcome_status::rejected);
     CHECK(refused_again.code == refused.code);
-    CHECK(a->take_tracked(moving).overflow); // tracking ended: nothing known any more
+    CHECK(shard_admin(*a).take_tracked(moving).overflow); // tracking ended: nothing known any more
   }
 
   TEST_CASE("drain_shard waits for the shard's in-flight commands") {
     temp_dir d;
     auto cfg = config_in(d);
     routes r{cfg.shard_count, shard_route::local};
-    r.install(cfg);
     std::atomic<bool> hold{true};
     cfg.testing.before_decide = [&](std::string_view, const std::string&) {
       while (hold)
         std::this_thread::sleep_for(std::chrono::milliseconds{1});
     };
-    auto rt = start(cfg);
-    auto s = rt->shard_of_placement("slow");
+    auto rt = start_in_cluster(cfg, r.hooks());
+    auto s = runtime_internals::shard_of_placement(*rt, "slow");
     auto f = rt->submit_order(place(), "slow");
-    CHECK(!rt->drain_shard(s, std::chrono::milliseconds{100})); // held in decide
+    CHECK(!shard_admin(*rt).drain_shard(s, std::chrono::milliseconds{100})); // held in decide
     hold = false;
-    CHECK(rt->drain_shard(s, std::chrono::seconds{10}));
+    CHECK(shard_admin(*rt).drain_shard(s, std::chrono::seconds{10}));
     CHECK(wait(std::move(f)).ok());
   }
 }

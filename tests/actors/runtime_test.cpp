@@ -6,7 +6,7 @@
 #include <set>
 #include <thread>
 
-#include "actors/journal_io.hpp"
+#include "actors/runtime/journal_io.hpp"
 #include "support/seed.hpp"
 #include "test_runtime.hpp"
 

@@ -8,7 +8,8 @@
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
+#include "storage/journal.hpp"
 
 namespace ordo::test {
 

@@ -19,7 +19,7 @@
 #include "actors/cluster/ownership.hpp"
 #include "actors/cluster/shard_map.hpp"
 #include "actors/cluster/tls.hpp"
-#include "actors/placement.hpp"
+#include "actors/runtime/placement.hpp"
 #include "app/node/config.hpp"
 #include "app/node/errors.hpp"
 #include "cluster_support.hpp"

@@ -17,10 +17,11 @@ using namespace ordo;
 
 namespace {
 
-// Every `failure("code", ...)` literal under the source folders that produce outcomes.
+// Every `failure("code", ...)` and `load_failure{"code", ...}` literal under the source folders
+// that produce outcomes (a load failure's code becomes the outcome's).
 std::set<std::string> codes_in_sources() {
   std::set<std::string> out;
-  const std::regex literal{R"(failure\(\s*"([a-z_]+)\")"};
+  const std::regex literal{R"((?:failure\(|load_failure\{)\s*"([a-z_]+)\")"};
   for (const char* dir : {"actors", "app", "storage"}) {
     const auto root = std::filesystem::path(ORDO_SOURCE_DIR) / dir;
     for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {

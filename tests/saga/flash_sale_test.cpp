@@ -6,6 +6,7 @@
 #include <shared_mutex>
 
 #include "saga_support.hpp"
+#include "actors/testing/simulated_gateway.hpp"
 
 using namespace ordo;
 using namespace ordo::test;

@@ -2,6 +2,7 @@
 // remembers only its most recent keys and orders, so its memory does not grow with every
 // order a node ever took (the outsider's finding: per-order maps kept forever).
 #include "saga_support.hpp"
+#include "actors/testing/simulated_gateway.hpp"
 
 using namespace ordo;
 using namespace ordo::test;

@@ -9,6 +9,7 @@
 
 #include "saga_support.hpp"
 #include "support/seed.hpp"
+#include "actors/testing/simulated_gateway.hpp"
 
 using namespace ordo;
 using namespace ordo::test;

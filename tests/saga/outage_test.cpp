@@ -1,6 +1,7 @@
 // Payment-gateway outage: the gateway never answers. Orders must cancel after their durable
 // payment timeout and give their stock back. Negative control: without the timer they hang.
 #include "saga_support.hpp"
+#include "actors/testing/simulated_gateway.hpp"
 
 using namespace ordo;
 using namespace ordo::test;

@@ -1,6 +1,7 @@
 // Every path of the order saga end to end, through the real runtime (CAF + LMDB) with the
 // saga on and the simulated gateway and warehouse.
 #include "saga_support.hpp"
+#include "actors/testing/simulated_gateway.hpp"
 
 using namespace ordo;
 using namespace ordo::test;

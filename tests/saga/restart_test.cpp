@@ -3,6 +3,7 @@
 // still end delivered with one reservation, one authorization, one capture and one commit.
 // Then the whole feed is re-handled from position 0: nothing may happen twice.
 #include "saga_support.hpp"
+#include "actors/testing/simulated_gateway.hpp"
 
 using namespace ordo;
 using namespace ordo::test;

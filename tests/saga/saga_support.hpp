@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "actors/saga/payment_gateway.hpp"
+#include "ordo/payment_gateway.hpp"
 #include "actors/test_runtime.hpp"
 
 namespace ordo::test {

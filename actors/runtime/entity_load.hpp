@@ -8,8 +8,8 @@
 
 #include <fmt/core.h>
 
-#include "actors/journal_io.hpp"
-#include "actors/models.hpp"
+#include "actors/runtime/journal_io.hpp"
+#include "actors/runtime/models.hpp"
 #include "domain/envelope.hpp"
 
 namespace ordo {

@@ -1,4 +1,4 @@
-#include "actors/feed_retention.hpp"
+#include "actors/runtime/feed_retention.hpp"
 
 #include <algorithm>
 #include <set>

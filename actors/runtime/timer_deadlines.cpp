@@ -1,4 +1,4 @@
-#include "actors/timer_deadlines.hpp"
+#include "actors/runtime/timer_deadlines.hpp"
 
 #include <algorithm>
 

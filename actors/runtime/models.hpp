@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "actors/placement.hpp"
-#include "actors/runtime_env.hpp"
+#include "actors/runtime/placement.hpp"
+#include "actors/runtime/runtime_env.hpp"
 #include "domain/inventory.hpp"
 #include "domain/order.hpp"
 #include "ordo/v1/envelope.pb.h"

@@ -10,7 +10,7 @@
 #include <functional>
 #include <memory>
 
-#include "actors/outcome.hpp"
+#include "ordo/outcome.hpp"
 #include "ordo/v1/envelope.pb.h"
 
 namespace ordo {

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "actors/periodic.hpp"
+#include "actors/runtime/periodic.hpp"
 #include "storage/journal.hpp"
 
 namespace ordo {

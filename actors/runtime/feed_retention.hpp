@@ -22,7 +22,7 @@
 
 #include <caf/expected.hpp>
 
-#include "actors/periodic.hpp"
+#include "actors/runtime/periodic.hpp"
 #include "storage/journal.hpp"
 
 namespace ordo {

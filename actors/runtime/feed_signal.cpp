@@ -1,4 +1,4 @@
-#include "actors/feed_signal.hpp"
+#include "actors/runtime/feed_signal.hpp"
 
 #include <algorithm>
 

@@ -8,21 +8,15 @@
 // and retries with the same key; the order's durable payment timer cancels the order.
 //
 // A host plugs its real gateway in through runtime_config::saga.gateway; without one the
-// runtime uses simulated_gateway, deterministic for a given seed.
+// runtime uses the simulated gateway (actors/testing/simulated_gateway.hpp), deterministic
+// for a given seed and configured by simulated_gateway_options below.
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <queue>
 #include <string>
-#include <thread>
-#include <vector>
 
-#include "actors/saga/recent_map.hpp"
 #include "ordo/v1/common.pb.h"
 
 namespace ordo::saga {
@@ -77,67 +71,6 @@ struct gateway_counts {
   uint64_t executed = 0; // operations performed for the first time (per key)
   uint64_t authorized = 0, declined = 0, captured = 0, voided = 0, refunded = 0;
   int64_t captured_minor = 0, refunded_minor = 0;
-};
-
-/// An in-memory gateway: idempotent per key (the most recent keys_remembered_max keys),
-/// deterministic per (seed, order id), with latency (one timer thread) and outage. Voids of
-/// an order with no authorization are no-ops.
-class simulated_gateway final : public payment_gateway {
-public:
-  explicit simulated_gateway(simulated_gateway_options o = {});
-  ~simulated_gateway() override;
-
-  void authorize(const payment_request& r, payment_callback done) override;
-  void capture(const payment_request& r, payment_callback done) override;
-  void void_payment(const payment_request& r, payment_callback done) override;
-  void refund(const payment_request& r, payment_callback done) override;
-
-  void set_outage(bool on) { outage_ = on; }
-  gateway_counts counts() const;
-  /// How many times a key was called (retries and re-processing included).
-  uint64_t calls(const std::string& key) const;
-  /// How many distinct capture / authorization operations touched an order (must be ≤ 1).
-  uint64_t captures_of(const std::string& order_id) const;
-  uint64_t authorizations_of(const std::string& order_id) const;
-  bool voided(const std::string& order_id) const;
-  /// Keys and orders it remembers now (each ≤ keys_remembered_max).
-  size_t keys_remembered() const;
-  size_t orders_remembered() const;
-
-private:
-  enum class op : uint8_t { authorize, capture, void_payment, refund };
-  void call(op kind, const payment_request& r, payment_callback done);
-  payment_result execute(op kind, const payment_request& r); // under mu_
-  void deliver(payment_callback done, payment_result res);
-
-  simulated_gateway_options opt_;
-  std::atomic<bool> outage_;
-  mutable std::mutex mu_;
-  struct key_memory {
-    bool executed = false;
-    payment_result result;
-    uint64_t calls = 0;
-  };
-  struct order_memory {
-    uint64_t captures = 0, authorizations = 0;
-    bool voided = false;
-  };
-  recent_map<key_memory> by_key_;
-  recent_map<order_memory> by_order_;
-  gateway_counts counts_;
-  // Latency: answers wait in a queue served by one thread.
-  struct delayed {
-    std::chrono::steady_clock::time_point due;
-    uint64_t n;
-    std::function<void()> fn;
-    bool operator>(const delayed& o) const { return due != o.due ? due > o.due : n > o.n; }
-  };
-  std::mutex q_mu_;
-  std::condition_variable q_cv_;
-  std::priority_queue<delayed, std::vector<delayed>, std::greater<>> queue_;
-  uint64_t q_n_ = 0;
-  bool q_stop_ = false;
-  std::thread timer_;
 };
 
 } // namespace ordo::saga

@@ -26,11 +26,11 @@
 
 #include <caf/all.hpp>
 
-#include "actors/atoms.hpp"
-#include "actors/journal_io.hpp"
-#include "actors/models.hpp"
-#include "actors/outcome.hpp"
-#include "actors/runtime_env.hpp"
+#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/journal_io.hpp"
+#include "actors/runtime/models.hpp"
+#include "ordo/outcome.hpp"
+#include "actors/runtime/runtime_env.hpp"
 
 namespace ordo {
 

@@ -22,9 +22,9 @@
 #include <caf/all.hpp>
 #include <fmt/core.h>
 
-#include "actors/atoms.hpp"
-#include "actors/entity_actor.hpp"
-#include "actors/placement.hpp"
+#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/entity_actor.hpp"
+#include "actors/runtime/placement.hpp"
 #include "domain/order_id.hpp"
 
 namespace ordo {

@@ -1,4 +1,4 @@
-#include "actors/journal_io.hpp"
+#include "actors/runtime/journal_io.hpp"
 
 #include <memory>
 
@@ -50,11 +50,6 @@ void persist(storage::journal& j, storage::append_request req,
 std::string code_of(const caf::error& err) {
   if (auto c = storage::storage_errc_of(err)) return storage::to_string(*c);
   return "error";
-}
-
-std::string describe(const caf::error& err) {
-  if (storage::storage_errc_of(err)) return storage::describe(err);
-  return caf::to_string(err);
 }
 
 } // namespace ordo

@@ -7,7 +7,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/request.hpp"
+#include "actors/runtime/request.hpp"
 
 namespace ordo {
 

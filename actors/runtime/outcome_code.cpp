@@ -49,6 +49,8 @@ constexpr outcome_code_row rows[] = {
     {C::truncated, "truncated", false, 500, "a feed range below the feed's low-water mark"},
     {C::format_too_new, "format_too_new", false, 500,
      "the store was written by a newer format version"},
+    {C::schema_too_new, "schema_too_new", false, 500,
+     "an entity's stored events or snapshot are of a newer schema version (a newer build wrote them)"},
     {C::locked, "locked", false, 500, "another process holds the data directory"},
     {C::lmdb_error, "lmdb_error", false, 500, "another LMDB failure"},
     {C::duplicate, "duplicate", false, 500, "the idempotency key is already stored"},

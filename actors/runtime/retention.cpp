@@ -1,4 +1,4 @@
-#include "actors/retention.hpp"
+#include "actors/runtime/retention.hpp"
 
 #include <fmt/core.h>
 

@@ -25,12 +25,12 @@
 #include <caf/all.hpp>
 #include <fmt/core.h>
 
-#include "actors/append_slot.hpp"
-#include "actors/atoms.hpp"
-#include "actors/entity_load.hpp"
-#include "actors/journal_io.hpp"
-#include "actors/models.hpp"
-#include "actors/runtime_env.hpp"
+#include "actors/runtime/append_slot.hpp"
+#include "actors/runtime/atoms.hpp"
+#include "actors/runtime/entity_load.hpp"
+#include "actors/runtime/journal_io.hpp"
+#include "actors/runtime/models.hpp"
+#include "actors/runtime/runtime_env.hpp"
 #include "domain/envelope.hpp"
 #include "domain/idempotency.hpp"
 

@@ -9,8 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "actors/feed_signal.hpp"
-#include "actors/timer_deadlines.hpp"
+#include "actors/runtime/feed_signal.hpp"
+#include "actors/runtime/timer_deadlines.hpp"
+#include "ordo/runtime_config.hpp"
 
 namespace ordo::storage {
 class journal;
@@ -20,20 +21,6 @@ class order_id_generator;
 }
 
 namespace ordo {
-
-struct actor_limits {
-  uint32_t snapshot_every_events = 64;               // a snapshot rides along every N events
-  std::chrono::milliseconds passivate_after{30'000}; // idle activations stop (shard sweeps)
-  size_t pending_per_entity_max = 1'024; // commands queued at one entity before overload
-  // Live entity actors per kind (orders, SKUs), split evenly over the shards: past a shard's
-  // share its least recently used idle actors are passivated early; at twice the share new
-  // activations are refused as overloaded (0: unbounded, only passivate_after).
-  size_t active_max = 500'000;
-  size_t entity_batch_max = 64;               // queued commands of one entity per append
-  size_t entity_batch_max_bytes = 256 << 10;  // a batch stops growing past this many event bytes
-  size_t recent_placements_per_shard = 1'024; // key -> order id memory for in-flight retries
-  int crashes_per_command_max = 3;            // then the command is refused, the entity quarantined
-};
 
 /// Durable timers the entity actors attach to their appends (0 = none). The saga sets them.
 /// Stored with wall-clock deadlines; fired on the steady clock (timer_deadlines.hpp).

@@ -1,5 +1,5 @@
 #pragma once
-// Settings of the order saga (see docs/saga.md), part of runtime_config.
+// Settings of the order saga (see docs/saga.md), part of runtime_config, and its counters.
 
 #include <chrono>
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include <memory>
 #include <optional>
 
-#include "actors/saga/payment_gateway.hpp"
+#include "ordo/payment_gateway.hpp"
 #include "ordo/v1/envelope.pb.h"
 
 namespace ordo::saga {
@@ -54,6 +54,19 @@ struct saga_config {
     // can stop the runtime with an order parked at an exact saga step.
     std::function<bool(const v1::Envelope&)> hold_event;
   } testing;
+};
+
+/// The saga's counters (runtime::saga_stats(); all zero when the saga is off).
+struct saga_stats {
+  uint64_t events = 0;   // order events handled (re-handled ones included)
+  uint64_t commands = 0; // runtime commands submitted (retries included)
+  uint64_t gateway_calls = 0;
+  uint64_t retries = 0;
+  uint64_t stuck = 0;      // effects parked now: retries used up, position held
+  uint64_t recovered = 0;  // parked effects that completed later (parked_retry_every)
+  uint64_t timeouts = 0;   // TimeOutPayment commands sent by the timer poller
+  uint64_t unexpected = 0; // effects refused where the design expects no refusal
+  uint64_t low_water = 0;  // every event at or before this position is fully handled
 };
 
 } // namespace ordo::saga

@@ -1,6 +1,6 @@
-#include "actors/saga/payment_gateway.hpp"
+#include "actors/testing/simulated_gateway.hpp"
 
-#include "actors/placement.hpp"
+#include "actors/runtime/placement.hpp"
 
 namespace ordo::saga {
 

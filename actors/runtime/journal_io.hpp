@@ -11,8 +11,9 @@
 
 #include <caf/all.hpp>
 
-#include "actors/atoms.hpp"
+#include "actors/runtime/atoms.hpp"
 #include "storage/journal.hpp"
+#include "ordo/runtime.hpp"
 
 namespace ordo {
 
@@ -38,7 +39,6 @@ void persist(storage::journal& j, storage::append_request req,
 /// The storage code name of an error ("storage_full", "corrupted", ...), else "error".
 std::string code_of(const caf::error& err);
 
-/// "code: context" for any error, for outcome messages and logs.
-std::string describe(const caf::error& err);
+// describe(err), "code: context" for any error: include/ordo/runtime.hpp.
 
 } // namespace ordo

@@ -1,6 +1,6 @@
-#include "actors/outcome.hpp"
+#include "ordo/outcome.hpp"
 
-#include "actors/request.hpp"
+#include "actors/runtime/request.hpp"
 
 namespace ordo {
 

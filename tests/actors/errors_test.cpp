@@ -1,0 +1,66 @@
+// The errors of the public API (include/ordo/runtime.hpp, ERRORS): each documented failure of
+// start() and of the reads carries its outcome code, read with ordo::error_code().
+#include <string>
+
+#include <caf/sec.hpp>
+
+#include "test_runtime.hpp"
+
+using namespace ordo;
+using namespace ordo::test;
+
+namespace {
+// The code of `err` and that describe() starts with its name.
+void check_code(const caf::error& err, outcome_code want) {
+  REQUIRE(err);
+  CAPTURE(describe(err));
+  CHECK(error_code(err) == want);
+  CHECK(describe(err).rfind(std::string(row_of(want).name) + ":", 0) == 0);
+}
+} // namespace
+
+TEST_SUITE("runtime_errors") {
+  TEST_CASE("start() names a bad setting and a data directory held by another runtime") {
+    temp_dir d;
+    auto cfg = config_in(d);
+    cfg.shard_count = 0;
+    auto none = runtime::start(cfg);
+    REQUIRE(!none);
+    check_code(none.error(), outcome_code::invalid_argument);
+
+    auto first = start(config_in(d));
+    auto second = runtime::start(config_in(d));
+    REQUIRE(!second);
+    check_code(second.error(), outcome_code::locked);
+  }
+
+  TEST_CASE("reads name a bad id, and every read after stop() answers closed") {
+    temp_dir d;
+    auto rt = start(config_in(d));
+    auto order = rt->order("not-an-order-id");
+    REQUIRE(!order);
+    check_code(order.error(), outcome_code::invalid_order_id);
+    auto sku = rt->inventory(std::string(300, 'x'));
+    REQUIRE(!sku);
+    check_code(sku.error(), outcome_code::invalid_sku);
+
+    auto placed = rt->submit_order(place(), "k-1").get();
+    REQUIRE(placed.ok());
+    CHECK(rt->order(placed.entity_id)); // a valid id reads while the runtime runs
+    rt->stop();
+    auto after = rt->order(placed.entity_id);
+    REQUIRE(!after);
+    check_code(after.error(), outcome_code::closed);
+    auto feed = rt->read_feed(0, 10);
+    REQUIRE(!feed);
+    check_code(feed.error(), outcome_code::closed);
+  }
+
+  TEST_CASE("an error without a code of the table reads as internal") {
+    CHECK(error_code(caf::make_error(caf::sec::runtime_error, "no code here")) ==
+          outcome_code::internal);
+    CHECK(error_code(caf::make_error(caf::sec::runtime_error, "nonsense: text")) ==
+          outcome_code::internal);
+    CHECK(error_code(caf::make_error(caf::sec::unexpected_message)) == outcome_code::internal);
+  }
+}
