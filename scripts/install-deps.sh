@@ -16,6 +16,7 @@ packages=(
   doctest-dev
   libjemalloc-dev
   strace
+  python3
   faketime
   clang-14 libclang-rt-14-dev
 )
