@@ -1,5 +1,5 @@
 #pragma once
-// Golden files (tests/golden/data/): bytes of every persisted shape, written once by
+// Golden files (tests/golden/files/): bytes of every persisted shape, written once by
 // `ORDO_WRITE_GOLDEN=1 golden_tests --test-suite=golden_write` and never regenerated
 // (tests/README.md, "Golden files"). Readers fail when a file is missing; the writer never
 // replaces one that exists.
