@@ -90,7 +90,8 @@ TEST_SUITE("golden_files") {
     CHECK(s.lines(0).sku() == sku_b);
   }
 
-  TEST_CASE("a SKU snapshot from before committed_order lists its commits and keeps its invariants") {
+  TEST_CASE(
+      "a SKU snapshot from before committed_order lists its commits and keeps its invariants") {
     v1::InventoryState raw;
     REQUIRE(raw.ParseFromString(read_golden("snapshots/inventory.before_committed_order.bin")));
     REQUIRE(raw.committed_order_size() == 0);

@@ -89,11 +89,11 @@ std::unique_ptr<storage::journal> open_store(const std::string& dir) {
 
 std::vector<std::string> feed_records(const storage::journal& j) {
   std::vector<std::string> out;
-  auto err = j.read_feed(0, 100'000,
-                         [&](uint64_t, std::string_view, uint64_t, std::string_view bytes) {
-                           out.emplace_back(bytes);
-                           return true;
-                         });
+  auto err =
+      j.read_feed(0, 100'000, [&](uint64_t, std::string_view, uint64_t, std::string_view bytes) {
+        out.emplace_back(bytes);
+        return true;
+      });
   REQUIRE_MESSAGE(!err, "reading the feed: ", storage::describe(err));
   return out;
 }

@@ -14,6 +14,7 @@
 #include "domain/snapshot.hpp"
 #include "golden_files.hpp"
 #include "store_files.hpp"
+#include "store_workload.hpp"
 #include "support/fresh_dir.hpp"
 
 using namespace ordo;
@@ -35,7 +36,7 @@ v1::Envelope event_of(std::string_view bytes) {
 
 void check_state(const recorded_state& want, uint64_t last_sequence, const std::string& hash,
                  const char* path) {
-  INFO(path, ": ", want.kind, " ", want.id);
+  INFO(std::string{path}, ": ", want.kind, " ", want.id);
   CHECK(last_sequence == want.last_sequence);
   CHECK(hash == want.hash);
 }
@@ -81,9 +82,11 @@ TEST_SUITE("golden_store") {
     for (const auto& bytes : undelimited(read_golden("stream.bin"))) {
       const auto env = event_of(bytes);
       if (env.has_order_event())
-        orders[env.entity_id()] = domain::evolve(std::move(orders[env.entity_id()]), env.order_event());
+        orders[env.entity_id()] =
+            domain::evolve(std::move(orders[env.entity_id()]), env.order_event());
       else
-        skus[env.entity_id()] = domain::evolve(std::move(skus[env.entity_id()]), env.inventory_event());
+        skus[env.entity_id()] =
+            domain::evolve(std::move(skus[env.entity_id()]), env.inventory_event());
     }
     const auto want = recorded();
     CHECK(orders.size() + skus.size() == want.size());
@@ -127,23 +130,12 @@ TEST_SUITE("golden_store") {
   TEST_CASE("the runtime started on the golden store reads back the recorded states") {
     const auto dir = test::fresh_dir("golden-runtime");
     copy_golden_store(dir);
-    runtime_config cfg;
-    cfg.data_dir = dir;
-    cfg.shard_count = 4;
-    cfg.saga.enabled = false;
-    auto rt = runtime::start(cfg);
+    auto rt = runtime::start(store_config(dir));
     REQUIRE(rt);
-    for (const auto& r : recorded()) {
-      if (r.kind == "order") {
-        auto s = (*rt)->order(r.id);
-        REQUIRE(s);
-        check_state(r, s->last_sequence(), state_hash(*s), "runtime");
-      } else {
-        auto s = (*rt)->inventory(r.id);
-        REQUIRE(s);
-        check_state(r, s->last_sequence(), state_hash(*s), "runtime");
-      }
-    }
+    for (const auto& r : recorded())
+      CHECK_MESSAGE(runtime_state(**rt, r.kind, r.id) ==
+                        fmt::format("{} {}", r.last_sequence, r.hash),
+                    "runtime: ", r.kind, " ", r.id);
     (*rt)->stop();
   }
 

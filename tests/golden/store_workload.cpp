@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "actors/runtime.hpp"
+#include "golden_files.hpp"
 
 namespace ordo::golden {
 
@@ -21,11 +22,8 @@ namespace {
 class session {
 public:
   session(const std::string& dir, int64_t now_ms) {
-    runtime_config cfg;
-    cfg.data_dir = dir;
-    cfg.shard_count = 4;
+    auto cfg = store_config(dir);
     cfg.worker_threads = 1;
-    cfg.saga.enabled = false;
     cfg.limits.snapshot_every_events = snapshot_every_events;
     cfg.clock = [now_ms] { return now_ms; };
     auto rt = runtime::start(cfg);
@@ -51,8 +49,9 @@ public:
 private:
   static std::string expect(const outcome& o, const std::string& key, const std::string& want) {
     const bool ok = want.empty() ? o.ok() : o.status == outcome_status::rejected && o.code == want;
-    if (!ok) die(fmt::format("{}: wanted {}, got code '{}' {}", key, want.empty() ? "ok" : want,
-                             o.code, o.message));
+    if (!ok)
+      die(fmt::format("{}: wanted {}, got code '{}' {}", key, want.empty() ? "ok" : want, o.code,
+                      o.message));
     return o.entity_id;
   }
   std::unique_ptr<runtime> rt_;
@@ -250,11 +249,31 @@ void in_child(const char* what, F&& body) {
   }
   int status = 0;
   REQUIRE(::waitpid(pid, &status, 0) == pid);
-  REQUIRE_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0), what, " failed (status ",
-                  status, "); its stderr says why");
+  REQUIRE_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0), what, " failed (status ", status,
+                  "); its stderr says why");
 }
 
 } // namespace
+
+runtime_config store_config(const std::string& dir) {
+  runtime_config cfg;
+  cfg.data_dir = dir;
+  cfg.shard_count = 4;
+  cfg.saga.enabled = false;
+  return cfg;
+}
+
+std::string runtime_state(runtime& rt, const std::string& kind, const std::string& id) {
+  auto line = [](const auto& s) { return fmt::format("{} {}", s.last_sequence(), state_hash(s)); };
+  if (kind == "order") {
+    auto s = rt.order(id);
+    REQUIRE_MESSAGE(static_cast<bool>(s), "order ", id, ": ", (s ? "" : to_string(s.error())));
+    return line(*s);
+  }
+  auto s = rt.inventory(id);
+  REQUIRE_MESSAGE(static_cast<bool>(s), "sku ", id, ": ", (s ? "" : to_string(s.error())));
+  return line(*s);
+}
 
 void make_golden_store(const std::string& store_dir, const std::string& work_dir) {
   const auto o1_file = work_dir + "/o1.txt";

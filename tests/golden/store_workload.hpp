@@ -9,7 +9,10 @@
 // runs in a forked child: the test process itself never starts CAF or the journal's threads.
 
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "actors/runtime.hpp"
 
 namespace ordo::golden {
 
@@ -26,5 +29,12 @@ inline constexpr uint32_t snapshot_every_events = 4;
 /// Runs both phases into `store_dir`; `work_dir` holds what the phases hand each other.
 /// Fails the test if a phase's command is not accepted as planned.
 void make_golden_store(const std::string& store_dir, const std::string& work_dir);
+
+/// The runtime's configuration for the golden store in `dir` (the workload's shards, no saga).
+runtime_config store_config(const std::string& dir);
+
+/// An entity's committed state as the runtime reads it back (snapshot + events):
+/// "<last_sequence> <state hash>"; `kind` is "order" or "inventory".
+std::string runtime_state(runtime& rt, const std::string& kind, const std::string& id);
 
 } // namespace ordo::golden

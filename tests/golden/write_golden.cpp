@@ -29,9 +29,11 @@ bool writing() {
 
 std::string kind_name(const v1::Envelope& e) {
   if (e.has_order_event())
-    return "order/" + v1::OrderEvent::descriptor()->FindFieldByNumber(e.order_event().kind_case())->name();
-  return "inventory/" +
-         v1::InventoryEvent::descriptor()->FindFieldByNumber(e.inventory_event().kind_case())->name();
+    return "order/" +
+           v1::OrderEvent::descriptor()->FindFieldByNumber(e.order_event().kind_case())->name();
+  return "inventory/" + v1::InventoryEvent::descriptor()
+                            ->FindFieldByNumber(e.inventory_event().kind_case())
+                            ->name();
 }
 
 // The first stored event of every kind, as the log holds it, and the historical OrderRejected.
@@ -119,31 +121,15 @@ void write_idempotency(const storage::journal& j, const std::vector<std::string>
 // The state of every entity of the stream as the runtime reads it back (snapshot + events).
 void write_state_hashes(const std::string& dir, const std::vector<std::string>& feed) {
   copy_golden_store(dir);
-  runtime_config cfg;
-  cfg.data_dir = dir;
-  cfg.shard_count = 4;
-  cfg.saga.enabled = false;
-  auto rt = runtime::start(cfg);
+  auto rt = runtime::start(store_config(dir));
   REQUIRE(rt);
   std::map<std::pair<std::string, std::string>, std::string> lines;
   for (const auto& bytes : feed) {
     v1::Envelope e;
     REQUIRE(e.ParseFromString(bytes));
-    const bool order = e.has_order_event();
-    auto& line = lines[{order ? "order" : "inventory", e.entity_id()}];
-    if (!line.empty()) continue;
-    auto seq_hash = [](const auto& s) {
-      return fmt::format("{} {}", s.last_sequence(), state_hash(s));
-    };
-    if (order) {
-      auto s = (*rt)->order(e.entity_id());
-      REQUIRE(s);
-      line = seq_hash(*s);
-    } else {
-      auto s = (*rt)->inventory(e.entity_id());
-      REQUIRE(s);
-      line = seq_hash(*s);
-    }
+    const std::string kind = e.has_order_event() ? "order" : "inventory";
+    auto& line = lines[{kind, e.entity_id()}];
+    if (line.empty()) line = runtime_state(**rt, kind, e.entity_id());
   }
   (*rt)->stop();
   std::string text = "# kind id last_sequence state_hash (tests/golden/golden_files.hpp)\n";
@@ -156,8 +142,7 @@ void write_state_hashes(const std::string& dir, const std::vector<std::string>& 
 
 TEST_SUITE("golden_write") {
 
-  TEST_CASE("write the missing golden files (ORDO_WRITE_GOLDEN=1)" *
-            doctest::skip(!writing())) {
+  TEST_CASE("write the missing golden files (ORDO_WRITE_GOLDEN=1)" * doctest::skip(!writing())) {
     const auto work = test::fresh_dir("golden-write");
     make_golden_store(work + "/live", work);
     save_golden_store(work + "/live", work);
