@@ -7,6 +7,7 @@
 
 #include "domain/envelope.hpp"
 #include "domain/inventory.hpp"
+#include "domain/limits.hpp"
 #include "domain/order.hpp"
 #include "domain/snapshot.hpp"
 #include "domain/upcast.hpp"
@@ -101,6 +102,26 @@ TEST_SUITE("golden_files") {
     for (const auto& id : s.committed_order())
       CHECK(raw.committed().contains(id));
     domain::check_invariants(s, /*deep=*/true);
+  }
+
+  TEST_CASE("a SKU snapshot from before committed_order keeps only the newest commits it may") {
+    v1::InventoryState raw;
+    REQUIRE(raw.ParseFromString(read_golden("snapshots/inventory.before_committed_order.bin")));
+    const auto& [golden_id, quantity] = *raw.committed().begin();
+    // Commit memory was unbounded then: order ids below and above the golden one.
+    for (int i = 0; i < domain::limits::committed_remembered_max; ++i) {
+      (*raw.mutable_committed())[fmt::format("{}-{:05}", golden_id, i)] = 1;
+      (*raw.mutable_committed())[fmt::format("00-{:05}", i)] = 1;
+    }
+    const auto s = domain::decode_inventory_snapshot(raw.SerializeAsString());
+    REQUIRE(std::holds_alternative<domain::decoded_snapshot<v1::InventoryState>>(s));
+    const auto& state = std::get<domain::decoded_snapshot<v1::InventoryState>>(s).state;
+    REQUIRE(state.committed_order_size() == domain::limits::committed_remembered_max);
+    CHECK(state.committed_order(0) == golden_id + "-00000");
+    CHECK(state.committed_order(state.committed_order_size() - 1) ==
+          fmt::format("{}-{:05}", golden_id, domain::limits::committed_remembered_max - 1));
+    CHECK(!state.committed().contains(golden_id)); // the oldest beyond the bound are forgotten
+    domain::check_invariants(state, /*deep=*/true);
   }
 
   TEST_CASE("a snapshot of a newer version, the other entity, or garbage is a typed refusal") {
