@@ -5,6 +5,7 @@
 
 #include "domain/decision.hpp"
 #include "domain/order_machine.hpp"
+#include "domain/upcast.hpp"
 
 namespace ordo::domain {
 
@@ -63,6 +64,25 @@ event_disposition classify_event(const v1::Envelope& env) {
   default:
     return event_disposition::hold;
   }
+}
+
+std::variant<v1::Envelope, event_read_error> read_event(std::string_view bytes) {
+  v1::Envelope env;
+  if (!env.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    return event_read_error{event_read_errc::malformed, "event: not an envelope"};
+  if (env.has_order_command() || env.has_inventory_command() ||
+      env.payload_case() == v1::Envelope::PAYLOAD_NOT_SET)
+    return event_read_error{event_read_errc::malformed,
+                            fmt::format("event {} of {}: the envelope carries no event",
+                                        env.sequence(), env.entity_id())};
+  if (classify_event(env) == event_disposition::hold)
+    return event_read_error{event_read_errc::schema_too_new,
+                            fmt::format("event {} of {}: schema version {} (this build reads "
+                                        "{}..{}) or an event kind unknown here",
+                                        env.sequence(), env.entity_id(), env.schema_version(),
+                                        schema_version_oldest, schema_version_current)};
+  if (env.has_order_event()) upcast(*env.mutable_order_event());
+  return env;
 }
 
 } // namespace ordo::domain

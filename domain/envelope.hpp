@@ -2,6 +2,9 @@
 // Envelope compatibility: what this build accepts, refuses, or keeps without applying.
 // See messages/README.md ("Reading newer data") for the full policy.
 #include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
 
 #include "domain/validation.hpp"
 #include "ordo/v1/envelope.pb.h"
@@ -25,5 +28,19 @@ enum class event_disposition : uint8_t {
 
 /// Events read back from the log: newer schema or an unknown payload case means `hold`.
 event_disposition classify_event(const v1::Envelope& envelope);
+
+enum class event_read_errc : uint8_t {
+  malformed = 1,  // not an Envelope, or one carrying no event
+  schema_too_new, // classify_event says hold: a newer revision or an event case unknown here
+};
+
+struct event_read_error {
+  event_read_errc code = event_read_errc::malformed;
+  std::string message;
+};
+
+/// An event as the log stores it (Envelope bytes), read back: parsed, classified, and its
+/// event upcast to the current shape (upcast.hpp), ready for evolve().
+std::variant<v1::Envelope, event_read_error> read_event(std::string_view bytes);
 
 } // namespace ordo::domain

@@ -9,6 +9,7 @@
 #include "domain/assert.hpp"
 #include "domain/order.hpp"
 #include "domain/order_machine.hpp"
+#include "domain/upcast.hpp"
 #include "domain/validation.hpp"
 
 namespace ordo::domain {
@@ -57,8 +58,7 @@ void place(emitter& em, const v1::PlaceOrder& c) {
 void reject_stock(emitter& em, const v1::OrderState& s, const v1::RejectOutOfStock& c) {
   auto* e = em.add().mutable_order_rejected();
   e->set_sku(c.sku());
-  e->set_code(c.code() == v1::REJECTION_CODE_UNSPECIFIED ? v1::REJECTION_CODE_INSUFFICIENT_STOCK
-                                                         : c.code());
+  e->set_code(current_rejection_code(c.code())); // an older sender's command has no code
   e->set_detail(c.detail());
   em.release_stock(s); // some lines may have been reserved before one failed
 }

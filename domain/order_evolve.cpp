@@ -7,6 +7,7 @@
 #include "domain/assert.hpp"
 #include "domain/order.hpp"
 #include "domain/order_machine.hpp"
+#include "domain/upcast.hpp"
 
 namespace ordo::domain {
 
@@ -60,9 +61,8 @@ v1::OrderState evolve(v1::OrderState s, const v1::OrderEvent& e) {
   case order_event_kind::order_rejected:
     expect(st, {S::placed}, *kind);
     s.set_status(v1::ORDER_STATUS_REJECTED);
-    s.set_close_code(e.order_rejected().code() == v1::REJECTION_CODE_UNSPECIFIED
-                         ? v1::REJECTION_CODE_INSUFFICIENT_STOCK // written before codes
-                         : e.order_rejected().code());
+    // The upcaster's rule again: the runtime's load path evolves events read back as they are.
+    s.set_close_code(current_rejection_code(e.order_rejected().code()));
     s.set_close_reason(e.order_rejected().detail().empty()
                            ? fmt::format("out of stock: {}", e.order_rejected().sku())
                            : e.order_rejected().detail());
