@@ -1,6 +1,7 @@
 #include "app/node/metrics_runtime.hpp"
 
 #include <array>
+#include <initializer_list>
 #include <limits>
 
 #include "actors/cluster/cluster_link.hpp"
@@ -44,6 +45,15 @@ MetricFamily single(const char* name, MetricType type, const char* help, double 
   return f;
 }
 
+// A family split by one label: a sample per (label value, figure).
+MetricFamily by_label(const char* name, MetricType type, const char* help, const char* label,
+                      std::initializer_list<std::pair<const char*, double>> values) {
+  auto f = family(name, type, help);
+  for (const auto& [value, figure] : values)
+    add(f, figure, {{label, value}});
+  return f;
+}
+
 // A histogram family with one unlabelled series, from non-cumulative bucket counts: one per
 // bound (seconds), then the +Inf bucket.
 template <size_t Bounds, size_t Buckets>
@@ -66,22 +76,21 @@ MetricFamily histogram(const char* name, const char* help,
 }
 
 void append_commands(std::vector<MetricFamily>& out, const runtime_stats& st) {
-  auto commands = family("ordo_commands_total", counter, "commands by what happened to them");
-  add(commands, st.submitted, {{"result", "submitted"}});
-  add(commands, st.answered, {{"result", "answered"}});
-  add(commands, st.overloaded, {{"result", "overloaded"}});
-  out.push_back(std::move(commands));
+  out.push_back(by_label("ordo_commands_total", counter, "commands by what happened to them",
+                         "result",
+                         {{"submitted", st.submitted},
+                          {"answered", st.answered},
+                          {"overloaded", st.overloaded}}));
   out.push_back(single("ordo_commands_in_flight", gauge, "commands accepted and not yet answered",
                        static_cast<double>(st.in_flight)));
   out.push_back(single("ordo_actors_active", gauge, "live entity actors (orders and SKUs)",
                        static_cast<double>(st.active)));
-  auto lifecycle =
-      family("ordo_actor_lifecycle_total", counter, "activations, passivations, crashes");
-  add(lifecycle, st.activations, {{"event", "activated"}});
-  add(lifecycle, st.passivations, {{"event", "passivated"}});
-  add(lifecycle, st.crashes, {{"event", "crashed"}});
-  add(lifecycle, st.quarantined, {{"event", "quarantined"}});
-  out.push_back(std::move(lifecycle));
+  out.push_back(by_label("ordo_actor_lifecycle_total", counter,
+                         "activations, passivations, crashes", "event",
+                         {{"activated", st.activations},
+                          {"passivated", st.passivations},
+                          {"crashed", st.crashes},
+                          {"quarantined", st.quarantined}}));
   out.push_back(single("ordo_idempotency_expired_total", counter,
                        "idempotency records deleted after journal.idempotency_retention",
                        st.idempotency_expired));
@@ -128,14 +137,13 @@ void append_feed_and_saga(std::vector<MetricFamily>& out, const runtime& rt,
   for (const auto& [name, offset] : consumers)
     add_lag(name, offset);
   out.push_back(std::move(lag));
-  auto saga = family("ordo_saga_total", counter, "saga work");
-  add(saga, ss.events, {{"what", "events"}});
-  add(saga, ss.commands, {{"what", "commands"}});
-  add(saga, ss.gateway_calls, {{"what", "gateway_calls"}});
-  add(saga, ss.retries, {{"what", "retries"}});
-  add(saga, ss.recovered, {{"what", "recovered"}});
-  add(saga, ss.timeouts, {{"what", "payment_timeouts"}});
-  out.push_back(std::move(saga));
+  out.push_back(by_label("ordo_saga_total", counter, "saga work", "what",
+                         {{"events", ss.events},
+                          {"commands", ss.commands},
+                          {"gateway_calls", ss.gateway_calls},
+                          {"retries", ss.retries},
+                          {"recovered", ss.recovered},
+                          {"payment_timeouts", ss.timeouts}}));
   out.push_back(single("ordo_saga_parked_effects", gauge,
                        "saga effects out of retries, tried again at saga.parked_retry_every",
                        ss.stuck));
