@@ -15,6 +15,7 @@
 #include "ordo/runtime.hpp"
 #include "app/demo_workload.hpp"
 #include "app/saga_demo.hpp"
+#include "ordo/parse_number.hpp"
 
 namespace {
 
@@ -32,12 +33,6 @@ void usage() {
              "  --help             this text\n");
 }
 
-bool parse_u64(const char* s, uint64_t& out) {
-  char* end = nullptr;
-  out = std::strtoull(s, &end, 10);
-  return end != s && *end == '\0';
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -51,7 +46,7 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     uint64_t v = 0;
     auto value = [&](const char* name) -> bool {
-      if (i + 1 >= argc || !parse_u64(argv[i + 1], v)) {
+      if (i + 1 >= argc || ordo::parse_u64(argv[i + 1], v) != ordo::number_error::none) {
         fmt::print(stderr, "ordo-demo: {} needs a number\n", name);
         return false;
       }

@@ -13,6 +13,7 @@ packages=(
   libtomlplusplus-dev
   libboost-dev
   libcli11-dev
+  prometheus-cpp-dev
   doctest-dev
   libjemalloc-dev
   strace

@@ -23,6 +23,7 @@
 #include "app/ctl/http_client.hpp"
 #include "app/scenario/remote.hpp"
 #include "messages/json/json.hpp"
+#include "ordo/parse_number.hpp"
 #include "ordo/v1/api.pb.h"
 
 namespace {
@@ -108,8 +109,8 @@ int members(http_client& c, const args& a) {
     auto eq = m.find('='), colon = m.rfind(':');
     uint32_t id = 0, port = 0;
     if (eq == std::string::npos || colon == std::string::npos || colon < eq ||
-        std::sscanf(m.substr(0, eq).c_str(), "%u", &id) != 1 ||
-        std::sscanf(m.substr(colon + 1).c_str(), "%u", &port) != 1) {
+        ordo::parse_unsigned(m.substr(0, eq), id, 0, 65535) != ordo::number_error::none ||
+        ordo::parse_unsigned(m.substr(colon + 1), port, 1, 65535) != ordo::number_error::none) {
       fmt::print(stderr, "ordoctl: members wants ID=HOST:PORT, not '{}'\n", m);
       return exit_usage;
     }

@@ -14,6 +14,7 @@
 #include "app/node/api_request.hpp"
 #include "app/node/errors.hpp"
 #include "messages/json/json.hpp"
+#include "ordo/parse_number.hpp"
 #include "ordo/v1/api.pb.h"
 
 namespace ordo::node {
@@ -45,8 +46,11 @@ void api::get_events(const call& c) {
   auto a = query_param(c.req.query, "after"), l = query_param(c.req.query, "limit"),
        w = query_param(c.req.query, "wait_ms");
   std::string consumer{query_param(c.req.query, "consumer")};
-  if ((!a.empty() && !parse_u64(a, after)) || (!l.empty() && !parse_u64(l, limit)) ||
-      (!w.empty() && !parse_u64(w, wait_ms)) || limit == 0 || limit > 1000)
+  // An absent parameter keeps its default; a present one must be a whole number.
+  auto number = [](std::string_view text, uint64_t& out) {
+    return text.empty() || parse_u64(text, out) == number_error::none;
+  };
+  if (!number(a, after) || !number(l, limit) || !number(w, wait_ms) || limit == 0 || limit > 1000)
     return c.respond(error(400, "INVALID_ARGUMENT",
                            "after, limit (1..1000) and wait_ms must be non-negative whole numbers"));
   wait_ms = std::min<uint64_t>(wait_ms, static_cast<uint64_t>(cfg_.http.events_wait_max.count()));

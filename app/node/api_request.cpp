@@ -1,7 +1,6 @@
 #include "app/node/api_request.hpp"
 
 #include <atomic>
-#include <charconv>
 #include <random>
 
 #include <fmt/core.h>
@@ -37,11 +36,6 @@ std::string_view query_param(std::string_view q, std::string_view name) {
     q.remove_prefix(amp + 1);
   }
   return {};
-}
-
-bool parse_u64(std::string_view s, uint64_t& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc{} && p == s.data() + s.size();
 }
 
 std::optional<http_response> check_idempotency_key(const http_request& r) {

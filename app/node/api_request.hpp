@@ -1,5 +1,5 @@
 #pragma once
-// Reading a request: path segments, query parameters, numbers, and the idempotency key —
+// Reading a request: path segments, query parameters and the idempotency key —
 // each checked against its limit, so input over a limit is a 4xx naming that limit before
 // anything reaches the runtime (docs/api.md, "Limits").
 
@@ -22,9 +22,6 @@ std::vector<std::string_view> split_path(std::string_view path);
 
 /// ?a=1&b=2 → the value of `name` ("" when absent).
 std::string_view query_param(std::string_view query, std::string_view name);
-
-/// A whole non-negative decimal number, nothing else.
-bool parse_u64(std::string_view text, uint64_t& out);
 
 /// A 400 answer when the request's Idempotency-Key breaks its limits; nullopt when it is
 /// absent or fine.

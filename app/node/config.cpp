@@ -1,8 +1,6 @@
 #include "app/node/config.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -15,6 +13,7 @@
 
 #include "actors/cluster/tls.hpp"
 #include "app/node/errors.hpp"
+#include "ordo/parse_number.hpp"
 
 namespace ordo::node {
 
@@ -79,17 +78,18 @@ struct option {
   setter set;
 };
 
+// Digits may be grouped with '_' as in TOML (1_000_000); include/ordo/parse_number.hpp parses.
 std::string parse_u64(const std::string& s, uint64_t lo, uint64_t hi, uint64_t& out) {
-  if (s.empty() || s.find_first_not_of("0123456789_") != std::string::npos)
-    return fmt::format("'{}' is not a whole number", s);
-  std::string digits;
-  for (char c : s)
-    if (c != '_') digits += c;
-  errno = 0;
-  out = std::strtoull(digits.c_str(), nullptr, 10);
-  if (errno == ERANGE || out < lo || out > hi)
+  switch (ordo::parse_u64(s, out, lo, hi, digit_groups::underscore)) {
+  case number_error::none:
+    return {};
+  case number_error::out_of_range:
     return fmt::format("{} is outside {}..{}", s, lo, hi);
-  return {};
+  case number_error::empty:
+  case number_error::not_digits:
+    break;
+  }
+  return fmt::format("'{}' is not a whole number", s);
 }
 
 // Durations: a whole number of milliseconds, or a number with a unit (us, ms, s, m, h, d).

@@ -7,6 +7,8 @@
 
 #include <fmt/core.h>
 
+#include "ordo/parse_number.hpp"
+
 namespace ordo::loadgen {
 
 namespace {
@@ -34,23 +36,10 @@ bool parse_duration(std::string_view text, std::chrono::nanoseconds& out) {
   return true;
 }
 
-bool parse_u64(std::string_view text, uint64_t min, uint64_t max, uint64_t& out) {
-  std::string s(text);
-  if (s.empty() || s[0] == '-') return false;
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-  if (*end != '\0' || errno != 0 || v < min || v > max) return false;
-  out = v;
-  return true;
-}
-
+// Whole numbers: include/ordo/parse_number.hpp (digits only, bounds checked).
 template <typename T>
 bool parse_uint(std::string_view text, uint64_t min, uint64_t max, T& out) {
-  uint64_t v = 0;
-  if (!parse_u64(text, min, max, v)) return false;
-  out = static_cast<T>(v);
-  return true;
+  return parse_unsigned(text, out, min, max) == number_error::none;
 }
 
 // "place=70,get=20,ship=5,pay=5"; ops left out get weight 0.
@@ -208,7 +197,7 @@ bool parse_options(int argc, char** argv, options& out, std::string& error) {
     else if (arg == "--ack-log")
       out.ack_log = std::string(value);
     else if (arg == "--seed")
-      ok = parse_u64(value, 0, UINT64_MAX, out.seed);
+      ok = parse_uint(value, 0, UINT64_MAX, out.seed);
     else {
       error = fmt::format("unknown option {} (see --help)", arg);
       return false;
