@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "actors/cluster/cluster_link.hpp"
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 #include "storage/journal.hpp"
 
 namespace ordo::node {

@@ -7,7 +7,7 @@
 
 #include <doctest/doctest.h>
 
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 #include "domain/envelope.hpp"
 #include "domain/inventory.hpp"
 #include "domain/order.hpp"

@@ -11,7 +11,7 @@
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 #include "golden_files.hpp"
 
 namespace ordo::golden {

@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "actors/runtime.hpp"
+#include "ordo/runtime.hpp"
 
 namespace ordo::golden {
 
