@@ -17,6 +17,7 @@ packages=(
   libjemalloc-dev
   strace
   faketime
+  universal-ctags
   clang-14 libclang-rt-14-dev
 )
 
