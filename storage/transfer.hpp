@@ -9,6 +9,8 @@
 
 #include "storage/codec.hpp"
 #include "storage/errors.hpp"
+#include "storage/journal.hpp"
+#include "storage/lmdb_util.hpp"
 
 namespace ordo::storage::transfer {
 
@@ -23,5 +25,10 @@ inline std::optional<std::pair<uint64_t, std::string_view>> idem_body(std::strin
   if (!body || body->size() < 8) return std::nullopt;
   return std::pair{codec::get_u64(*body, 0), body->substr(8)};
 }
+
+// Appends every durable timer of `entity` to `out.timers`, checked against the timers table
+// (transfer_export.cpp; the import compares a moving entity's timers with them).
+caf::error read_timers_of(MDB_txn* t, const lmdb::tables& db, std::string_view entity,
+                          entity_records& out);
 
 } // namespace ordo::storage::transfer

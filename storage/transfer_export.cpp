@@ -167,6 +167,10 @@ caf::error read_idempotency_of(MDB_txn* t, const lmdb::tables& db, std::string_v
       });
 }
 
+} // namespace
+
+namespace transfer {
+
 caf::error read_timers_of(MDB_txn* t, const lmdb::tables& db, std::string_view entity,
                           entity_records& out) {
   const size_t prefix_len = codec::entity_prefix(entity).size();
@@ -189,6 +193,12 @@ caf::error read_timers_of(MDB_txn* t, const lmdb::tables& db, std::string_view e
         return caf::error{};
       });
 }
+
+} // namespace transfer
+
+namespace {
+
+using transfer::read_timers_of;
 
 caf::expected<entity_records> read_entity(MDB_txn* t, const lmdb::tables& db,
                                           std::string_view entity) {

@@ -15,6 +15,7 @@ namespace {
 
 using transfer::bad;
 using transfer::idem_body;
+using transfer::read_timers_of;
 
 caf::error validate_import(const std::vector<entity_records>& batch, const journal_options& o) {
   auto big = [&](std::string_view entity, std::string_view what, size_t n) {
