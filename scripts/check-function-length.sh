@@ -54,11 +54,11 @@ for d in "${dirs[@]}"; do [ -d "$d" ] && existing_dirs+=("$d"); done
 sources="$(find "${existing_dirs[@]}" -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \
   -o -name '*.cc' -o -name '*.c' \) | LC_ALL=C sort)"
 
-# path<TAB>function<TAB>lines for each function over the limit.
+# key<TAB>lines for each function (key path:function) and each file (key path) over its limit.
 long_functions="$(printf '%s\n' "$sources" |
   ctags -L - -x --languages=C,C++ --langmap=C++:+.h --kinds-C++=f --kinds-C=f --fields=+ne \
     --_xformat='%{input}	%{name}	%{line}	%{end}' |
-  awk -F'\t' -v max="$function_max" '$4 != "" && $4 - $3 + 1 > max { print $1 "\t" $2 "\t" ($4 - $3 + 1) }' |
+  awk -F'\t' -v max="$function_max" '$4 != "" && $4 - $3 + 1 > max { print $1 ":" $2 "\t" ($4 - $3 + 1) }' |
   LC_ALL=C sort -u)"
 
 long_files="$(printf '%s\n' "$sources" | while read -r f; do
@@ -67,36 +67,28 @@ long_files="$(printf '%s\n' "$sources" | while read -r f; do
 done)"
 
 failed=0
-# Offenders not in the allowlist.
-while IFS=$'\t' read -r path name lines; do
-  [ -n "$path" ] || continue
-  if ! printf '%s\n' "$allowed_functions" | cut -f1 | grep -qxF "$path:$name"; then
-    echo "function over $function_max lines: $path:$name ($lines lines)"
-    failed=1
-  fi
-done <<<"$long_functions"
-while IFS=$'\t' read -r path lines; do
-  [ -n "$path" ] || continue
-  if ! printf '%s\n' "$allowed_files" | cut -f1 | grep -qxF "$path"; then
-    echo "file over $file_max lines: $path ($lines lines)"
-    failed=1
-  fi
-done <<<"$long_files"
-# Allowlist entries that no longer offend: remove them, so the list stays the current exceptions.
-while IFS=$'\t' read -r key _; do
-  [ -n "$key" ] || continue
-  if ! printf '%s\n' "$long_functions" | awk -F'\t' '{ print $1 ":" $2 }' | grep -qxF "$key"; then
-    echo "stale entry in $function_allow: $key is not a function over $function_max lines"
-    failed=1
-  fi
-done <<<"$allowed_functions"
-while IFS=$'\t' read -r key _; do
-  [ -n "$key" ] || continue
-  if ! printf '%s\n' "$long_files" | cut -f1 | grep -qxF "$key"; then
-    echo "stale entry in $file_allow: $key is not a file over $file_max lines"
-    failed=1
-  fi
-done <<<"$allowed_files"
+# Names each offender missing from the allowlist and each allowlist entry that no longer
+# offends (remove it, so the list stays the current exceptions).
+# Usage: compare OFFENDERS ALLOWED WHAT LIMIT ALLOWLIST_FILE
+compare() {
+  local offenders="$1" allowed="$2" what="$3" limit="$4" list="$5" key lines
+  while IFS=$'\t' read -r key lines; do
+    [ -n "$key" ] || continue
+    if ! printf '%s\n' "$allowed" | cut -f1 | grep -qxF "$key"; then
+      echo "$what over $limit lines: $key ($lines lines)"
+      failed=1
+    fi
+  done <<<"$offenders"
+  while IFS=$'\t' read -r key _; do
+    [ -n "$key" ] || continue
+    if ! printf '%s\n' "$offenders" | cut -f1 | grep -qxF "$key"; then
+      echo "stale entry in $list: $key is not a $what over $limit lines"
+      failed=1
+    fi
+  done <<<"$allowed"
+}
+compare "$long_functions" "$allowed_functions" function "$function_max" "$function_allow"
+compare "$long_files" "$allowed_files" file "$file_max" "$file_allow"
 
 if [ "$failed" -ne 0 ]; then
   echo "check-function-length: split the above into named steps or files" \

@@ -48,6 +48,8 @@ void append_utf8(std::string& out, uint32_t cp) {
   }
 }
 
+namespace {
+
 // ASCII protobuf escapes: controls, quote, backslash, DEL, and < > (for HTML safety).
 constexpr std::array<bool, 128> kAsciiEscaped = [] {
   std::array<bool, 128> t{};
@@ -107,6 +109,8 @@ void append_escape(std::string& out, uint32_t cp) {
   }
 }
 
+} // namespace
+
 // Appends `s` quoted and escaped as protobuf does. False on invalid UTF-8, which protobuf
 // prints lossily in ways not worth imitating: the caller falls back to protobuf then.
 bool append_string(std::string& out, std::string_view s) {
@@ -135,7 +139,11 @@ bool append_string(std::string& out, std::string_view s) {
   return true;
 }
 
+namespace {
+
 constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+} // namespace
 
 void append_base64(std::string& out, std::string_view in) {
   out += '"';
@@ -158,6 +166,8 @@ void append_base64(std::string& out, std::string_view in) {
   out += '"';
 }
 
+namespace {
+
 int base64_value(char c, int& alphabet) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -167,6 +177,8 @@ int base64_value(char c, int& alphabet) {
   alphabet = kind;
   return (c == '+' || c == '-') ? 62 : 63;
 }
+
+} // namespace
 
 // Protobuf accepts the standard or the URL-safe alphabet (not mixed), padded or not, but only
 // with correct padding and zero bits after the last byte.
