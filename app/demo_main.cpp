@@ -43,7 +43,44 @@ bool parse_u64(const char* s, uint64_t& out) {
 // with, or -1 to go on.
 int parse_args(int argc, char** argv, ordo::runtime_config& cfg, ordo::app::demo_options& demo,
                bool& scripted) {
-  if (int rc = parse_args(argc, argv, cfg, demo, scripted); rc >= 0) return rc;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    uint64_t v = 0;
+    auto value = [&](const char* name) -> bool {
+      if (i + 1 >= argc || !parse_u64(argv[i + 1], v)) {
+        fmt::print(stderr, "ordo-demo: {} needs a number\n", name);
+        return false;
+      }
+      ++i;
+      return true;
+    };
+    if (a == "--help" || a == "-h") {
+      usage();
+      return 0;
+    } else if (a == "--saga") {
+      scripted = false;
+    } else if (a == "--data" && i + 1 < argc) {
+      cfg.data_dir = argv[++i];
+    } else if (a == "--orders") {
+      if (!value("--orders")) return 2;
+      demo.orders = v;
+    } else if (a == "--concurrent") {
+      if (!value("--concurrent") || v == 0) return 2;
+      demo.concurrent = v;
+    } else if (a == "--threads") {
+      if (!value("--threads") || v == 0) return 2;
+      cfg.worker_threads = v;
+    } else if (a == "--shards") {
+      if (!value("--shards") || v == 0 || v > 65536) return 2;
+      cfg.shard_count = static_cast<uint16_t>(v);
+    } else if (a == "--node-id") {
+      if (!value("--node-id") || v > 65535) return 2;
+      cfg.node_id = static_cast<uint16_t>(v);
+    } else {
+      fmt::print(stderr, "ordo-demo: unknown option '{}' (see --help)\n", a);
+      return 2;
+    }
+  }
   return -1;
 }
 

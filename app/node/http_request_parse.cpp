@@ -1,6 +1,7 @@
 // Reading a request with Beast under the node's limits: the refusals (431, 413, 400), the API's
 // view of a request, and the same steps over bytes in memory (parse_request, for the fuzzer).
 #include "app/node/http_request_parse.hpp"
+#include "app/node/http_server.hpp"
 
 #include <algorithm>
 

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <optional>
 #include <string_view>
+#include <utility> // before Boost 1.74's Asio, which uses std::exchange without it
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
