@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <fmt/core.h>
@@ -33,15 +34,10 @@ void usage() {
              "  --help             this text\n");
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
-  ordo::runtime_config cfg;
-  // Default: the demo plays inventory, payment and the warehouse by hand (demo_workload.hpp),
-  // saga off. --saga lets the saga drive every order instead (saga_demo.hpp).
-  bool scripted = true;
-  ordo::app::demo_options demo;
-  demo.seed = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+// Reads the command line into `cfg`, `demo` and `scripted`. Returns an exit code to stop
+// with, or -1 to go on.
+int parse_args(int argc, char** argv, ordo::runtime_config& cfg, ordo::app::demo_options& demo,
+               bool& scripted) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     uint64_t v = 0;
@@ -80,6 +76,71 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  return -1;
+}
+
+void print_results(const ordo::app::demo_result& res, const ordo::runtime_stats& st) {
+  fmt::print("demo: {} orders settled ({} delivered, {} of them refunded, {} cancelled, {} "
+             "rejected) in {:.2f} s = {:.0f} orders/s\n",
+             res.orders_done, res.delivered, res.refunded, res.cancelled, res.rejected, res.seconds,
+             static_cast<double>(res.orders_done) / res.seconds);
+  fmt::print("demo: {} commands acknowledged after commit, {:.0f} commands/s; {} rejected, {} "
+             "failed, {} overloaded-and-retried\n",
+             res.commands, static_cast<double>(res.commands) / res.seconds, res.rejected,
+             res.failed, res.overloaded);
+  fmt::print("actors: {} activations, {} active now, {} passivated, {} crashes\n", st.activations,
+             st.active, st.passivations, st.crashes);
+  for (const auto& e : res.errors)
+    fmt::print("  unexpected: {}\n", e);
+}
+
+// Reads every order back, restarts, and reads again: replay must give the same states.
+// Returns whether every order replayed exactly, or nullopt (said on stderr) if a read or the
+// restart failed.
+std::optional<bool> replayed_same(const ordo::runtime_config& cfg,
+                                    std::unique_ptr<ordo::runtime>& rt,
+                                    const std::vector<std::string>& order_ids) {
+  std::map<std::string, std::string> before;
+  for (const auto& id : order_ids) {
+    auto s = rt->order(id);
+    if (!s) {
+      fmt::print(stderr, "ordo-demo: reading {} failed: {}\n", id, to_string(s.error()));
+      return std::nullopt;
+    }
+    before[id] = s->SerializeAsString();
+  }
+  rt->stop();
+  rt.reset();
+  auto t0 = std::chrono::steady_clock::now();
+  auto again = ordo::runtime::start(cfg);
+  if (!again) {
+    fmt::print(stderr, "ordo-demo: restart failed: {}\n", to_string(again.error()));
+    return std::nullopt;
+  }
+  fmt::print("restart: serving again after {:.1f} ms\n",
+             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                 .count());
+  size_t same = 0;
+  for (const auto& [id, bytes] : before) {
+    auto s = (*again)->order(id);
+    if (s && s->SerializeAsString() == bytes) ++same;
+  }
+  fmt::print("restart: {} of {} orders replayed to exactly their acknowledged state\n", same,
+             before.size());
+  (*again)->stop();
+  return same == before.size();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  ordo::runtime_config cfg;
+  // Default: the demo plays inventory, payment and the warehouse by hand (demo_workload.hpp),
+  // saga off. --saga lets the saga drive every order instead (saga_demo.hpp).
+  bool scripted = true;
+  ordo::app::demo_options demo;
+  demo.seed = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  if (int rc = parse_args(argc, argv, cfg, demo, scripted); rc >= 0) return rc;
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) {
@@ -106,47 +167,11 @@ int main(int argc, char** argv) {
                       : "driven by the saga (simulated gateway and warehouse)");
   auto res = scripted ? ordo::app::run_demo(**rt, demo) : ordo::app::run_saga_demo(**rt, demo);
   auto st = (*rt)->stats();
-  fmt::print("demo: {} orders settled ({} delivered, {} of them refunded, {} cancelled, {} "
-             "rejected) in {:.2f} s = {:.0f} orders/s\n",
-             res.orders_done, res.delivered, res.refunded, res.cancelled, res.rejected, res.seconds,
-             static_cast<double>(res.orders_done) / res.seconds);
-  fmt::print("demo: {} commands acknowledged after commit, {:.0f} commands/s; {} rejected, {} "
-             "failed, {} overloaded-and-retried\n",
-             res.commands, static_cast<double>(res.commands) / res.seconds, res.rejected,
-             res.failed, res.overloaded);
-  fmt::print("actors: {} activations, {} active now, {} passivated, {} crashes\n", st.activations,
-             st.active, st.passivations, st.crashes);
-  for (const auto& e : res.errors)
-    fmt::print("  unexpected: {}\n", e);
+  print_results(res, st);
 
-  // Read every order back, restart, and read again: replay must give the same states.
-  std::map<std::string, std::string> before;
-  for (const auto& id : res.order_ids) {
-    auto s = (*rt)->order(id);
-    if (!s) {
-      fmt::print(stderr, "ordo-demo: reading {} failed: {}\n", id, to_string(s.error()));
-      return 1;
-    }
-    before[id] = s->SerializeAsString();
-  }
-  (*rt)->stop();
-  rt->reset();
-  t0 = std::chrono::steady_clock::now();
-  auto again = ordo::runtime::start(cfg);
-  if (!again) {
-    fmt::print(stderr, "ordo-demo: restart failed: {}\n", to_string(again.error()));
-    return 1;
-  }
-  fmt::print("restart: serving again after {:.1f} ms\n", ms(std::chrono::steady_clock::now() - t0));
-  size_t same = 0;
-  for (const auto& [id, bytes] : before) {
-    auto s = (*again)->order(id);
-    if (s && s->SerializeAsString() == bytes) ++same;
-  }
-  fmt::print("restart: {} of {} orders replayed to exactly their acknowledged state\n", same,
-             before.size());
-  (*again)->stop();
-  bool ok = same == before.size() && res.failed == 0 && res.rejected == 0 && res.errors.empty() &&
+  const auto all_same = replayed_same(cfg, *rt, res.order_ids);
+  if (!all_same) return 1;
+  bool ok = *all_same && res.failed == 0 && res.rejected == 0 && res.errors.empty() &&
             res.orders_done == demo.orders && (scripted || res.delivered == demo.orders);
   fmt::print("ordo-demo: {}\n", ok ? "done, all checks passed" : "CHECKS FAILED");
   return ok ? 0 : 1;

@@ -34,10 +34,9 @@
 
 #include <fmt/core.h>
 
-#include "storage/journal.hpp"
+#include "bench/journal_bench_driver.hpp"
 
-using namespace ordo::storage;
-using clock_type = std::chrono::steady_clock;
+using namespace journal_bench;
 
 namespace {
 
@@ -91,60 +90,6 @@ flags parse(int argc, char** argv) {
   return f;
 }
 
-std::string order_id(uint64_t n) {
-  return fmt::format("o/{:016x}", n);
-}
-
-// Payloads are random slices of one random buffer: generating them must not compete with
-// the writer for the 2 cores.
-const std::string& noise() {
-  static const std::string buf = [] {
-    std::mt19937_64 r(7);
-    std::string s(1 << 20, '\0');
-    for (auto& c : s)
-      c = static_cast<char>('a' + r() % 26);
-    return s;
-  }();
-  return buf;
-}
-
-std::string payload(std::mt19937_64& rng) {
-  size_t n = 200 + rng() % 301;
-  return noise().substr(rng() % (noise().size() - n), n);
-}
-
-caf::expected<std::unique_ptr<journal>> open_journal(const std::string& dir, durability mode,
-                                                     bool checkpoints = true) {
-  journal_options o;
-  o.dir = dir;
-  o.mode = mode;
-  if (!checkpoints) { // the restart phase: everything stays in the log's tail
-    o.checkpoint_interval_ms = 3'600'000;
-    o.checkpoint_max_records = SIZE_MAX;
-    o.log_tail_max_bytes = SIZE_MAX;
-  }
-  o.queue_max_requests = 1 << 20;
-  if (const char* w = std::getenv("ORDO_BENCH_WAIT_US")) o.batch_max_wait_us = std::stoull(w);
-  return journal::open(o);
-}
-
-// Creates `n` old orders with one event each (no_sync: setup only, not measured).
-void preload(journal& j, uint64_t n, std::mt19937_64& rng) {
-  std::atomic<uint64_t> done{0};
-  for (uint64_t i = 0; i < n; ++i) {
-    append_request r;
-    r.entity = order_id(i);
-    r.events.push_back(payload(rng));
-    for (;;) {
-      auto err = j.submit(r, [&](caf::expected<append_result>) { ++done; });
-      if (!err) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }
-  while (done.load() < n)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-}
-
 // p50/p99 of 4 KiB pwrite + fdatasync, one at a time, sequential offsets in a zero-filled file.
 struct floor_result {
   double p50_ms = 0, p99_ms = 0;
@@ -178,162 +123,6 @@ floor_result raw_floor(const std::string& dir, double seconds) {
   r.p99_ms = ms[static_cast<size_t>(0.99 * static_cast<double>(ms.size() - 1))];
   return r;
 }
-
-struct phase_result {
-  size_t submitters = 0;
-  double seconds = 0;
-  uint64_t events = 0, conflicts = 0, errors = 0;
-  double avg_batch = 0;
-  double p50_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
-  double per_s() const { return static_cast<double>(events) / seconds; }
-};
-
-// Closed loop: each submitter has one request in flight. Completions (writer thread) hand
-// the submitter back to one client thread, which builds and submits its next request.
-class driver {
-public:
-  driver(journal& j, std::mt19937_64& rng, uint64_t preload, uint64_t old_percent,
-         uint64_t& next_order, std::vector<uint8_t>& old_seq)
-      : j_(j), rng_(rng), preload_(preload), old_percent_(old_percent), next_order_(next_order),
-        old_seq_(old_seq) {}
-
-  phase_result run(size_t n, double seconds) {
-    subs_.assign(n, sub{});
-    for (auto& s : subs_)
-      start_new_order(s);
-    latencies_us_.clear();
-    latencies_us_.reserve(1 << 22);
-    phase_result res;
-    res.submitters = n;
-    auto stats0 = j_.stats();
-    auto t0 = clock_type::now();
-    auto end = t0 + std::chrono::duration<double>(seconds);
-    for (size_t i = 0; i < n; ++i)
-      submit(i);
-    bool stopping = false;
-    size_t in_flight = n;
-    std::vector<done_item> batch;
-    while (in_flight > 0) {
-      {
-        std::unique_lock<std::mutex> lk{mu_};
-        cv_.wait(lk, [&] { return !done_.empty(); });
-        batch.swap(done_);
-      }
-      if (!stopping && clock_type::now() >= end) {
-        stopping = true;
-        res.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
-      }
-      for (const auto& d : batch) {
-        auto& s = subs_[d.index];
-        if (!stopping) latencies_us_.push_back(d.latency_us);
-        if (d.ok) {
-          if (!stopping) ++res.events;
-          advance(s);
-        } else if (d.conflict) {
-          ++res.conflicts;
-          start_new_order(s);
-        } else {
-          ++res.errors;
-          start_new_order(s);
-        }
-        if (stopping)
-          --in_flight;
-        else
-          submit(d.index);
-      }
-      batch.clear();
-    }
-    auto st = j_.stats();
-    res.avg_batch = static_cast<double>(st.requests - stats0.requests) /
-                    static_cast<double>(std::max<uint64_t>(1, st.batches - stats0.batches));
-    std::sort(latencies_us_.begin(), latencies_us_.end());
-    auto pct = [&](double p) {
-      if (latencies_us_.empty()) return 0.0;
-      auto i = static_cast<size_t>(p * static_cast<double>(latencies_us_.size() - 1));
-      return static_cast<double>(latencies_us_[i]) / 1000.0;
-    };
-    res.p50_ms = pct(0.5);
-    res.p99_ms = pct(0.99);
-    res.p999_ms = pct(0.999);
-    res.max_ms = pct(1.0);
-    return res;
-  }
-
-private:
-  struct sub {
-    std::string entity;
-    uint64_t seq = 0; // expected seq of the next append
-    int left = 0;     // appends left in this order's saga
-    int64_t old = -1; // index of the old order this append goes to, or -1
-  };
-  struct done_item {
-    size_t index;
-    bool ok, conflict;
-    uint32_t latency_us;
-  };
-
-  void start_new_order(sub& s) {
-    s.entity = order_id(next_order_++);
-    s.seq = 0;
-    s.left = 6;
-  }
-
-  void advance(sub& s) {
-    if (s.old >= 0) {
-      ++old_seq_[static_cast<size_t>(s.old)];
-      s.old = -1;
-      return;
-    }
-    ++s.seq;
-    if (--s.left == 0) start_new_order(s);
-  }
-
-  void submit(size_t i) {
-    auto& s = subs_[i];
-    append_request r;
-    s.old = -1;
-    if (preload_ > 0 && rng_() % 100 < old_percent_) {
-      auto idx = rng_() % preload_;
-      s.old = static_cast<int64_t>(idx);
-      r.entity = order_id(idx);
-      r.expected_seq = old_seq_[idx];
-    } else {
-      r.entity = s.entity;
-      r.expected_seq = s.seq;
-    }
-    r.events.push_back(payload(rng_));
-    r.idempotency.push_back({"", fmt::format("cmd-{}", rng_()), "accepted"});
-    r.now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         std::chrono::system_clock::now().time_since_epoch())
-                                         .count());
-    auto t0 = clock_type::now();
-    auto err = j_.submit(std::move(r), [this, i, t0](caf::expected<append_result> res) {
-      auto us = std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - t0);
-      done_item d{i, static_cast<bool>(res),
-                  !res && storage_errc_of(res.error()) == storage_errc::sequence_conflict,
-                  static_cast<uint32_t>(us.count())};
-      std::lock_guard<std::mutex> g{mu_};
-      done_.push_back(d);
-      cv_.notify_one();
-    });
-    if (err) {
-      fmt::print(stderr, "submit refused: {}\n", describe(err));
-      std::exit(1);
-    }
-  }
-
-  journal& j_;
-  std::mt19937_64& rng_;
-  uint64_t preload_;
-  uint64_t old_percent_;
-  uint64_t& next_order_;
-  std::vector<uint8_t>& old_seq_;
-  std::vector<sub> subs_;
-  std::vector<uint32_t> latencies_us_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<done_item> done_;
-};
 
 struct restart_result {
   double open_s = 0, close_s = 0;
@@ -382,27 +171,15 @@ restart_result restart_phase(const std::string& dir, uint64_t mb) {
   return r;
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
-  auto f = parse(argc, argv);
-  bool made_dir = false;
-  if (f.dir.empty()) {
-    char tmpl[] = "/tmp/ordo-bench-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) return 1;
-    f.dir = tmpl;
-    made_dir = true;
-  }
-  std::mt19937_64 rng(42);
-  fmt::print("journal_bench: dir {}, {} s per phase, {} preloaded orders ({}% of appends go to "
-             "them), full sync\n",
-             f.dir, f.seconds, f.preload, f.old_percent);
+// The preloaded old orders, written without sync (setup only, not measured) and then flushed
+// so their writeback does not land in the phases. False if the store did not open.
+bool preload_store(const flags& f, std::mt19937_64& rng) {
   auto t_pre = clock_type::now();
   {
     auto j = open_journal(f.dir, durability::no_sync);
     if (!j) {
       fmt::print(stderr, "open: {}\n", describe(j.error()));
-      return 1;
+      return false;
     }
     preload(**j, f.preload, rng);
   }
@@ -413,26 +190,20 @@ int main(int argc, char** argv) {
   }
   fmt::print("preload: {} orders in {:.1f} s (no_sync, setup only)\n", f.preload,
              std::chrono::duration<double>(clock_type::now() - t_pre).count());
-  auto floor = raw_floor(f.dir, 3);
-  fmt::print("physical floor: 4 KiB pwrite + fdatasync, sequential, one at a time: p50 {:.3f} ms, "
-             "p99 {:.3f} ms ({} writes)\n",
-             floor.p50_ms, floor.p99_ms, floor.n);
-  auto j = open_journal(f.dir, durability::full_sync);
-  if (!j) {
-    fmt::print(stderr, "open: {}\n", describe(j.error()));
-    return 1;
-  }
-  std::vector<uint8_t> old_seq(f.preload, 1);
-  uint64_t next_order = f.preload;
-  driver drv(**j, rng, f.preload, f.old_percent, next_order, old_seq);
+  return true;
+}
+
+// One closed-loop phase per submitter count: a table row each, then one line per phase on what
+// the checkpoints cost the log appends.
+std::vector<phase_result> run_phases(journal& j, driver& drv, const flags& f) {
   std::vector<phase_result> results;
   fmt::print("\n{:>10} {:>12} {:>9} {:>9} {:>9} {:>9} {:>10} {:>7} {:>7}\n", "submitters",
              "appends/s", "p50 ms", "p99 ms", "p999 ms", "max ms", "conflicts", "errors", "batch");
   std::vector<std::string> io_lines; // per phase: what the checkpoints cost the log appends
   for (auto n : f.submitters) {
-    const auto before = (*j)->stats();
+    const auto before = j.stats();
     auto r = drv.run(n, f.seconds);
-    const auto after = (*j)->stats();
+    const auto after = j.stats();
     fmt::print("{:>10} {:>12.0f} {:>9.2f} {:>9.2f} {:>9.2f} {:>9.2f} {:>10} {:>7} {:>7.0f}\n", n,
                r.per_s(), r.p50_ms, r.p99_ms, r.p999_ms, r.max_ms, r.conflicts, r.errors,
                r.avg_batch);
@@ -455,7 +226,17 @@ int main(int argc, char** argv) {
   fmt::print("\n");
   for (const auto& line : io_lines)
     fmt::print("{}\n", line);
-  // Replay: whole histories of many orders, then the feed from the start.
+  return results;
+}
+
+struct replay_result {
+  double events_per_s = 0, feed_events_per_s = 0;
+};
+
+// Replay: whole histories of many orders (new ones and preloaded ones), then the feed from the
+// start.
+replay_result replay_phase(journal& j, const flags& f, uint64_t next_order,
+                           std::mt19937_64& rng) {
   std::vector<uint64_t> sample;
   for (int i = 0; i < 20'000 && next_order > f.preload; ++i)
     sample.push_back(f.preload + rng() % (next_order - f.preload));
@@ -464,7 +245,7 @@ int main(int argc, char** argv) {
   uint64_t replayed = 0, bytes = 0;
   auto t_rep = clock_type::now();
   for (auto id : sample) {
-    auto err = (*j)->read_events(order_id(id), 1, [&](uint64_t, std::string_view b) {
+    auto err = j.read_events(order_id(id), 1, [&](uint64_t, std::string_view b) {
       ++replayed;
       bytes += b.size();
       return true;
@@ -476,24 +257,78 @@ int main(int argc, char** argv) {
   auto t_feed = clock_type::now();
   for (;;) {
     uint64_t got = 0;
-    auto err = (*j)->read_feed(pos, 65'536,
-                               [&](uint64_t p, std::string_view, uint64_t, std::string_view b) {
-                                 pos = p;
-                                 ++got;
-                                 bytes += b.size();
-                                 return true;
-                               });
+    auto err = j.read_feed(pos, 65'536,
+                           [&](uint64_t p, std::string_view, uint64_t, std::string_view b) {
+                             pos = p;
+                             ++got;
+                             bytes += b.size();
+                             return true;
+                           });
     if (err) fmt::print(stderr, "feed: {}\n", describe(err));
     fed += got;
     if (got == 0 || err) break;
   }
   double feed_s = std::chrono::duration<double>(clock_type::now() - t_feed).count();
-  double replay_eps = static_cast<double>(replayed) / rep_s;
-  double feed_eps = static_cast<double>(fed) / feed_s;
+  replay_result r;
+  r.events_per_s = static_cast<double>(replayed) / rep_s;
+  r.feed_events_per_s = static_cast<double>(fed) / feed_s;
   fmt::print("\nreplay read_events: {} events of {} orders in {:.2f} s = {:.0f} events/s\n",
-             replayed, sample.size(), rep_s, replay_eps);
+             replayed, sample.size(), rep_s, r.events_per_s);
   fmt::print("replay read_feed:   {} events in {:.2f} s = {:.0f} events/s\n", fed, feed_s,
-             feed_eps);
+             r.feed_events_per_s);
+  return r;
+}
+
+// The last line: every figure as one JSON object.
+std::string json_summary(const std::vector<phase_result>& results, const replay_result& rp,
+                         const floor_result& floor, double p50_1, const restart_result& rr) {
+  std::string json = "{";
+  for (const auto& r : results)
+    json += fmt::format("\"appends_per_s_{0}\": {1:.0f}, \"p50_ms_{0}\": {2:.2f}, "
+                        "\"p99_ms_{0}\": {3:.2f}, \"p999_ms_{0}\": {4:.2f}, ",
+                        r.submitters, r.per_s(), r.p50_ms, r.p99_ms, r.p999_ms);
+  json += fmt::format("\"replay_events_per_s\": {:.0f}, \"feed_events_per_s\": {:.0f}, ",
+                      rp.events_per_s, rp.feed_events_per_s);
+  json += fmt::format("\"floor_p50_ms\": {:.3f}, \"floor_p99_ms\": {:.3f}, "
+                      "\"p50_1_over_floor\": {:.2f}, ",
+                      floor.p50_ms, floor.p99_ms, floor.p50_ms > 0 ? p50_1 / floor.p50_ms : 0.0);
+  json += fmt::format("\"restart_tail_mb\": {:.1f}, \"restart_records\": {}, "
+                      "\"restart_serving_s\": {:.3f}, \"restart_checkpoint_s\": {:.2f}}}",
+                      static_cast<double>(rr.bytes) / (1 << 20), rr.records, rr.open_s,
+                      rr.close_s);
+  return json;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto f = parse(argc, argv);
+  bool made_dir = false;
+  if (f.dir.empty()) {
+    char tmpl[] = "/tmp/ordo-bench-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) return 1;
+    f.dir = tmpl;
+    made_dir = true;
+  }
+  std::mt19937_64 rng(42);
+  fmt::print("journal_bench: dir {}, {} s per phase, {} preloaded orders ({}% of appends go to "
+             "them), full sync\n",
+             f.dir, f.seconds, f.preload, f.old_percent);
+  if (!preload_store(f, rng)) return 1;
+  auto floor = raw_floor(f.dir, 3);
+  fmt::print("physical floor: 4 KiB pwrite + fdatasync, sequential, one at a time: p50 {:.3f} ms, "
+             "p99 {:.3f} ms ({} writes)\n",
+             floor.p50_ms, floor.p99_ms, floor.n);
+  auto j = open_journal(f.dir, durability::full_sync);
+  if (!j) {
+    fmt::print(stderr, "open: {}\n", describe(j.error()));
+    return 1;
+  }
+  std::vector<uint8_t> old_seq(f.preload, 1);
+  uint64_t next_order = f.preload;
+  driver drv(**j, rng, f.preload, f.old_percent, next_order, old_seq);
+  const auto results = run_phases(**j, drv, f);
+  const auto rp = replay_phase(**j, f, next_order, rng);
   auto js = (*j)->stats();
   (*j)->close();
   auto size = std::filesystem::file_size(f.dir + "/data.mdb");
@@ -511,20 +346,7 @@ int main(int argc, char** argv) {
              "serving after {:.3f} s ({:.0f} records/s replayed); its checkpoint at close {:.2f} s\n",
              static_cast<double>(rr.bytes) / (1 << 20), rr.frames, rr.records, rr.open_s,
              rr.open_s > 0 ? static_cast<double>(rr.records) / rr.open_s : 0.0, rr.close_s);
-  std::string json = "{";
-  for (const auto& r : results)
-    json += fmt::format("\"appends_per_s_{0}\": {1:.0f}, \"p50_ms_{0}\": {2:.2f}, "
-                        "\"p99_ms_{0}\": {3:.2f}, \"p999_ms_{0}\": {4:.2f}, ",
-                        r.submitters, r.per_s(), r.p50_ms, r.p99_ms, r.p999_ms);
-  json += fmt::format("\"replay_events_per_s\": {:.0f}, \"feed_events_per_s\": {:.0f}, ",
-                      replay_eps, feed_eps);
-  json += fmt::format("\"floor_p50_ms\": {:.3f}, \"floor_p99_ms\": {:.3f}, "
-                      "\"p50_1_over_floor\": {:.2f}, ",
-                      floor.p50_ms, floor.p99_ms, floor.p50_ms > 0 ? p50_1 / floor.p50_ms : 0.0);
-  json += fmt::format("\"restart_tail_mb\": {:.1f}, \"restart_records\": {}, "
-                      "\"restart_serving_s\": {:.3f}, \"restart_checkpoint_s\": {:.2f}}}",
-                      static_cast<double>(rr.bytes) / (1 << 20), rr.records, rr.open_s,
-                      rr.close_s);
+  const std::string json = json_summary(results, rp, floor, p50_1, rr);
   if (made_dir && !f.keep) std::filesystem::remove_all(f.dir);
   fmt::print("{}\n", json);
   return 0;

@@ -117,6 +117,34 @@ struct walker {
   }
 };
 
+// Feed retention rounds until one removes nothing (1,000 at most). Returns the rounds run,
+// or -1 (said on stderr) if one failed.
+int trim_until_done(runtime& rt) {
+  int rounds = 0; // rounds run, the last one removing nothing
+  for (uint64_t last = ~uint64_t{0}; rounds < 1'000;) {
+    ++rounds;
+    if (auto err = rt.trim_feed()) {
+      fmt::print(stderr, "trim_feed: {}\n", to_string(err));
+      return -1;
+    }
+    auto removed = rt.stats().feed_truncated;
+    if (removed == last) break;
+    last = removed;
+  }
+  return rounds;
+}
+
+void print_pages(const std::map<std::string, size_t>& before,
+                 std::map<std::string, size_t>& after) {
+  fmt::print("pages per table, before -> after:\n");
+  for (auto& [name, pages] : before)
+    fmt::print("  {:<12} {:>9} -> {:>9}\n", name, pages, after[name]);
+  fmt::print("  {:<12} {:>9} -> {:>9} ({:.0f} % of the pages freed for reuse)\n", "total",
+             total(before), total(after),
+             100.0 *
+                 (1.0 - static_cast<double>(total(after)) / static_cast<double>(total(before))));
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -168,17 +196,8 @@ int main(int argc, char** argv) {
   rt = runtime::start(cfg);
   if (!rt) return 1;
   auto t1 = clk::now();
-  int rounds = 0; // rounds run, the last one removing nothing
-  for (uint64_t last = ~uint64_t{0}; rounds < 1'000;) {
-    ++rounds;
-    if (auto err = (*rt)->trim_feed()) {
-      fmt::print(stderr, "trim_feed: {}\n", to_string(err));
-      return 1;
-    }
-    auto removed = (*rt)->stats().feed_truncated;
-    if (removed == last) break;
-    last = removed;
-  }
+  const int rounds = trim_until_done(**rt);
+  if (rounds < 0) return 1;
   double trim_s = std::chrono::duration<double>(clk::now() - t1).count();
   auto st = (*rt)->stats();
   int delivered = 0;
@@ -194,13 +213,7 @@ int main(int argc, char** argv) {
              rounds, trim_s, st.feed_truncated,
              trim_s > 0 ? static_cast<double>(st.feed_truncated) / trim_s : 0.0, st.feed_snapshots,
              delivered, w.sample.size());
-  fmt::print("pages per table, before -> after:\n");
-  for (auto& [name, pages] : before)
-    fmt::print("  {:<12} {:>9} -> {:>9}\n", name, pages, after[name]);
-  fmt::print("  {:<12} {:>9} -> {:>9} ({:.0f} % of the pages freed for reuse)\n", "total",
-             total(before), total(after),
-             100.0 *
-                 (1.0 - static_cast<double>(total(after)) / static_cast<double>(total(before))));
+  print_pages(before, after);
   fmt::print("{{\"bench\":\"retention\",\"orders\":{},\"fill_s\":{:.1f},\"trim_s\":{:.2f},"
              "\"removed\":{},\"removed_per_s\":{:.0f},\"snapshots\":{},\"pages_before\":{},"
              "\"pages_after\":{},\"sample_delivered\":{},\"sample\":{}}}\n",

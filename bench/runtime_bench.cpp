@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -224,11 +225,8 @@ long long live_heap_bytes() {
   return static_cast<long long>(allocated);
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
-  std::setvbuf(stdout, nullptr, _IOLBF, 0); // progress shows up even when piped
-  options opt;
+// Reads the command line into `opt`. Returns an exit code to stop with, or -1 to go on.
+int parse_args(int argc, char** argv, options& opt) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -250,6 +248,125 @@ int main(int argc, char** argv) {
       return a == "--help" ? 0 : 2;
     }
   }
+  return -1;
+}
+
+// Fills the store with placed orders (window-bounded, callbacks only count), on a runtime
+// that passivates orders after 200 ms so the fill itself does not keep 1M actors alive.
+// Returns a sample of about `opt.active` of their ids, or nullopt if the runtime did not start;
+// `stored` is how many were answered.
+std::optional<std::vector<std::string>> fill_store(const runtime_config& cfg, const options& opt,
+                                                   uint64_t& stored) {
+  auto fill_cfg = cfg;
+  fill_cfg.limits.passivate_after = std::chrono::milliseconds{200};
+  auto rt = runtime::start(fill_cfg);
+  if (!rt) return std::nullopt;
+  std::atomic<uint64_t> placed{0}, answered{0};
+  std::vector<std::string> sample;
+  std::mutex smu;
+  auto t0 = clk::now();
+  for (uint64_t n = 0; n < opt.stored; ++n) {
+    if (n > 0 && n % 200'000 == 0)
+      fmt::print("  filled {} orders ({:.0f}/s)\n", n,
+                 static_cast<double>(n) / std::chrono::duration<double>(clk::now() - t0).count());
+    while (placed.load() - answered.load() > opt.window)
+      std::this_thread::sleep_for(std::chrono::microseconds{100});
+    placed++;
+    (*rt)->submit_order(place_cmd(n), fmt::format("fill-{}", n), [&, n](outcome o) {
+      if (o.ok() && n % (opt.stored / opt.active + 1) == 0) {
+        std::lock_guard<std::mutex> g{smu};
+        sample.push_back(o.entity_id);
+      }
+      answered++;
+    });
+  }
+  while (answered.load() < placed.load())
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  stored = (*rt)->stats().answered;
+  fmt::print("filled {} orders in {:.1f} s\n", opt.stored,
+             std::chrono::duration<double>(clk::now() - t0).count());
+  (*rt)->stop();
+  return sample;
+}
+
+struct store_figures {
+  double start_ms = 0, first_ms = 0, per_active_bytes = 0, per_active_rss_bytes = 0,
+         per_active_live_bytes = -1;
+};
+
+// Restarts on the filled store (time to start and to the first answer), then activates the
+// sampled orders and measures the memory each costs. Nullopt if the runtime did not start.
+std::optional<store_figures> restart_and_activate(const runtime_config& cfg,
+                                                  const std::vector<std::string>& sample) {
+  store_figures f;
+  double& start_ms = f.start_ms;
+  double& first_ms = f.first_ms;
+  double& per_active_bytes = f.per_active_bytes;
+  double& per_active_rss_bytes = f.per_active_rss_bytes;
+  double& per_active_live_bytes = f.per_active_live_bytes;
+  long rss0 = status_kib("VmRSS");
+  auto s0 = clk::now();
+  auto again = runtime::start(cfg);
+  if (!again) return std::nullopt;
+  start_ms = std::chrono::duration<double, std::milli>(clk::now() - s0).count();
+  auto first = (*again)->submit_order(place_cmd(1), "after-restart").get();
+  first_ms = std::chrono::duration<double, std::milli>(clk::now() - s0).count();
+  fmt::print("restart on the filled store: start() {:.1f} ms, first command answered at "
+             "{:.1f} ms ({})\n",
+             start_ms, first_ms, to_string(first.status));
+  // Activate `active` orders (one command each), in two halves, and measure the growth.
+  // The second half's growth per order is the marginal cost of one more active order; the
+  // first activations also pay one-off growth (allocator caches, buffers of the threads).
+  auto activate = [&](size_t from, size_t to) {
+    std::atomic<uint64_t> acks{0};
+    for (size_t k = from; k < to; ++k) {
+      auto c = v1::OrderCommand{};
+      c.set_order_id(sample[k]);
+      c.mutable_confirm_stock_reserved();
+      (*again)->submit_order(c, sample[k] + "-r", [&](outcome) { acks++; });
+    }
+    while (acks.load() < to - from)
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    return (*again)->stats().active;
+  };
+  long rss1 = status_kib("VmRSS"), anon1 = status_kib("RssAnon");
+  long long live1 = live_heap_bytes();
+  auto active_half = activate(0, sample.size() / 2);
+  long long live_half = live_heap_bytes();
+  auto active_all = activate(sample.size() / 2, sample.size());
+  long rss2 = status_kib("VmRSS"), anon2 = status_kib("RssAnon");
+  long long live2 = live_heap_bytes();
+  auto per = [&](long kib) {
+    return active_all > 0 ? static_cast<double>(kib) * 1024.0 / static_cast<double>(active_all)
+                          : 0.0;
+  };
+  per_active_bytes = per(anon2 - anon1);
+  per_active_rss_bytes = per(rss2 - rss1);
+  fmt::print("active orders {}: RSS {} KiB at start, {} KiB before, {} KiB after activation; "
+             "heap (RssAnon) {} -> {} KiB\n",
+             active_all, rss0, rss1, rss2, anon1, anon2);
+  fmt::print("  => {:.0f} heap bytes per active order ({:.0f} bytes including the LMDB pages "
+             "the activations read)\n",
+             per_active_bytes, per_active_rss_bytes);
+  if (live1 >= 0 && live2 >= 0 && active_all > active_half) {
+    per_active_live_bytes =
+        static_cast<double>(live2 - live_half) / static_cast<double>(active_all - active_half);
+    fmt::print("  => {:.0f} live heap bytes per additional active order (jemalloc "
+               "stats.allocated: {} before, {} with {} active, {} with {} active; {:.0f} per "
+               "order over all of them)\n",
+               per_active_live_bytes, live1, live_half, active_half, live2, active_all,
+               static_cast<double>(live2 - live1) / static_cast<double>(active_all));
+  }
+  (*again)->stop();
+  return f;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0); // progress shows up even when piped
+  options opt;
+  if (int rc = parse_args(argc, argv, opt); rc >= 0) return rc;
   const bool own_dir = opt.dir.empty(); // a directory of its own is removed at the end
   if (own_dir) {
     char tmpl[] = "/tmp/ordo-runtime-bench-XXXXXX";
@@ -292,97 +409,20 @@ int main(int argc, char** argv) {
          per_active_live_bytes = -1;
   uint64_t stored = 0;
   if (!opt.skip_store) {
-    // Fill the store with placed orders (window-bounded, callbacks only count), on a runtime
-    // that passivates orders after 200 ms so the fill itself does not keep 1M actors alive.
     (*rt)->stop();
     rt->reset();
-    auto fill_cfg = cfg;
-    fill_cfg.limits.passivate_after = std::chrono::milliseconds{200};
-    rt = runtime::start(fill_cfg);
-    if (!rt) return 1;
-    std::atomic<uint64_t> placed{0}, answered{0};
-    std::vector<std::string> sample;
-    std::mutex smu;
-    auto t0 = clk::now();
-    for (uint64_t n = 0; n < opt.stored; ++n) {
-      if (n > 0 && n % 200'000 == 0)
-        fmt::print("  filled {} orders ({:.0f}/s)\n", n,
-                   static_cast<double>(n) / std::chrono::duration<double>(clk::now() - t0).count());
-      while (placed.load() - answered.load() > opt.window)
-        std::this_thread::sleep_for(std::chrono::microseconds{100});
-      placed++;
-      (*rt)->submit_order(place_cmd(n), fmt::format("fill-{}", n), [&, n](outcome o) {
-        if (o.ok() && n % (opt.stored / opt.active + 1) == 0) {
-          std::lock_guard<std::mutex> g{smu};
-          sample.push_back(o.entity_id);
-        }
-        answered++;
-      });
-    }
-    while (answered.load() < placed.load())
-      std::this_thread::sleep_for(std::chrono::milliseconds{1});
-    stored = (*rt)->stats().answered;
-    fmt::print("filled {} orders in {:.1f} s\n", opt.stored,
-               std::chrono::duration<double>(clk::now() - t0).count());
-    (*rt)->stop();
-    rt->reset();
+    auto sample = fill_store(cfg, opt, stored);
+    if (!sample) return 1;
     for (auto* x : loads)
       delete x;
     loads.clear();
-    long rss0 = status_kib("VmRSS");
-    auto s0 = clk::now();
-    auto again = runtime::start(cfg);
-    if (!again) return 1;
-    start_ms = std::chrono::duration<double, std::milli>(clk::now() - s0).count();
-    auto first = (*again)->submit_order(place_cmd(1), "after-restart").get();
-    first_ms = std::chrono::duration<double, std::milli>(clk::now() - s0).count();
-    fmt::print("restart on the filled store: start() {:.1f} ms, first command answered at "
-               "{:.1f} ms ({})\n",
-               start_ms, first_ms, to_string(first.status));
-    // Activate `active` orders (one command each), in two halves, and measure the growth.
-    // The second half's growth per order is the marginal cost of one more active order; the
-    // first activations also pay one-off growth (allocator caches, buffers of the threads).
-    auto activate = [&](size_t from, size_t to) {
-      std::atomic<uint64_t> acks{0};
-      for (size_t k = from; k < to; ++k) {
-        auto c = v1::OrderCommand{};
-        c.set_order_id(sample[k]);
-        c.mutable_confirm_stock_reserved();
-        (*again)->submit_order(c, sample[k] + "-r", [&](outcome) { acks++; });
-      }
-      while (acks.load() < to - from)
-        std::this_thread::sleep_for(std::chrono::milliseconds{1});
-      return (*again)->stats().active;
-    };
-    long rss1 = status_kib("VmRSS"), anon1 = status_kib("RssAnon");
-    long long live1 = live_heap_bytes();
-    auto active_half = activate(0, sample.size() / 2);
-    long long live_half = live_heap_bytes();
-    auto active_all = activate(sample.size() / 2, sample.size());
-    long rss2 = status_kib("VmRSS"), anon2 = status_kib("RssAnon");
-    long long live2 = live_heap_bytes();
-    auto per = [&](long kib) {
-      return active_all > 0 ? static_cast<double>(kib) * 1024.0 / static_cast<double>(active_all)
-                            : 0.0;
-    };
-    per_active_bytes = per(anon2 - anon1);
-    per_active_rss_bytes = per(rss2 - rss1);
-    fmt::print("active orders {}: RSS {} KiB at start, {} KiB before, {} KiB after activation; "
-               "heap (RssAnon) {} -> {} KiB\n",
-               active_all, rss0, rss1, rss2, anon1, anon2);
-    fmt::print("  => {:.0f} heap bytes per active order ({:.0f} bytes including the LMDB pages "
-               "the activations read)\n",
-               per_active_bytes, per_active_rss_bytes);
-    if (live1 >= 0 && live2 >= 0 && active_all > active_half) {
-      per_active_live_bytes =
-          static_cast<double>(live2 - live_half) / static_cast<double>(active_all - active_half);
-      fmt::print("  => {:.0f} live heap bytes per additional active order (jemalloc "
-                 "stats.allocated: {} before, {} with {} active, {} with {} active; {:.0f} per "
-                 "order over all of them)\n",
-                 per_active_live_bytes, live1, live_half, active_half, live2, active_all,
-                 static_cast<double>(live2 - live1) / static_cast<double>(active_all));
-    }
-    (*again)->stop();
+    auto figures = restart_and_activate(cfg, *sample);
+    if (!figures) return 1;
+    start_ms = figures->start_ms;
+    first_ms = figures->first_ms;
+    per_active_bytes = figures->per_active_bytes;
+    per_active_rss_bytes = figures->per_active_rss_bytes;
+    per_active_live_bytes = figures->per_active_live_bytes;
   }
   for (auto* x : loads)
     delete x;

@@ -60,6 +60,49 @@ const int64_t* find(const google::protobuf::Map<std::string, T>& map, const std:
   return it == map.end() ? nullptr : &it->second;
 }
 
+// reserve: idempotent per order, at the SKU's price of record, within what is available.
+template <class Add>
+inventory_decision decide_reserve(const v1::InventoryState& s, const v1::InventoryCommand& c,
+                                  int64_t available, inventory_decision& d, Add&& add) {
+  const auto& r = c.reserve();
+  // Already shipped: a repeat is harmless.
+  if (find(s.committed(), r.order_id())) return std::move(d);
+  if (const int64_t* held = find(s.reservations(), r.order_id())) {
+    if (*held == r.quantity()) return std::move(d); // idempotent repeat
+    return reject(v1::REJECTION_CODE_RESERVATION_CONFLICT,
+                  fmt::format("reserve.quantity: order \"{}\" already holds {} (asked {})",
+                              r.order_id(), *held, r.quantity()));
+  }
+  if (auto e = check_price(s, r, c.sku())) return rejected<v1::InventoryEvent>(std::move(*e));
+  if (r.quantity() > available)
+    return reject(v1::REJECTION_CODE_INSUFFICIENT_STOCK,
+                  fmt::format("reserve.quantity: {} exceeds available {} of sku \"{}\"",
+                              r.quantity(), available, c.sku()));
+  auto* e = add().mutable_reserved();
+  e->set_order_id(r.order_id());
+  e->set_quantity(r.quantity());
+  return std::move(d);
+}
+
+// adjust: on hand stays at or above what is reserved, and within the stock limit.
+template <class Add>
+inventory_decision decide_adjust(const v1::InventoryState& s, const v1::InventoryCommand& c,
+                                 inventory_decision& d, Add&& add) {
+  const int64_t after = s.on_hand() + c.adjust().delta();
+  if (after < s.reserved_total())
+    return reject(v1::REJECTION_CODE_BELOW_RESERVED,
+                  fmt::format("adjust.delta: on_hand {} + ({}) = {} is below reserved {}",
+                              s.on_hand(), c.adjust().delta(), after, s.reserved_total()));
+  if (after > limits::stock_max)
+    return reject(v1::REJECTION_CODE_STOCK_LIMIT,
+                  fmt::format("adjust.delta: on_hand {} + {} exceeds {}", s.on_hand(),
+                              c.adjust().delta(), limits::stock_max));
+  auto* e = add().mutable_adjusted();
+  e->set_delta(c.adjust().delta());
+  e->set_reason(c.adjust().reason());
+  return std::move(d);
+}
+
 } // namespace
 
 inventory_decision decide(const v1::InventoryState& s, const v1::InventoryCommand& c,
@@ -87,25 +130,8 @@ inventory_decision decide(const v1::InventoryState& s, const v1::InventoryComman
     add().mutable_owner_assigned()->set_merchant_id(c.acting_merchant());
 
   switch (c.kind_case()) {
-  case K::kReserve: {
-    const auto& r = c.reserve();
-    if (find(s.committed(), r.order_id())) return d; // already shipped: repeat is harmless
-    if (const int64_t* held = find(s.reservations(), r.order_id())) {
-      if (*held == r.quantity()) return d; // idempotent repeat
-      return reject(v1::REJECTION_CODE_RESERVATION_CONFLICT,
-                    fmt::format("reserve.quantity: order \"{}\" already holds {} (asked {})",
-                                r.order_id(), *held, r.quantity()));
-    }
-    if (auto e = check_price(s, r, c.sku())) return rejected<v1::InventoryEvent>(std::move(*e));
-    if (r.quantity() > available)
-      return reject(v1::REJECTION_CODE_INSUFFICIENT_STOCK,
-                    fmt::format("reserve.quantity: {} exceeds available {} of sku \"{}\"",
-                                r.quantity(), available, c.sku()));
-    auto* e = add().mutable_reserved();
-    e->set_order_id(r.order_id());
-    e->set_quantity(r.quantity());
-    return d;
-  }
+  case K::kReserve:
+    return decide_reserve(s, c, available, d, add);
   case K::kRelease: {
     const int64_t* held = find(s.reservations(), c.release().order_id());
     if (!held) return d; // nothing held (never reserved, released or committed): no-op
@@ -133,21 +159,8 @@ inventory_decision decide(const v1::InventoryState& s, const v1::InventoryComman
                                 c.restock().quantity(), limits::stock_max));
     add().mutable_restocked()->set_quantity(c.restock().quantity());
     return d;
-  case K::kAdjust: {
-    const int64_t after = s.on_hand() + c.adjust().delta();
-    if (after < s.reserved_total())
-      return reject(v1::REJECTION_CODE_BELOW_RESERVED,
-                    fmt::format("adjust.delta: on_hand {} + ({}) = {} is below reserved {}",
-                                s.on_hand(), c.adjust().delta(), after, s.reserved_total()));
-    if (after > limits::stock_max)
-      return reject(v1::REJECTION_CODE_STOCK_LIMIT,
-                    fmt::format("adjust.delta: on_hand {} + {} exceeds {}", s.on_hand(),
-                                c.adjust().delta(), limits::stock_max));
-    auto* e = add().mutable_adjusted();
-    e->set_delta(c.adjust().delta());
-    e->set_reason(c.adjust().reason());
-    return d;
-  }
+  case K::kAdjust:
+    return decide_adjust(s, c, d, add);
   case K::kSetPrice:
     if (s.has_price() && same_money(s.price(), c.set_price().price())) return d; // unchanged
     *add().mutable_price_set()->mutable_price() = c.set_price().price();

@@ -26,6 +26,66 @@ void expect(order_state actual, std::initializer_list<order_state> allowed, orde
   ORDO_ASSERT(false, "event {} cannot apply in state {}", name(e), name(actual));
 }
 
+// A persisted event belongs to this order and is not older than its state.
+void expect_same_order_not_earlier(const v1::OrderState& s, order_state st,
+                                   const v1::OrderEvent& e) {
+  ORDO_ASSERT(st == order_state::none || e.order_id() == s.order_id(),
+              "event for \"{}\" applied to \"{}\"", e.order_id(), s.order_id());
+  ORDO_ASSERT(e.at_ms() >= s.updated_at_ms(), "event time {} before state time {}", e.at_ms(),
+              s.updated_at_ms());
+}
+
+void apply_placed(v1::OrderState& s, const v1::OrderEvent& e) {
+  const auto& p = e.order_placed();
+  s.set_order_id(e.order_id());
+  s.set_customer_id(p.customer_id());
+  if (p.has_merchant_id()) s.set_merchant_id(p.merchant_id());
+  s.mutable_lines()->CopyFrom(p.lines());
+  s.set_currency(p.currency());
+  s.mutable_shipping_address()->CopyFrom(p.shipping_address());
+  s.set_total_minor(p.total_minor());
+  s.set_placed_at_ms(e.at_ms());
+  s.set_status(v1::ORDER_STATUS_PLACED);
+}
+
+void apply_rejected(v1::OrderState& s, const v1::OrderRejected& r) {
+  s.set_status(v1::ORDER_STATUS_REJECTED);
+  // The upcaster's rule again: the runtime's load path evolves events read back as they are.
+  s.set_close_code(current_rejection_code(r.code()));
+  s.set_close_reason(r.detail().empty() ? fmt::format("out of stock: {}", r.sku()) : r.detail());
+}
+
+void apply_authorized(v1::OrderState& s, const v1::PaymentAuthorized& a) {
+  s.set_payment_id(a.payment_id());
+  s.set_authorized_minor(a.amount().amount_minor());
+  s.set_status(v1::ORDER_STATUS_PAYMENT_AUTHORIZED);
+}
+
+void apply_shipped(v1::OrderState& s, const v1::OrderShipped& sh) {
+  s.set_carrier(sh.carrier());
+  s.set_tracking_number(sh.tracking_number());
+  s.set_status(v1::ORDER_STATUS_SHIPPED);
+}
+
+// A refund of the whole capture closes the order as refunded.
+void apply_refund(v1::OrderState& s, const v1::RefundIssued& r) {
+  s.set_refunded_minor(s.refunded_minor() + r.amount().amount_minor());
+  if (s.refunded_minor() == s.captured_minor()) s.set_status(v1::ORDER_STATUS_REFUNDED);
+}
+
+void apply_restock_requested(v1::OrderState& s, const v1::RestockRequested& r) {
+  // Capped at what was ordered: events written before the rule existed may ask for more
+  // (that stock was already returned; the count stays truthful for later refunds).
+  auto& done = *s.mutable_restocked();
+  for (const auto& l : r.lines()) {
+    const int64_t now = std::min(done[l.sku()] + l.quantity(), ordered_of(s, l.sku()));
+    if (now > 0)
+      done[l.sku()] = now;
+    else
+      done.erase(l.sku()); // not a line of this order
+  }
+}
+
 } // namespace
 
 v1::OrderState evolve(v1::OrderState s, const v1::OrderEvent& e) {
@@ -34,44 +94,24 @@ v1::OrderState evolve(v1::OrderState s, const v1::OrderEvent& e) {
   ORDO_ASSERT(kind.has_value(), "order event kind {} unknown: upcast or hold before evolving",
               static_cast<int>(e.kind_case()));
   const auto st = state_of(s);
-  ORDO_ASSERT(st == S::none || e.order_id() == s.order_id(), "event for \"{}\" applied to \"{}\"",
-              e.order_id(), s.order_id());
-  ORDO_ASSERT(e.at_ms() >= s.updated_at_ms(), "event time {} before state time {}", e.at_ms(),
-              s.updated_at_ms());
+  expect_same_order_not_earlier(s, st, e);
 
   switch (*kind) {
-  case order_event_kind::order_placed: {
+  case order_event_kind::order_placed:
     expect(st, {S::none}, *kind);
-    const auto& p = e.order_placed();
-    s.set_order_id(e.order_id());
-    s.set_customer_id(p.customer_id());
-    if (p.has_merchant_id()) s.set_merchant_id(p.merchant_id());
-    s.mutable_lines()->CopyFrom(p.lines());
-    s.set_currency(p.currency());
-    s.mutable_shipping_address()->CopyFrom(p.shipping_address());
-    s.set_total_minor(p.total_minor());
-    s.set_placed_at_ms(e.at_ms());
-    s.set_status(v1::ORDER_STATUS_PLACED);
+    apply_placed(s, e);
     break;
-  }
   case order_event_kind::stock_reserved:
     expect(st, {S::placed}, *kind);
     s.set_status(v1::ORDER_STATUS_STOCK_RESERVED);
     break;
   case order_event_kind::order_rejected:
     expect(st, {S::placed}, *kind);
-    s.set_status(v1::ORDER_STATUS_REJECTED);
-    // The upcaster's rule again: the runtime's load path evolves events read back as they are.
-    s.set_close_code(current_rejection_code(e.order_rejected().code()));
-    s.set_close_reason(e.order_rejected().detail().empty()
-                           ? fmt::format("out of stock: {}", e.order_rejected().sku())
-                           : e.order_rejected().detail());
+    apply_rejected(s, e.order_rejected());
     break;
   case order_event_kind::payment_authorized:
     expect(st, {S::stock_reserved}, *kind);
-    s.set_payment_id(e.payment_authorized().payment_id());
-    s.set_authorized_minor(e.payment_authorized().amount().amount_minor());
-    s.set_status(v1::ORDER_STATUS_PAYMENT_AUTHORIZED);
+    apply_authorized(s, e.payment_authorized());
     break;
   case order_event_kind::payment_declined:
     expect(st, {S::stock_reserved}, *kind);
@@ -89,9 +129,7 @@ v1::OrderState evolve(v1::OrderState s, const v1::OrderEvent& e) {
     break;
   case order_event_kind::order_shipped:
     expect(st, {S::fulfilling}, *kind);
-    s.set_carrier(e.order_shipped().carrier());
-    s.set_tracking_number(e.order_shipped().tracking_number());
-    s.set_status(v1::ORDER_STATUS_SHIPPED);
+    apply_shipped(s, e.order_shipped());
     break;
   case order_event_kind::payment_captured:
     expect(st, {S::shipped}, *kind);
@@ -117,23 +155,12 @@ v1::OrderState evolve(v1::OrderState s, const v1::OrderEvent& e) {
     break;
   case order_event_kind::refund_issued:
     expect(st, {S::delivered}, *kind);
-    s.set_refunded_minor(s.refunded_minor() + e.refund_issued().amount().amount_minor());
-    if (s.refunded_minor() == s.captured_minor()) s.set_status(v1::ORDER_STATUS_REFUNDED);
+    apply_refund(s, e.refund_issued());
     break;
-  case order_event_kind::restock_requested: {
+  case order_event_kind::restock_requested:
     expect(st, {S::delivered, S::refunded}, *kind);
-    // Capped at what was ordered: events written before the rule existed may ask for more
-    // (that stock was already returned; the count stays truthful for later refunds).
-    auto& done = *s.mutable_restocked();
-    for (const auto& l : e.restock_requested().lines()) {
-      const int64_t now = std::min(done[l.sku()] + l.quantity(), ordered_of(s, l.sku()));
-      if (now > 0)
-        done[l.sku()] = now;
-      else
-        done.erase(l.sku()); // not a line of this order
-    }
+    apply_restock_requested(s, e.restock_requested());
     break;
-  }
   }
   s.set_updated_at_ms(e.at_ms());
   s.set_last_sequence(s.last_sequence() + 1);

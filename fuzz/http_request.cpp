@@ -38,7 +38,7 @@ void check(std::string_view bytes, const http_config& cfg) {
   const std::string expected = summary(whole);
   for (size_t first : {bytes.size() / 2, size_t{1}, size_t{0}}) {
     const parsed_request split = ordo::node::parse_request(bytes, cfg, first);
-    // A head over the limit is refused 431 however it arrives (http_server.cpp checks the
+    // A head over the limit is refused 431 however it arrives (http_request_parse.cpp checks the
     // head's exact size: Beast 1.74 alone applied the limit differently to a head buffered
     // whole and one that arrived in parts). Only which refusal may differ: arriving whole,
     // Beast may find a malformed line (400) before the head's end, where one read at a time

@@ -321,7 +321,8 @@ void configs(const fs::path& example) {
 }
 
 // ---- cluster_message ----
-void cluster() {
+// Forwarded commands, outcomes, reads and states between nodes.
+void cluster_forwarded(const v1::OrderState& os) {
   v1::ForwardedCommand fc;
   fc.set_from_node(2);
   fc.set_cluster_id(0x1122334455667788);
@@ -354,12 +355,12 @@ void cluster() {
   fr.set_entity_id("SKU-1");
   put("cluster_message", "forwarded_read.pb", ser(fr));
   v1::ForwardedState fs;
-  v1::OrderState os;
-  os.set_order_id("o-1");
-  os.set_status(v1::ORDER_STATUS_PLACED);
-  os.set_last_sequence(1);
   fs.set_state(ser(os));
   put("cluster_message", "forwarded_state.pb", ser(fs));
+}
+
+// The persisted cluster state: members, owners, a shard moving out, a pending change.
+v1::ClusterState cluster_state() {
   v1::ClusterState st;
   st.set_cluster_id(0x1122334455667788);
   st.set_epoch(3);
@@ -380,7 +381,11 @@ void cluster() {
   mo->set_epoch(4);
   st.mutable_pending()->set_epoch(4);
   *st.mutable_pending()->add_members() = st.members(0);
-  put("cluster_message", "cluster_state.pb", ser(st));
+  return st;
+}
+
+// Control messages of a membership change: the change, its records, its commit.
+void cluster_control(const v1::ClusterState& st, const v1::OrderState& os) {
   v1::ClusterControl ctl;
   ctl.set_from_node(1);
   ctl.set_cluster_id(0x1122334455667788);
@@ -416,6 +421,17 @@ void cluster() {
   *ctl.mutable_commit()->add_members() = st.members(0);
   ctl.mutable_commit()->add_owner(1);
   put("cluster_message", "control_commit.pb", ser(ctl));
+}
+
+void cluster() {
+  v1::OrderState os;
+  os.set_order_id("o-1");
+  os.set_status(v1::ORDER_STATUS_PLACED);
+  os.set_last_sequence(1);
+  cluster_forwarded(os);
+  const v1::ClusterState st = cluster_state();
+  put("cluster_message", "cluster_state.pb", ser(st));
+  cluster_control(st, os);
   v1::ControlAnswer a;
   a.set_error("already_active");
   a.set_imported(12);

@@ -19,6 +19,7 @@ packages=(
   strace
   python3
   faketime
+  universal-ctags
   clang-14 libclang-rt-14-dev
 )
 

@@ -106,6 +106,18 @@ struct journal::impl {
   ~impl();
   void writer_loop();
   void run_batch(std::vector<pending>& batch);
+  /// False (the batch answered) while a full disk or a full tail refuses it, or after a fail-stop.
+  bool admit_batch(std::vector<pending>& batch);
+  /// Each request checked against LMDB and the tail in one read transaction; `accepted` holds
+  /// the indexes of those that passed. False (the batch answered) if the transaction failed.
+  bool validate_batch(std::vector<pending>& batch,
+                      std::vector<caf::expected<append_result>>& results,
+                      std::vector<size_t>& accepted);
+  /// The accepted requests as one log frame (one sync), then into the tail.
+  void log_accepted(std::vector<pending>& batch,
+                    std::vector<caf::expected<append_result>>& results,
+                    const std::vector<size_t>& accepted,
+                    std::chrono::steady_clock::time_point began);
   void checkpointer_loop();
   /// Applies every batch in the overlay to LMDB (synced transactions of about one segment's
   /// worth each, see apply_chunk) and releases them. Under ckpt_mu. storage_full is returned

@@ -122,6 +122,53 @@ bool valid_frame_follows(std::string_view bytes, uint64_t after) {
   return false;
 }
 
+// Segment files of `dir`, in number order; leftovers of an interrupted creation go.
+caf::expected<std::vector<uint64_t>> segment_numbers(const std::string& dir) {
+  std::error_code ec;
+  std::vector<uint64_t> numbers;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    auto name = entry.path().filename().string();
+    if (name.size() == 24 && name.substr(20) == ".seg" &&
+        std::all_of(name.begin(), name.begin() + 20, [](char c) { return c >= '0' && c <= '9'; }))
+      numbers.push_back(std::stoull(name.substr(0, 20)));
+    else if (name.size() > 4 && name.substr(name.size() - 4) == ".tmp")
+      std::filesystem::remove(entry.path(), ec);
+  }
+  if (ec)
+    return make_error(storage_errc::lmdb_error,
+                      fmt::format("cannot list log directory {}: {}", dir, ec.message()));
+  std::sort(numbers.begin(), numbers.end());
+  return numbers;
+}
+
+// A frame at `at` of segment `i` (file `path`) fails its checksum: `corrupted` when valid frames
+// follow it, in this segment or a later one; none when it is a torn tail.
+caf::error bad_frame_at(const std::vector<mapped_file>& contents, size_t i, uint64_t at,
+                        uint64_t expected, const std::string& path) {
+  std::string_view bytes = contents[i].bytes();
+  bool follows = valid_frame_follows(bytes.substr(at + 1), expected == 0 ? 0 : expected - 1);
+  for (size_t j = i + 1; j < contents.size() && !follows; ++j)
+    follows = logfmt::read_frame(contents[j].bytes()).status == logfmt::frame_status::ok;
+  if (follows)
+    return make_error(storage_errc::corrupted,
+                      fmt::format("log segment {} offset {}: frame (position {}) fails its "
+                                  "checksum and valid frames follow it",
+                                  path, at,
+                                  expected == 0 ? std::string{"?"} : std::to_string(expected)));
+  return {};
+}
+
+// A torn tail: zero it so the next frame is written on clean ground.
+caf::error zero_torn_tail(const std::string& path, uint64_t at, uint64_t segment_size) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return io_error("open torn log segment", errno);
+  int err = zero_fill(fd, at, segment_size);
+  if (err == 0 && ::fdatasync(fd) != 0) err = errno;
+  ::close(fd);
+  if (err != 0) return io_error("zero the torn tail of the log", err);
+  return {};
+}
+
 } // namespace
 
 shard_log::~shard_log() {
@@ -166,20 +213,9 @@ shard_log::open(shard_log_options o, uint64_t applied, const frame_visitor& visi
                       fmt::format("cannot create log directory {}: {}", o.dir, ec.message()));
   std::unique_ptr<shard_log> log{new shard_log(std::move(o))};
   auto& dir = log->opts_.dir;
-  // Segment files, in number order; leftovers of an interrupted creation go.
-  std::vector<uint64_t> numbers;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    auto name = entry.path().filename().string();
-    if (name.size() == 24 && name.substr(20) == ".seg" &&
-        std::all_of(name.begin(), name.begin() + 20, [](char c) { return c >= '0' && c <= '9'; }))
-      numbers.push_back(std::stoull(name.substr(0, 20)));
-    else if (name.size() > 4 && name.substr(name.size() - 4) == ".tmp")
-      std::filesystem::remove(entry.path(), ec);
-  }
-  if (ec)
-    return make_error(storage_errc::lmdb_error,
-                      fmt::format("cannot list log directory {}: {}", dir, ec.message()));
-  std::sort(numbers.begin(), numbers.end());
+  auto listed = segment_numbers(dir);
+  if (!listed) return listed.error();
+  const std::vector<uint64_t>& numbers = *listed;
 
   uint64_t expected = 0; // next position we must see (0: not known yet)
   uint64_t last_epoch = 0;
@@ -201,23 +237,9 @@ shard_log::open(shard_log_options o, uint64_t applied, const frame_visitor& visi
       auto f = logfmt::read_frame(bytes.substr(at));
       if (f.status == logfmt::frame_status::empty) break;
       if (f.status == logfmt::frame_status::bad) {
-        bool follows = valid_frame_follows(bytes.substr(at + 1), expected == 0 ? 0 : expected - 1);
-        for (size_t j = i + 1; j < contents.size() && !follows; ++j)
-          follows = logfmt::read_frame(contents[j].bytes()).status == logfmt::frame_status::ok;
-        if (follows)
-          return make_error(storage_errc::corrupted,
-                            fmt::format("log segment {} offset {}: frame (position {}) fails its "
-                                        "checksum and valid frames follow it",
-                                        log->path_of(seg.number), at,
-                                        expected == 0 ? std::string{"?"}
-                                                      : std::to_string(expected)));
-        // A torn tail: zero it so the next frame is written on clean ground.
-        int fd = ::open(log->path_of(seg.number).c_str(), O_RDWR | O_CLOEXEC);
-        if (fd < 0) return io_error("open torn log segment", errno);
-        int err = zero_fill(fd, at, seg.size);
-        if (err == 0 && ::fdatasync(fd) != 0) err = errno;
-        ::close(fd);
-        if (err != 0) return io_error("zero the torn tail of the log", err);
+        if (auto err = bad_frame_at(contents, i, at, expected, log->path_of(seg.number)))
+          return err;
+        if (auto err = zero_torn_tail(log->path_of(seg.number), at, seg.size)) return err;
         fmt::print(stderr, "[storage] log {}: torn tail at offset {} of segment {} zeroed\n", dir,
                    at, seg.number);
         break;

@@ -80,7 +80,7 @@ caf::expected<uint64_t> decode_offset(std::string_view name, std::string_view va
 /// entity_prefix(e) it skips all of one entity's keys in the tables keyed by len|entity|...
 std::optional<std::string> prefix_successor(std::string_view prefix);
 
-// Standalone writes (maintenance.cpp, transfer.cpp) run one synced write transaction on the
+// Standalone writes (maintenance.cpp, transfer_import.cpp) run one synced write transaction on the
 // calling thread.
 
 /// Begins the write transaction unless the journal is closed or fail-stopped. With `pause`,

@@ -162,13 +162,35 @@ void journal::impl::run_batch(std::vector<pending>& batch) {
   batches.fetch_add(1, std::memory_order_relaxed);
   batch_requests.fetch_add(batch.size(), std::memory_order_relaxed);
   const auto began = std::chrono::steady_clock::now();
+  if (!admit_batch(batch)) return;
 
+  std::vector<caf::expected<append_result>> results;
+  std::vector<size_t> accepted; // indexes into batch, in order
+  if (!validate_batch(batch, results, accepted)) return;
+  for (size_t i = 0; i < results.size(); ++i)
+    if (!results[i] && storage_errc_of(results[i].error()) == storage_errc::corrupted) {
+      // The store's own records are damaged: stop writing rather than build on them.
+      fail_stop(results[i].error());
+      break;
+    }
+  if (!accepted.empty() && !failed.load()) {
+    log_accepted(batch, results, accepted, began);
+  } else if (!accepted.empty()) {
+    auto err = make_error(storage_errc::failed, describe(current_failure()));
+    for (auto i : accepted)
+      results[i] = err;
+  }
+  for (size_t i = 0; i < batch.size(); ++i)
+    batch[i].done(std::move(results[i]));
+}
+
+bool journal::impl::admit_batch(std::vector<pending>& batch) {
   // The last checkpoint found no space: try again now (space may have been freed) and refuse
   // the batch while it still fails, so that the tail does not grow on a full disk.
   if (checkpoint_blocked()) {
     if (auto err = checkpoint_and_record(); err && !failed.load()) {
       complete_all(batch, err);
-      return;
+      return false;
     }
   }
   // Room in the tail: wait for the checkpointer rather than hold unbounded memory.
@@ -182,77 +204,71 @@ void journal::impl::run_batch(std::vector<pending>& batch) {
     });
     if (ckpt_full && tail_bytes.load() > opts.log_tail_max_bytes) {
       complete_all(batch, ckpt_full);
-      return;
+      return false;
     }
   }
   if (failed.load()) {
     complete_all(batch, make_error(storage_errc::failed, describe(current_failure())));
-    return;
+    return false;
   }
+  return true;
+}
 
-  auto lb = std::make_shared<logfmt::logged_batch>();
-  std::vector<caf::expected<append_result>> results;
-  std::vector<size_t> accepted; // indexes into batch, in order
+bool journal::impl::validate_batch(std::vector<pending>& batch,
+                                   std::vector<caf::expected<append_result>>& results,
+                                   std::vector<size_t>& accepted) {
   results.reserve(batch.size());
-  {
-    std::lock_guard<std::mutex> hold{removal_mu}; // the overlay keeps its batches meanwhile
-    lmdb::txn t;
-    if (int rc = t.begin(env, true); rc != 0) {
-      auto err = lmdb::error_from(rc, "begin read txn for a batch");
-      complete_all(batch, err);
-      return;
-    }
-    batch_view bv;
-    uint64_t next = feed_next;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      auto r = validate(t.get(), db, tail, bv, batch[i].req, next);
-      if (r) accepted.push_back(i);
-      results.push_back(std::move(r));
-    }
+  std::lock_guard<std::mutex> hold{removal_mu}; // the overlay keeps its batches meanwhile
+  lmdb::txn t;
+  if (int rc = t.begin(env, true); rc != 0) {
+    auto err = lmdb::error_from(rc, "begin read txn for a batch");
+    complete_all(batch, err);
+    return false;
   }
-  for (size_t i = 0; i < results.size(); ++i)
-    if (!results[i] && storage_errc_of(results[i].error()) == storage_errc::corrupted) {
-      // The store's own records are damaged: stop writing rather than build on them.
-      fail_stop(results[i].error());
-      break;
-    }
-  if (!accepted.empty() && !failed.load()) {
-    lb->epoch = opts.epoch;
-    lb->position = log->next_position();
-    lb->requests.reserve(accepted.size());
-    for (auto i : accepted)
-      lb->requests.push_back(logfmt::logged_request{std::move(batch[i].req),
-                                                    results[i]->first_position});
-    auto payload = logfmt::encode_batch(*lb);
-    lb->bytes = payload.size();
-    if (auto err = timed_append(*lb, payload)) {
-      if (storage_errc_of(err) != storage_errc::storage_full) fail_stop(err);
-      else want_checkpoint(); // no room for a segment: applying the tail releases segments
-      for (auto i : accepted)
-        results[i] = err;
-    } else {
-      for (const auto& lr : lb->requests)
-        feed_next += lr.req.events.size();
-      size_t records = 0;
-      for (const auto& lr : lb->requests)
-        records += logfmt::record_count(lr.req);
-      {
-        std::lock_guard<std::mutex> g{omu};
-        tail.add(lb);
-        tail_bytes.store(tail.bytes(), std::memory_order_relaxed);
-        tail_records.store(tail.records(), std::memory_order_relaxed);
-      }
-      if (tail_records.load(std::memory_order_relaxed) >= opts.checkpoint_max_records)
-        want_checkpoint();
-      record_commit_latency(micros_since(began));
-    }
-  } else if (!accepted.empty()) {
-    auto err = make_error(storage_errc::failed, describe(current_failure()));
+  batch_view bv;
+  uint64_t next = feed_next;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto r = validate(t.get(), db, tail, bv, batch[i].req, next);
+    if (r) accepted.push_back(i);
+    results.push_back(std::move(r));
+  }
+  return true;
+}
+
+void journal::impl::log_accepted(std::vector<pending>& batch,
+                                 std::vector<caf::expected<append_result>>& results,
+                                 const std::vector<size_t>& accepted,
+                                 std::chrono::steady_clock::time_point began) {
+  auto lb = std::make_shared<logfmt::logged_batch>();
+  lb->epoch = opts.epoch;
+  lb->position = log->next_position();
+  lb->requests.reserve(accepted.size());
+  for (auto i : accepted)
+    lb->requests.push_back(logfmt::logged_request{std::move(batch[i].req),
+                                                  results[i]->first_position});
+  auto payload = logfmt::encode_batch(*lb);
+  lb->bytes = payload.size();
+  if (auto err = timed_append(*lb, payload)) {
+    if (storage_errc_of(err) != storage_errc::storage_full) fail_stop(err);
+    else want_checkpoint(); // no room for a segment: applying the tail releases segments
     for (auto i : accepted)
       results[i] = err;
+    return;
   }
-  for (size_t i = 0; i < batch.size(); ++i)
-    batch[i].done(std::move(results[i]));
+  for (const auto& lr : lb->requests)
+    feed_next += lr.req.events.size();
+  size_t records = 0;
+  for (const auto& lr : lb->requests)
+    records += logfmt::record_count(lr.req);
+  {
+    std::lock_guard<std::mutex> g{omu};
+    tail.add(lb);
+    tail_bytes.store(tail.bytes(), std::memory_order_relaxed);
+    tail_records.store(tail.records(), std::memory_order_relaxed);
+  }
+  if (tail_records.load(std::memory_order_relaxed) >= opts.checkpoint_max_records)
+    want_checkpoint();
+  record_commit_latency(micros_since(began));
 }
 
 } // namespace ordo::storage

@@ -2,7 +2,7 @@
 // The node's configuration: one struct, loaded from a TOML file and/or command-line
 // overrides, every setting with a default so a single node needs no config at all.
 //
-// Every option is declared once, in config.cpp's option table: its TOML key
+// Every option is declared once, in config_options.cpp's option table: its TOML key
 // ("section.name"), its default, what it means. `--help`, the TOML loader and the
 // `--section.name=value` command-line overrides are all generated from that table, so they
 // cannot disagree. Unknown keys and invalid values are errors naming the key and the file

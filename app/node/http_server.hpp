@@ -2,7 +2,7 @@
 // The HTTP/1.1 listener behind the API: keep-alive, limits on connections, head and body
 // size, idle/slow-client timeouts; requests are handed to a handler that answers later from
 // any thread (commands answer after their commit). The library behind it is chosen in
-// docs/dependencies.md and hidden in http_server.cpp.
+// docs/dependencies.md and hidden in http_server.cpp and http_request_parse.cpp.
 
 #include <chrono>
 #include <cstdint>

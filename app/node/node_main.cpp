@@ -124,17 +124,117 @@ int wait_for_stop(const sigset_t& signals, ordo::runtime& rt, api& handler,
   }
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
-  // Signals are taken by sigwait() below: block them before any thread starts, so every
-  // thread inherits the mask and none is interrupted.
+// Signals are taken by sigwait() (wait_for_stop): block them before any thread starts, so
+// every thread inherits the mask and none is interrupted. Returns the set to wait for.
+sigset_t block_stop_signals() {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN); // a client closing mid-answer is an error value, not a crash
+  return stop_signals;
+}
+
+// The start's log lines: the settings that matter, and a warning when nothing authenticates.
+void log_starting(const node_config& cfg) {
+  log::info("starting",
+            {{"config", cfg.source},
+             {"data_dir", cfg.runtime.data_dir},
+             {"node_id", std::to_string(cfg.runtime.node_id)},
+             {"shards", std::to_string(cfg.runtime.shard_count)},
+             {"workers", std::to_string(cfg.runtime.worker_threads)},
+             {"durability", to_string(cfg.runtime.sync)},
+             {"saga", cfg.runtime.saga.enabled ? "on" : "off"},
+             {"gateway", cfg.gateway},
+             {"fulfilment", cfg.runtime.saga.external_fulfilment ? "external" : "simulated"}});
+  if (cfg.keys.empty())
+    log::warn("auth_disabled", {{"reason", "no [[auth.keys]] configured"},
+                                {"effect", "every caller is operations; loopback only"}});
+}
+
+// A cluster: commands for shards owned elsewhere are forwarded over CAF (docs/cluster.md).
+// Fills `link` and the runtime's cluster hooks; false (logged) if the link failed.
+bool start_cluster_link(node_config& cfg, std::unique_ptr<ordo::cluster::cluster_link>& link,
+                        ordo::cluster_hooks& hooks) {
+  ordo::cluster::link_options o;
+  o.self = cfg.runtime.node_id;
+  o.shard_count = cfg.runtime.shard_count;
+  o.state_path = cfg.runtime.data_dir + "/cluster-state.pb";
+  o.join = cfg.cluster_join;
+  o.handoff_batch_bytes = size_t{cfg.handoff_batch_kb} * 1024;
+  o.handoff_pause = std::chrono::milliseconds{cfg.handoff_pause_ms};
+  for (const auto& m : cfg.cluster)
+    o.members.push_back({m.id, m.host, m.port});
+  o.tls = cluster_tls(cfg); // validate() allowed it off only with every node on loopback
+  if (!o.tls.enabled)
+    log::warn("cluster_tls_disabled",
+              {{"reason", "cluster.tls = false"},
+               {"effect", "node-to-node traffic is plaintext and unauthenticated; every node "
+                          "is on loopback"}});
+  std::filesystem::create_directories(cfg.runtime.data_dir);
+  auto l = ordo::cluster::cluster_link::create(o);
+  if (!l) {
+    log::error("start_failed", {{"error", caf::to_string(l.error())}});
+    return false;
+  }
+  link = std::move(*l);
+  auto* lp = link.get();
+  hooks.route = [lp](uint16_t shard) { return lp->route(shard); };
+  hooks.forward = [lp](ordo::v1::Envelope e, uint16_t shard,
+                                     ordo::completion done) {
+    lp->forward(std::move(e), shard, std::move(done));
+  };
+  hooks.read_order = [lp](const std::string& id,
+                                        uint16_t shard) -> caf::expected<ordo::v1::OrderState> {
+    auto answer = std::make_shared<std::promise<caf::expected<ordo::v1::OrderState>>>();
+    auto got = answer->get_future();
+    lp->read_order(id, shard, [answer](caf::expected<ordo::v1::OrderState> st) {
+      answer->set_value(std::move(st));
+    });
+    return got.get(); // answered exactly once: the owner, a timeout, or the owner down
+  };
+  log::info("cluster", {{"nodes", std::to_string(lp->owners().committed_members().size())},
+                        {"epoch", std::to_string(lp->owners().epoch())},
+                        {"shards_owned", std::to_string(lp->owners().owned().size())},
+                        {"joining", lp->owners().cluster_id() == 0 ? "true" : "false"},
+                        {"cluster_id", fmt::format("{:016x}", lp->cluster_id())}});
+  return true;
+}
+
+// After a stop signal or a fail-stop: not ready, stop accepting, answer what is in flight (30 s
+// at most), then stop the runtime, the cluster link and the listener. Requests left unanswered.
+size_t drain_and_stop(int sig, http_server& server, api& handler, ordo::runtime& rt,
+                      ordo::cluster::cluster_link* link) {
+  auto t_stop = std::chrono::steady_clock::now();
+  log::info("stopping", {{"reason", sig == SIGTERM  ? "SIGTERM"
+                                    : sig == SIGINT ? "SIGINT"
+                                                    : "journal fail-stop"},
+                         {"in_flight", std::to_string(server.in_flight())}});
+  handler.set_ready(false);
+  server.stop_accepting();
+  handler.stop(); // answers waiting long polls now
+  auto deadline = t_stop + std::chrono::seconds{30};
+  while (server.in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  size_t unanswered = server.in_flight();
+  rt.stop(); // drains what the runtime still holds (saga work), flushes, closes
+  if (link) link->stop();
+  server.stop();
+  auto st = rt.stats();
+  log::info("stopped",
+            {{"unanswered_requests", std::to_string(unanswered)},
+             {"commands_answered", std::to_string(st.answered)},
+             {"took_ms", fmt::format("{:.1f}", std::chrono::duration<double, std::milli>(
+                                                   std::chrono::steady_clock::now() - t_stop)
+                                                   .count())}});
+  return unanswered;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  const sigset_t stop_signals = block_stop_signals();
 
   node_config cfg;
   bool check_only = false;
@@ -164,67 +264,11 @@ int main(int argc, char** argv) {
         "{:.1f}",
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   };
-  log::info("starting",
-            {{"config", cfg.source},
-             {"data_dir", cfg.runtime.data_dir},
-             {"node_id", std::to_string(cfg.runtime.node_id)},
-             {"shards", std::to_string(cfg.runtime.shard_count)},
-             {"workers", std::to_string(cfg.runtime.worker_threads)},
-             {"durability", to_string(cfg.runtime.sync)},
-             {"saga", cfg.runtime.saga.enabled ? "on" : "off"},
-             {"gateway", cfg.gateway},
-             {"fulfilment", cfg.runtime.saga.external_fulfilment ? "external" : "simulated"}});
-  if (cfg.keys.empty())
-    log::warn("auth_disabled", {{"reason", "no [[auth.keys]] configured"},
-                                {"effect", "every caller is operations; loopback only"}});
+  log_starting(cfg);
 
-  // A cluster: commands for shards owned elsewhere are forwarded over CAF (docs/cluster.md).
   std::unique_ptr<ordo::cluster::cluster_link> link;
   ordo::cluster_hooks hooks; // empty: a single node
-  if (!cfg.cluster.empty()) {
-    ordo::cluster::link_options o;
-    o.self = cfg.runtime.node_id;
-    o.shard_count = cfg.runtime.shard_count;
-    o.state_path = cfg.runtime.data_dir + "/cluster-state.pb";
-    o.join = cfg.cluster_join;
-    o.handoff_batch_bytes = size_t{cfg.handoff_batch_kb} * 1024;
-    o.handoff_pause = std::chrono::milliseconds{cfg.handoff_pause_ms};
-    for (const auto& m : cfg.cluster)
-      o.members.push_back({m.id, m.host, m.port});
-    o.tls = cluster_tls(cfg); // validate() allowed it off only with every node on loopback
-    if (!o.tls.enabled)
-      log::warn("cluster_tls_disabled",
-                {{"reason", "cluster.tls = false"},
-                 {"effect", "node-to-node traffic is plaintext and unauthenticated; every node "
-                            "is on loopback"}});
-    std::filesystem::create_directories(cfg.runtime.data_dir);
-    auto l = ordo::cluster::cluster_link::create(o);
-    if (!l) {
-      log::error("start_failed", {{"error", caf::to_string(l.error())}});
-      return 1;
-    }
-    link = std::move(*l);
-    auto* lp = link.get();
-    hooks.route = [lp](uint16_t shard) { return lp->route(shard); };
-    hooks.forward = [lp](ordo::v1::Envelope e, uint16_t shard,
-                                       ordo::completion done) {
-      lp->forward(std::move(e), shard, std::move(done));
-    };
-    hooks.read_order = [lp](const std::string& id,
-                                          uint16_t shard) -> caf::expected<ordo::v1::OrderState> {
-      auto answer = std::make_shared<std::promise<caf::expected<ordo::v1::OrderState>>>();
-      auto got = answer->get_future();
-      lp->read_order(id, shard, [answer](caf::expected<ordo::v1::OrderState> st) {
-        answer->set_value(std::move(st));
-      });
-      return got.get(); // answered exactly once: the owner, a timeout, or the owner down
-    };
-    log::info("cluster", {{"nodes", std::to_string(lp->owners().committed_members().size())},
-                          {"epoch", std::to_string(lp->owners().epoch())},
-                          {"shards_owned", std::to_string(lp->owners().owned().size())},
-                          {"joining", lp->owners().cluster_id() == 0 ? "true" : "false"},
-                          {"cluster_id", fmt::format("{:016x}", lp->cluster_id())}});
-  }
+  if (!cfg.cluster.empty() && !start_cluster_link(cfg, link, hooks)) return 1;
 
   auto rt = ordo::start_runtime(cfg.runtime, std::move(hooks));
   if (!rt) {
@@ -260,28 +304,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   const int sig = wait_for_stop(stop_signals, **rt, handler, cfg);
-  auto t_stop = std::chrono::steady_clock::now();
-  log::info("stopping", {{"reason", sig == SIGTERM  ? "SIGTERM"
-                                    : sig == SIGINT ? "SIGINT"
-                                                    : "journal fail-stop"},
-                         {"in_flight", std::to_string((*server)->in_flight())}});
-  handler.set_ready(false);
-  (*server)->stop_accepting();
-  handler.stop(); // answers waiting long polls now
-  auto deadline = t_stop + std::chrono::seconds{30};
-  while ((*server)->in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds{5});
-  size_t unanswered = (*server)->in_flight();
-  (*rt)->stop(); // drains what the runtime still holds (saga work), flushes, closes
-  if (link) link->stop();
-  (*server)->stop();
-  auto st = (*rt)->stats();
-  log::info("stopped",
-            {{"unanswered_requests", std::to_string(unanswered)},
-             {"commands_answered", std::to_string(st.answered)},
-             {"took_ms", fmt::format("{:.1f}", std::chrono::duration<double, std::milli>(
-                                                   std::chrono::steady_clock::now() - t_stop)
-                                                   .count())}});
+  const size_t unanswered = drain_and_stop(sig, **server, handler, **rt, link.get());
   if (sig == 0) return exit_fail_stopped; // a supervisor restarts the node
   return unanswered == 0 ? 0 : 1;
 }

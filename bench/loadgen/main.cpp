@@ -58,6 +58,62 @@ double seconds(clock_type::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+// Progress: once a second, what all workers answered since the previous line; until the end,
+// or later while the saga flow follows its last orders. Returns when the run stopped (early on
+// SIGINT/SIGTERM).
+clock_type::time_point report_progress(const std::vector<std::unique_ptr<worker>>& workers,
+                                       const run_clock& timeline, ack_log& acks) {
+  op_stats interval;
+  clock_type::time_point last = timeline.start;
+  clock_type::time_point next = timeline.start + std::chrono::seconds(1);
+  clock_type::time_point stopped_at = timeline.end;
+  auto running = [&] {
+    return std::any_of(workers.begin(), workers.end(), [](auto& w) { return !w->done(); });
+  };
+  while (clock_type::now() < timeline.end || running()) {
+    if (stop_requested.load()) {
+      stopped_at = std::min(clock_type::now(), timeline.end);
+      break;
+    }
+    clock_type::time_point soon = clock_type::now() + std::chrono::milliseconds(100);
+    std::this_thread::sleep_until(clock_type::now() < timeline.end
+                                      ? std::min({next, timeline.end, soon})
+                                      : std::min(next, soon));
+    clock_type::time_point now = clock_type::now();
+    if (now < next) continue;
+    interval.reset();
+    for (auto& w : workers)
+      w->take_progress(interval);
+    print_progress(seconds(now - timeline.start), now < timeline.measure_start, interval,
+                   seconds(now - last));
+    acks.flush();
+    last = now;
+    next += std::chrono::seconds(1);
+  }
+  return stopped_at;
+}
+
+// Every worker's figures merged, with the SKUs prepared; after the steps flow, the completed
+// orders read back (they must really be SHIPPED).
+run_stats merge_and_verify(const options& opts, const endpoint& node,
+                           const std::vector<std::unique_ptr<worker>>& workers,
+                           const prepare_result& prepared) {
+  run_stats total;
+  for (auto& w : workers)
+    total.merge(w->stats());
+  total.flow.skus_prepared = prepared.skus;
+  total.flow.skus_priced = prepared.priced;
+  total.flow.units_added = prepared.units;
+  if (opts.flow == flow_kind::steps) { // the completed orders must really be SHIPPED
+    std::vector<std::string> ids;
+    for (auto& w : workers)
+      for (std::string& id : w->flow().orders_to_verify())
+        ids.push_back(std::move(id));
+    verify_orders(opts, node, ids, "ORDER_STATUS_SHIPPED", total.flow);
+  }
+  return total;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -115,52 +171,12 @@ int main(int argc, char** argv) {
   for (auto& w : workers)
     threads.emplace_back([&w] { w->run(); });
 
-  // Progress: once a second, what all workers answered since the previous line.
-  op_stats interval;
-  clock_type::time_point last = timeline.start;
-  clock_type::time_point next = timeline.start + std::chrono::seconds(1);
-  clock_type::time_point stopped_at = timeline.end;
-  auto running = [&] {
-    return std::any_of(workers.begin(), workers.end(), [](auto& w) { return !w->done(); });
-  };
-  // Until the end, or later while the saga flow follows its last orders.
-  while (clock_type::now() < timeline.end || running()) {
-    if (stop_requested.load()) {
-      stopped_at = std::min(clock_type::now(), timeline.end);
-      break;
-    }
-    clock_type::time_point soon = clock_type::now() + std::chrono::milliseconds(100);
-    std::this_thread::sleep_until(clock_type::now() < timeline.end
-                                      ? std::min({next, timeline.end, soon})
-                                      : std::min(next, soon));
-    clock_type::time_point now = clock_type::now();
-    if (now < next) continue;
-    interval.reset();
-    for (auto& w : workers)
-      w->take_progress(interval);
-    print_progress(seconds(now - timeline.start), now < timeline.measure_start, interval,
-                   seconds(now - last));
-    acks.flush();
-    last = now;
-    next += std::chrono::seconds(1);
-  }
+  const clock_type::time_point stopped_at = report_progress(workers, timeline, acks);
   for (std::thread& t : threads)
     t.join();
   acks.close();
 
-  run_stats total;
-  for (auto& w : workers)
-    total.merge(w->stats());
-  total.flow.skus_prepared = prepared.skus;
-  total.flow.skus_priced = prepared.priced;
-  total.flow.units_added = prepared.units;
-  if (opts.flow == flow_kind::steps) { // the completed orders must really be SHIPPED
-    std::vector<std::string> ids;
-    for (auto& w : workers)
-      for (std::string& id : w->flow().orders_to_verify())
-        ids.push_back(std::move(id));
-    verify_orders(opts, node, ids, "ORDER_STATUS_SHIPPED", total.flow);
-  }
+  const run_stats total = merge_and_verify(opts, node, workers, prepared);
   double measured_s =
       stopped_at > timeline.measure_start ? seconds(stopped_at - timeline.measure_start) : 0;
   print_summary(opts, total, measured_s);

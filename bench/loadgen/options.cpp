@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <string_view>
 
 #include <fmt/core.h>
@@ -112,6 +113,65 @@ bool check_combination(const options& out, std::string& error) {
   return error.empty();
 }
 
+// Sets the option `arg` from `value`: whether the value was valid, or nullopt for an unknown
+// option.
+std::optional<bool> set_option(std::string_view arg, std::string_view value, options& out) {
+  bool ok = true;
+  if (arg == "--url")
+    ok = parse_url(value, out);
+  else if (arg == "--connections")
+    ok = parse_uint(value, 1, 100'000, out.connections);
+  else if (arg == "--threads")
+    ok = parse_uint(value, 1, 256, out.threads);
+  else if (arg == "--duration")
+    ok = parse_duration(value, out.duration) && out.duration.count() > 0;
+  else if (arg == "--warmup")
+    ok = parse_duration(value, out.warmup);
+  else if (arg == "--timeout")
+    ok = parse_duration(value, out.timeout) && out.timeout >= std::chrono::milliseconds(1);
+  else if (arg == "--rate") {
+    char* end = nullptr;
+    std::string s(value);
+    out.rate = std::strtod(s.c_str(), &end);
+    ok = *end == '\0' && std::isfinite(out.rate) && out.rate >= 0 && out.rate <= 1e8;
+  } else if (arg == "--mix") {
+    ok = parse_mix(value, out.mix);
+    out.mix_given = true;
+  } else if (arg == "--flow")
+    ok = parse_flow(value, out.flow);
+  else if (arg == "--lines")
+    ok = parse_uint(value, 1, 100, out.lines); // domain/limits.hpp: lines_max
+  else if (arg == "--inflight-orders")
+    ok = parse_uint(value, 1, 1'000'000, out.inflight_orders);
+  else if (arg == "--poll-every")
+    ok = parse_duration(value, out.poll_every) && out.poll_every >= std::chrono::milliseconds(1);
+  else if (arg == "--drain-timeout")
+    ok = parse_duration(value, out.drain_timeout);
+  else if (arg == "--stock")
+    ok = parse_uint(value, 1, 1'000'000'000, out.stock); // domain/limits.hpp: stock_max
+  else if (arg == "--verify")
+    ok = parse_uint(value, 0, 1'000'000, out.verify);
+  else if (arg == "--key")
+    out.api_key = std::string(value);
+  else if (arg == "--webhook-secret")
+    out.webhook_secret = std::string(value);
+  else if (arg == "--skus")
+    ok = parse_uint(value, 1, 100'000'000, out.skus);
+  else if (arg == "--customers")
+    ok = parse_uint(value, 1, 100'000'000, out.customers);
+  else if (arg == "--merchants")
+    ok = parse_uint(value, 1, 100'000'000, out.merchants);
+  else if (arg == "--remember")
+    ok = parse_uint(value, 1, 100'000'000, out.remembered_ids_max);
+  else if (arg == "--ack-log")
+    out.ack_log = std::string(value);
+  else if (arg == "--seed")
+    ok = parse_uint(value, 0, UINT64_MAX, out.seed);
+  else
+    return std::nullopt;
+  return ok;
+}
+
 } // namespace
 
 const char* flow_name(flow_kind f) {
@@ -147,61 +207,12 @@ bool parse_options(int argc, char** argv, options& out, std::string& error) {
       }
       value = argv[++i];
     }
-    bool ok = true;
-    if (arg == "--url")
-      ok = parse_url(value, out);
-    else if (arg == "--connections")
-      ok = parse_uint(value, 1, 100'000, out.connections);
-    else if (arg == "--threads")
-      ok = parse_uint(value, 1, 256, out.threads);
-    else if (arg == "--duration")
-      ok = parse_duration(value, out.duration) && out.duration.count() > 0;
-    else if (arg == "--warmup")
-      ok = parse_duration(value, out.warmup);
-    else if (arg == "--timeout")
-      ok = parse_duration(value, out.timeout) && out.timeout >= std::chrono::milliseconds(1);
-    else if (arg == "--rate") {
-      char* end = nullptr;
-      std::string s(value);
-      out.rate = std::strtod(s.c_str(), &end);
-      ok = *end == '\0' && std::isfinite(out.rate) && out.rate >= 0 && out.rate <= 1e8;
-    } else if (arg == "--mix") {
-      ok = parse_mix(value, out.mix);
-      out.mix_given = true;
-    } else if (arg == "--flow")
-      ok = parse_flow(value, out.flow);
-    else if (arg == "--lines")
-      ok = parse_uint(value, 1, 100, out.lines); // domain/limits.hpp: lines_max
-    else if (arg == "--inflight-orders")
-      ok = parse_uint(value, 1, 1'000'000, out.inflight_orders);
-    else if (arg == "--poll-every")
-      ok = parse_duration(value, out.poll_every) && out.poll_every >= std::chrono::milliseconds(1);
-    else if (arg == "--drain-timeout")
-      ok = parse_duration(value, out.drain_timeout);
-    else if (arg == "--stock")
-      ok = parse_uint(value, 1, 1'000'000'000, out.stock); // domain/limits.hpp: stock_max
-    else if (arg == "--verify")
-      ok = parse_uint(value, 0, 1'000'000, out.verify);
-    else if (arg == "--key")
-      out.api_key = std::string(value);
-    else if (arg == "--webhook-secret")
-      out.webhook_secret = std::string(value);
-    else if (arg == "--skus")
-      ok = parse_uint(value, 1, 100'000'000, out.skus);
-    else if (arg == "--customers")
-      ok = parse_uint(value, 1, 100'000'000, out.customers);
-    else if (arg == "--merchants")
-      ok = parse_uint(value, 1, 100'000'000, out.merchants);
-    else if (arg == "--remember")
-      ok = parse_uint(value, 1, 100'000'000, out.remembered_ids_max);
-    else if (arg == "--ack-log")
-      out.ack_log = std::string(value);
-    else if (arg == "--seed")
-      ok = parse_uint(value, 0, UINT64_MAX, out.seed);
-    else {
+    const std::optional<bool> set = set_option(arg, value, out);
+    if (!set) {
       error = fmt::format("unknown option {} (see --help)", arg);
       return false;
     }
+    const bool ok = *set;
     if (!ok) {
       error = fmt::format("bad value for {}: '{}' (see --help)", arg, value);
       return false;
