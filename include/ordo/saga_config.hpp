@@ -27,7 +27,7 @@ struct saga_config {
   std::chrono::milliseconds offset_save_every{100};
   std::chrono::milliseconds timer_poll_every{50};
   // How often the saga also looks for stored timers that are past their wall-clock deadline
-  // and have no steady deadline in memory (actors/timer_deadlines.hpp): a cancel that lost a
+  // and have no steady deadline in memory (actors/runtime/timer_deadlines.hpp): a cancel that lost a
   // race, more timers than one adoption scan takes.
   std::chrono::milliseconds timer_wall_check_every{1'000};
   // Stored timers adopted per scan (at start, after an import); the rest fire by their wall

@@ -152,7 +152,7 @@ const std::map<std::string, inventory_check_fn>& inventory_checks() {
   return checks;
 }
 
-// What the runtime puts around every event (actors/entity_actor.hpp, make_event_envelope).
+// What the runtime puts around every event (actors/runtime/entity_actor.hpp, make_event_envelope).
 void check_envelope(const v1::Envelope& env, v1::EntityType type, const std::string& entity) {
   CHECK(env.schema_version() == 1);
   CHECK(env.entity_type() == type);
