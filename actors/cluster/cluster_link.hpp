@@ -11,7 +11,7 @@
 // on one: a lost message is a timeout, answered failed/unknown_if_applied, and the caller's
 // retry with the same idempotency key is deduplicated by the owner's journal.
 //
-// Membership change (handoff.cpp): change_members() makes this node the coordinator of a
+// Membership change (membership_change.cpp, handoff.cpp): change_members() makes this node the coordinator of a
 // change to a new member list; shards move one at a time from their owner to their new owner
 // (stop, drain, stream the records, activate) while every other shard keeps serving.
 //

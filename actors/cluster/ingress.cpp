@@ -62,98 +62,117 @@ struct ingress_state {
   uint64_t next = 1;
 };
 
-caf::behavior ingress_actor(caf::stateful_actor<ingress_state>* self, cluster_link::impl* link) {
+using ingress_ptr = caf::stateful_actor<ingress_state>*;
+
+// A forwarded command: submitted here, answered through a promise when its outcome is known.
+caf::result<std::string> answer_forward(ingress_ptr self, cluster_link::impl* link,
+                                        std::string& bytes) {
+  link->received++;
+  v1::ForwardedCommand fc;
+  if (!fc.ParseFromString(bytes)) {
+    link->refused++;
+    return outcome_bytes(failure("malformed_forward", "a forwarded command did not parse"));
+  }
+  if (fc.cluster_id() != link->own->cluster_id()) {
+    link->refused++;
+    return outcome_bytes(failure("map_mismatch", mismatch(*link, fc.from_node(), fc.cluster_id())));
+  }
+  if (link->rt == nullptr || link->stopping)
+    return outcome_bytes(failure("stopping", "the owner is starting or stopping; retry"));
+  auto id = self->state.next++;
+  self->state.promises.emplace(id, self->make_response_promise());
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto shard = static_cast<uint16_t>(fc.shard());
+  auto* own = link->own;
+  runtime_internals::submit_forwarded(
+      *link->rt, std::move(*fc.mutable_command()), [me, id, shard, own](outcome o) {
+        caf::anon_send(me, reply_atom::value, id, outcome_bytes(o, own, shard));
+      });
+  return caf::delegated<std::string>();
+}
+
+// A submitted command's outcome, back on the actor's thread: delivered to its promise.
+void deliver_reply(ingress_ptr self, uint64_t id, std::string& bytes) {
+  auto it = self->state.promises.find(id);
+  if (it == self->state.promises.end()) return;
+  it->second.deliver(std::move(bytes));
+  self->state.promises.erase(it);
+}
+
+// A forwarded read: this node's state of the entity, or why not (with the owner it knows of).
+std::string answer_read(cluster_link::impl* link, std::string& bytes) {
+  v1::ForwardedRead r;
+  v1::ForwardedState out;
+  if (!r.ParseFromString(bytes) || r.cluster_id() != link->own->cluster_id() || !link->rt) {
+    out.set_error("refused: malformed read, another cluster, or not serving");
+    return out.SerializeAsString();
+  }
+  std::optional<uint16_t> shard;
+  if (r.entity_type() == v1::ENTITY_TYPE_ORDER) {
+    shard = domain::shard_of(r.entity_id());
+    auto st = link->rt->order(r.entity_id());
+    if (st)
+      out.set_state(st->SerializeAsString());
+    else
+      out.set_error(caf::to_string(st.error()));
+  } else {
+    shard = runtime_internals::shard_of_sku(*link->rt, r.entity_id());
+    auto st = link->rt->inventory(r.entity_id());
+    if (st)
+      out.set_state(st->SerializeAsString());
+    else
+      out.set_error(caf::to_string(st.error()));
+  }
+  if (!out.error().empty() && shard && *shard < link->own->shard_count()) {
+    out.set_owner_hint(link->own->owner(*shard));
+    out.set_owner_epoch(link->own->owner_epoch(*shard));
+  }
+  return out.SerializeAsString();
+}
+
+// A control message: opened and checked here, run on a worker, answered through a promise.
+caf::result<std::string> answer_control(ingress_ptr self, cluster_link::impl* link,
+                                        std::string& bytes) {
+  v1::ClusterControl msg;
+  // Who sent it (with TLS: the certificate that signed it) and for whom.
+  if (auto why = open(link->creds.get(), bytes, link->opt.self, msg); !why.empty())
+    return refuse(*link, msg.from_node(), why);
+  // A joining node (cluster id 0) accepts the change that brings it in.
+  auto mine = link->own->cluster_id();
+  if (msg.cluster_id() != mine && !(mine == 0 && msg.has_change()))
+    return refuse(*link, msg.from_node(), mismatch(*link, msg.from_node(), msg.cluster_id()));
+  if (!link->rt) {
+    v1::ControlAnswer bad;
+    bad.set_error("not serving yet");
+    return bad.SerializeAsString();
+  }
+  // The sender is a member; the epoch and the step are those of the pending change.
+  if (auto why = check_control(*link->own, msg); !why.empty())
+    return refuse(*link, msg.from_node(), why);
+  // Off the actor's thread: a handoff takes as long as its records take to move.
+  auto id = self->state.next++;
+  auto me = caf::actor_cast<caf::actor>(self);
+  if (!link->spawn_worker([link, me, id, msg = std::move(msg)] {
+        auto a = handle_control(*link, msg);
+        caf::anon_send(me, reply_atom::value, id, a.SerializeAsString());
+      })) {
+    v1::ControlAnswer bad;
+    bad.set_error("busy or stopping: too many control messages in progress; retry");
+    return bad.SerializeAsString();
+  }
+  self->state.promises.emplace(id, self->make_response_promise());
+  return caf::delegated<std::string>();
+}
+
+caf::behavior ingress_actor(ingress_ptr self, cluster_link::impl* link) {
   return {
       [=](fwd_atom, std::string& bytes) -> caf::result<std::string> {
-        link->received++;
-        v1::ForwardedCommand fc;
-        if (!fc.ParseFromString(bytes)) {
-          link->refused++;
-          return outcome_bytes(failure("malformed_forward", "a forwarded command did not parse"));
-        }
-        if (fc.cluster_id() != link->own->cluster_id()) {
-          link->refused++;
-          return outcome_bytes(
-              failure("map_mismatch", mismatch(*link, fc.from_node(), fc.cluster_id())));
-        }
-        if (link->rt == nullptr || link->stopping)
-          return outcome_bytes(failure("stopping", "the owner is starting or stopping; retry"));
-        auto id = self->state.next++;
-        self->state.promises.emplace(id, self->make_response_promise());
-        auto me = caf::actor_cast<caf::actor>(self);
-        auto shard = static_cast<uint16_t>(fc.shard());
-        auto* own = link->own;
-        runtime_internals::submit_forwarded(*link->rt, 
-            std::move(*fc.mutable_command()), [me, id, shard, own](outcome o) {
-              caf::anon_send(me, reply_atom::value, id, outcome_bytes(o, own, shard));
-            });
-        return caf::delegated<std::string>();
+        return answer_forward(self, link, bytes);
       },
-      [=](reply_atom, uint64_t id, std::string& bytes) {
-        auto it = self->state.promises.find(id);
-        if (it == self->state.promises.end()) return;
-        it->second.deliver(std::move(bytes));
-        self->state.promises.erase(it);
-      },
-      [=](read_atom, std::string& bytes) -> std::string {
-        v1::ForwardedRead r;
-        v1::ForwardedState out;
-        if (!r.ParseFromString(bytes) || r.cluster_id() != link->own->cluster_id() || !link->rt) {
-          out.set_error("refused: malformed read, another cluster, or not serving");
-          return out.SerializeAsString();
-        }
-        std::optional<uint16_t> shard;
-        if (r.entity_type() == v1::ENTITY_TYPE_ORDER) {
-          shard = domain::shard_of(r.entity_id());
-          auto st = link->rt->order(r.entity_id());
-          if (st)
-            out.set_state(st->SerializeAsString());
-          else
-            out.set_error(caf::to_string(st.error()));
-        } else {
-          shard = runtime_internals::shard_of_sku(*link->rt, r.entity_id());
-          auto st = link->rt->inventory(r.entity_id());
-          if (st)
-            out.set_state(st->SerializeAsString());
-          else
-            out.set_error(caf::to_string(st.error()));
-        }
-        if (!out.error().empty() && shard && *shard < link->own->shard_count()) {
-          out.set_owner_hint(link->own->owner(*shard));
-          out.set_owner_epoch(link->own->owner_epoch(*shard));
-        }
-        return out.SerializeAsString();
-      },
+      [=](reply_atom, uint64_t id, std::string& bytes) { deliver_reply(self, id, bytes); },
+      [=](read_atom, std::string& bytes) -> std::string { return answer_read(link, bytes); },
       [=](ctl_atom, std::string& bytes) -> caf::result<std::string> {
-        v1::ClusterControl msg;
-        // Who sent it (with TLS: the certificate that signed it) and for whom.
-        if (auto why = open(link->creds.get(), bytes, link->opt.self, msg); !why.empty())
-          return refuse(*link, msg.from_node(), why);
-        // A joining node (cluster id 0) accepts the change that brings it in.
-        auto mine = link->own->cluster_id();
-        if (msg.cluster_id() != mine && !(mine == 0 && msg.has_change()))
-          return refuse(*link, msg.from_node(), mismatch(*link, msg.from_node(), msg.cluster_id()));
-        if (!link->rt) {
-          v1::ControlAnswer bad;
-          bad.set_error("not serving yet");
-          return bad.SerializeAsString();
-        }
-        // The sender is a member; the epoch and the step are those of the pending change.
-        if (auto why = check_control(*link->own, msg); !why.empty())
-          return refuse(*link, msg.from_node(), why);
-        // Off the actor's thread: a handoff takes as long as its records take to move.
-        auto id = self->state.next++;
-        auto me = caf::actor_cast<caf::actor>(self);
-        if (!link->spawn_worker([link, me, id, msg = std::move(msg)] {
-              auto a = handle_control(*link, msg);
-              caf::anon_send(me, reply_atom::value, id, a.SerializeAsString());
-            })) {
-          v1::ControlAnswer bad;
-          bad.set_error("busy or stopping: too many control messages in progress; retry");
-          return bad.SerializeAsString();
-        }
-        self->state.promises.emplace(id, self->make_response_promise());
-        return caf::delegated<std::string>();
+        return answer_control(self, link, bytes);
       },
   };
 }

@@ -1,6 +1,7 @@
 #pragma once
-// Internal: the state behind cluster_link, shared by the transport (cluster_link.cpp) and the
-// membership change (handoff.cpp).
+// Internal: the state behind cluster_link, shared by the transport (cluster_link.cpp,
+// link_forward.cpp), the ingress (ingress.cpp), the shard moves (handoff.cpp) and the
+// membership change (membership_change.cpp).
 
 #include <array>
 #include <atomic>
@@ -93,7 +94,7 @@ struct cluster_link::impl {
   std::atomic<bool> resuming{false}; // a resume_moves worker is running
 };
 
-/// The owner's answer to a forwarded command, read back (cluster_link.cpp; fuzzed by
+/// The owner's answer to a forwarded command, read back (link_forward.cpp; fuzzed by
 /// fuzz/cluster_message.cpp). Moves the events out of `f`.
 outcome from_proto(v1::ForwardedOutcome& f);
 
@@ -109,8 +110,13 @@ void resume_moves(cluster_link::impl& p);
 /// Starts resume_moves on a worker unless one runs already.
 void start_resuming(cluster_link::impl& p);
 
-/// Runs a membership change to `members` at `epoch` (the coordinator's thread).
+/// Runs a membership change to `members` at `epoch` (the coordinator's thread;
+/// membership_change.cpp).
 void run_change(cluster_link::impl& p, v1::MembershipChange change);
+
+/// One line of the link's log (handoff.cpp): the link has no logger of its own, so stderr
+/// lines in the node's logfmt shape.
+void log_line(const cluster_link::impl& p, const std::string& event, const std::string& rest);
 
 } // namespace ordo::cluster
 

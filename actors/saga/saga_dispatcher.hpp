@@ -89,7 +89,7 @@ private:
   using answer_fn = std::function<void(const outcome&)>;
   using paid_fn = std::function<void(const payment_result&)>;
 
-  // saga_dispatcher.cpp: the loop, the feed, offsets, retries, timers.
+  // saga_dispatcher.cpp: the loop, the feed, offsets, retries; saga_timers.cpp: the timers.
   void run();
   void read_feed();
   void poll_timers();
