@@ -33,6 +33,8 @@
 #include "actors/runtime/runtime_env.hpp"
 #include "domain/envelope.hpp"
 #include "domain/idempotency.hpp"
+#include "domain/snapshot.hpp"
+#include "domain/upcast.hpp"
 
 namespace ordo {
 
@@ -138,8 +140,10 @@ outcome stored_answer(entity_state<Model>& st, const v1::IdempotencyRecord& reco
         st.key, o.first_seq, [&](uint64_t seq, std::string_view bytes) {
           if (seq > o.last_seq) return false;
           v1::Envelope e;
-          if (e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+          if (e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            if (e.has_order_event()) domain::upcast(*e.mutable_order_event()); // current shape
             o.events.push_back(std::move(e));
+          }
           return true;
         });
     // Events removed by feed retention since: the stored answer stands, without them.
@@ -223,7 +227,7 @@ bool run_batch(entity_self<Model>* self, size_t limit) {
           staged.push_back(std::move(sc));
           continue;
         }
-        rec.set_key(key); // stored without it (it is the record's storage key)
+        domain::upcast(rec, key); // stored without its key (the storage key is the key)
         known = std::move(rec);
       }
     }
@@ -311,7 +315,7 @@ bool run_batch(entity_self<Model>* self, size_t limit) {
   req.timer_cancels = std::move(timers.cancels);
   auto every = env->limits.snapshot_every_events;
   if (every > 0 && seq / every > st.last_seq / every)
-    req.snapshot = storage::snapshot_write{seq, st.state.SerializeAsString()};
+    req.snapshot = storage::snapshot_write{seq, domain::encode_snapshot(st.state)};
   slot->staged = std::move(staged);
   st.inflight = slot;
   persist(*env->journal, std::move(req),
