@@ -37,6 +37,35 @@ struct answers {
   }
 };
 
+// The store in `dir` opened by storage directly (no runtime running on it).
+std::unique_ptr<storage::journal> open_journal(const temp_dir& dir) {
+  storage::journal_options o;
+  o.dir = dir.path;
+  auto j = storage::journal::open(o);
+  REQUIRE(j);
+  return std::move(*j);
+}
+
+// Stores snapshot bytes as given, as an older or newer build would have written them.
+void save_snapshot_in(const temp_dir& dir, const std::string& key, uint64_t seq,
+                      const std::string& bytes) {
+  REQUIRE(!open_journal(dir)->save_snapshot(key, seq, bytes));
+}
+
+// An order walked to payment authorized (3 events) by a runtime writing no snapshots: its
+// committed state.
+v1::OrderState paid_order_without_snapshots(runtime_config cfg, const std::string& tag) {
+  cfg.limits.snapshot_every_events = 0;
+  auto rt = start(cfg);
+  auto id = placed_and_paid(*rt, tag);
+  auto st = rt->order(id);
+  REQUIRE(st);
+  REQUIRE(st->last_sequence() == 3);
+  REQUIRE(st->order_id() == id);
+  rt->stop();
+  return *st;
+}
+
 } // namespace
 
 TEST_SUITE("restart_recovery") {
@@ -89,26 +118,11 @@ TEST_SUITE("restart_recovery") {
   TEST_CASE("a store with unversioned snapshots reads the same; new snapshots are versioned") {
     temp_dir dir;
     auto cfg = config_in(dir);
-    cfg.limits.snapshot_every_events = 0; // none yet: the bare one is written below
-    std::string id;
-    std::string state_bytes;
-    {
-      auto rt = start(cfg);
-      id = placed_and_paid(*rt, "bare");
-      auto st = rt->order(id);
-      REQUIRE(st);
-      REQUIRE(st->last_sequence() == 3);
-      state_bytes = st->SerializeAsString();
-      rt->stop();
-    }
+    const auto paid = paid_order_without_snapshots(cfg, "bare");
+    const auto& id = paid.order_id();
+    const auto state_bytes = paid.SerializeAsString();
     const auto key = "o/" + id;
-    {
-      storage::journal_options o;
-      o.dir = dir.path;
-      auto j = storage::journal::open(o);
-      REQUIRE(j);
-      REQUIRE(!(*j)->save_snapshot(key, 3, state_bytes)); // the bare layout, as first written
-    }
+    save_snapshot_in(dir, key, 3, state_bytes); // the bare layout, as first written
     cfg.limits.snapshot_every_events = 1; // every new event writes one
     auto rt = start(cfg);
     auto st = rt->order(id);
@@ -120,11 +134,8 @@ TEST_SUITE("restart_recovery") {
     REQUIRE_MESSAGE(o.ok(), o.code << " " << o.message); // decided on the bare snapshot's state
     CHECK(o.last_seq == 4);
     rt->stop();
-    storage::journal_options opts;
-    opts.dir = dir.path;
-    auto j = storage::journal::open(opts);
-    REQUIRE(j);
-    auto snap = (*j)->load_snapshot(key);
+    auto j = open_journal(dir);
+    auto snap = j->load_snapshot(key);
     REQUIRE(snap);
     REQUIRE(*snap);
     CHECK((*snap)->seq == 4);
@@ -143,27 +154,14 @@ TEST_SUITE("restart_recovery") {
   TEST_CASE("a snapshot written by a newer schema is schema_too_new, not a crash") {
     temp_dir dir;
     auto cfg = config_in(dir);
-    cfg.limits.snapshot_every_events = 0;
-    std::string id;
-    v1::OrderState state;
-    {
-      auto rt = start(cfg);
-      id = placed_and_paid(*rt, "newer");
-      auto st = rt->order(id);
-      REQUIRE(st);
-      state = *st;
-      rt->stop();
-    }
+    const auto state = paid_order_without_snapshots(cfg, "newer");
+    const auto& id = state.order_id();
     {
       v1::Snapshot newer;
       newer.set_schema_version(domain::schema_version_current + 1);
       *newer.mutable_order() = state;
-      storage::journal_options o;
-      o.dir = dir.path;
-      auto j = storage::journal::open(o);
-      REQUIRE(j);
-      REQUIRE(!(*j)->save_snapshot("o/" + id, 3,
-                                   domain::snapshot_versioned_marker + newer.SerializeAsString()));
+      save_snapshot_in(dir, "o/" + id, 3,
+                       domain::snapshot_versioned_marker + newer.SerializeAsString());
     }
     auto rt = start(cfg);
     auto st = rt->order(id);
