@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "domain/snapshot.hpp"
 #include "messages/json/json.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/cluster.pb.h"
@@ -273,7 +274,7 @@ void log_frames() {
   put("log_frame", "batch_empty", std::string(1, '\1') + logfmt::encode_batch({}));
 }
 
-// ---- snapshot: seq(8) state ----
+// ---- snapshot: seq(8) then the bare state (as first written) or the versioned layout ----
 void snapshots() {
   v1::OrderState o;
   o.set_order_id("o-0001-0000000001");
@@ -288,6 +289,7 @@ void snapshots() {
   o.set_last_sequence(6);
   (*o.mutable_restocked())["SKU-1"] = 1;
   put("snapshot", "order_state.bin", codec::u64_key(6) + ser(o));
+  put("snapshot", "order_versioned.bin", codec::u64_key(6) + ordo::domain::encode_snapshot(o));
   v1::InventoryState s;
   s.set_sku("SKU-1");
   s.set_on_hand(10);
@@ -301,6 +303,7 @@ void snapshots() {
   s.set_merchant_id("m-1");
   s.set_last_sequence(9);
   put("snapshot", "inventory_state.bin", codec::u64_key(9) + ser(s));
+  put("snapshot", "inventory_versioned.bin", codec::u64_key(9) + ordo::domain::encode_snapshot(s));
 }
 
 // ---- node_config ----

@@ -33,6 +33,8 @@
 #include "actors/runtime/runtime_env.hpp"
 #include "domain/envelope.hpp"
 #include "domain/idempotency.hpp"
+#include "domain/snapshot.hpp"
+#include "domain/upcast.hpp"
 
 namespace ordo {
 
@@ -138,8 +140,10 @@ outcome stored_answer(entity_state<Model>& st, const v1::IdempotencyRecord& reco
         st.key, o.first_seq, [&](uint64_t seq, std::string_view bytes) {
           if (seq > o.last_seq) return false;
           v1::Envelope e;
-          if (e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+          if (e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            if (e.has_order_event()) domain::upcast(*e.mutable_order_event()); // current shape
             o.events.push_back(std::move(e));
+          }
           return true;
         });
     // Events removed by feed retention since: the stored answer stands, without them.
@@ -172,6 +176,132 @@ inline void net_timers(timer_changes& into, timer_changes&& next) {
   }
 }
 
+// What a batch builds before its one append: the request, the timer changes netted in
+// command order, each command's staged answer and the idempotency keys it writes.
+struct batch_build {
+  storage::append_request req;
+  timer_changes timers;
+  std::vector<staged_command> staged;
+  std::vector<std::string_view> keys; // idempotency keys written by this batch
+  uint64_t seq = 0;                   // the last sequence decided so far
+  size_t bytes = 0;                   // event bytes so far
+};
+
+// The stored record of a retried key into `known` (none for a new key). False, with the
+// command's answer set, when the record cannot be read.
+template <class Model>
+bool find_known_record(entity_state<Model>& st, const std::string& key, staged_command& sc,
+                       std::optional<v1::IdempotencyRecord>& known) {
+  if (key.empty()) return true;
+  auto found = st.env->journal->find_idempotency(st.key, key);
+  if (!found) {
+    sc.o = failure(code_of(found.error()), describe(found.error()));
+    return false;
+  }
+  if (*found) {
+    v1::IdempotencyRecord rec;
+    if (!rec.ParseFromString(**found)) {
+      sc.o = failure("corrupted", fmt::format("{} {}: idempotency record for key '{}' does "
+                                              "not parse",
+                                              Model::kind, st.id, key));
+      return false;
+    }
+    domain::upcast(rec, key); // stored without its key (the storage key is the key)
+    known = std::move(rec);
+  }
+  return true;
+}
+
+// Decides one command on the batch's state and evolves that state in place. Nobody sees this
+// state before the commit: the actor handles one batch at a time and reads go to the journal.
+// Returns what a throwing decide or evolve said (the caller then stops or splits the batch).
+template <class Model>
+std::optional<std::string> decide_in_place(entity_state<Model>& st, const request& r,
+                                           const std::string& key, int64_t now,
+                                           std::optional<v1::IdempotencyRecord>& known,
+                                           domain::idempotent_decision<typename Model::event>& d) {
+  try {
+    if (st.env->before_decide) st.env->before_decide(st.id, r.command().SerializeAsString());
+    d = domain::decide_once(st.state, Model::command_of(r.command()), key, now,
+                            [&](std::string_view) { return known; });
+    for (const auto& ev : d.result.events)
+      st.state = Model::evolve(std::move(st.state), ev);
+  } catch (const std::exception& e) {
+    return std::string{e.what()};
+  }
+  return std::nullopt;
+}
+
+// A new decision's answer, its events (sequences, envelopes, timers) and its idempotency
+// records, added to the batch.
+template <class Model>
+void stage_decision(entity_state<Model>& st, staged_command& sc, const std::string& key,
+                    domain::idempotent_decision<typename Model::event>& d, int64_t now,
+                    batch_build& b) {
+  const request& r = *sc.r;
+  sc.decided = true;
+  sc.o.entity_id = st.id;
+  if (d.result.rejection) {
+    sc.o.status = outcome_status::rejected;
+    sc.o.code = v1::RejectionCode_Name(d.result.rejection->code());
+    sc.o.message = d.result.rejection->message();
+    sc.o.last_seq = b.seq;
+  } else {
+    sc.o.status = outcome_status::accepted;
+    sc.o.first_seq = d.result.events.empty() ? 0 : b.seq + 1;
+    sc.o.last_seq = b.seq + d.result.events.size();
+  }
+  for (const auto& ev : d.result.events) {
+    sc.o.events.push_back(make_event_envelope(st, r, ev, ++b.seq, now));
+    b.req.events.push_back(sc.o.events.back().SerializeAsString());
+    b.bytes += b.req.events.back().size();
+    timer_changes t;
+    Model::timers(ev, now, st.env->timers, t);
+    net_timers(b.timers, std::move(t));
+  }
+  if (!key.empty()) {
+    // The key is the storage key of the record already: not stored twice (~35 bytes of
+    // ~150 for a saga command's record). Records written before kept it; both read alike.
+    d.record.clear_key();
+    b.req.idempotency.push_back({"", key, d.record.SerializeAsString()});
+    b.keys.push_back(key);
+  }
+  if (!d.result.events.empty())
+    if (auto extra = Model::extra_idempotency(r.command())) b.req.idempotency.push_back(*extra);
+}
+
+// Hands the batch to the journal as one append; its completion answers the commands.
+template <class Model>
+void append_batch(entity_self<Model>* self, batch_build& b, int64_t now) {
+  auto& st = self->state;
+  auto* env = st.env;
+  auto slot = std::make_shared<append_slot>();
+  if (!b.timers.schedules.empty() || !b.timers.cancels.empty()) {
+    // Registered before the append is submitted, so no committed timer is ever unknown to
+    // the saga's steady-clock firing (timer_deadlines.hpp); undone if the append fails.
+    const auto steady_now = timer_deadlines::clock::now();
+    for (const auto& s : b.timers.schedules)
+      env->deadlines.scheduled(st.key, s.timer_id, s.due_ms,
+                               steady_now +
+                                   std::chrono::milliseconds{static_cast<int64_t>(s.due_ms) - now});
+    slot->timers = std::make_unique<timer_changes>(b.timers);
+    slot->timers_key = st.key;
+  }
+  b.req.timer_schedules = std::move(b.timers.schedules);
+  b.req.timer_cancels = std::move(b.timers.cancels);
+  auto every = env->limits.snapshot_every_events;
+  if (every > 0 && b.seq / every > st.last_seq / every)
+    b.req.snapshot = storage::snapshot_write{b.seq, domain::encode_snapshot(st.state)};
+  slot->staged = std::move(b.staged);
+  st.inflight = slot;
+  persist(*env->journal, std::move(b.req),
+          [slot, env, actor = caf::actor_cast<caf::actor>(self),
+           token = ++st.token](append_answer a) {
+            complete_append(*slot, std::move(a), *env, actor, token);
+          },
+          env->deliver);
+}
+
 // Decides up to `limit` queued commands in arrival order, each on the state the previous ones
 // left (evolved in place), and hands their writes to the journal as ONE append: one commit
 // and one journal answer for the lot, so a hot order or SKU is not limited to one command per
@@ -188,64 +318,36 @@ bool run_batch(entity_self<Model>* self, size_t limit) {
     return false;
   }
   const int64_t now = env->now_ms();
-  storage::append_request req;
-  req.entity = st.key;
-  req.expected_seq = st.last_seq;
-  req.now_ms = static_cast<uint64_t>(now);
-  timer_changes timers;
-  std::vector<staged_command> staged;
-  std::vector<std::string_view> keys; // idempotency keys written by this batch
-  uint64_t seq = st.last_seq;
-  size_t bytes = 0;
+  batch_build b;
+  b.req.entity = st.key;
+  b.req.expected_seq = st.last_seq;
+  b.req.now_ms = static_cast<uint64_t>(now);
+  b.seq = st.last_seq;
   size_t n = 0;
   for (; n < st.pending.size() && n < limit; ++n) {
     auto& r = st.pending[n];
     const auto& key = r->idempotency_key();
     // A key's second use waits for its first to commit; a big batch stops growing.
-    if (!key.empty() && std::find(keys.begin(), keys.end(), key) != keys.end()) break;
-    if (n > 0 && bytes >= env->limits.entity_batch_max_bytes) break;
+    if (!key.empty() && std::find(b.keys.begin(), b.keys.end(), key) != b.keys.end()) break;
+    if (n > 0 && b.bytes >= env->limits.entity_batch_max_bytes) break;
     staged_command sc;
     sc.r = r;
     std::optional<v1::IdempotencyRecord> known;
-    if (!key.empty()) {
-      auto found = env->journal->find_idempotency(st.key, key);
-      if (!found) {
-        sc.o = failure(code_of(found.error()), describe(found.error()));
-        staged.push_back(std::move(sc));
-        continue;
-      }
-      if (*found) {
-        v1::IdempotencyRecord rec;
-        if (!rec.ParseFromString(**found)) {
-          sc.o = failure("corrupted", fmt::format("{} {}: idempotency record for key '{}' does "
-                                                  "not parse",
-                                                  Model::kind, st.id, key));
-          staged.push_back(std::move(sc));
-          continue;
-        }
-        rec.set_key(key); // stored without it (it is the record's storage key)
-        known = std::move(rec);
-      }
+    if (!find_known_record(st, key, sc, known)) {
+      b.staged.push_back(std::move(sc));
+      continue;
     }
     if (!Model::has_command(r->command())) {
       sc.o = failure("malformed_command", fmt::format("envelope for {} {} carries no {} command",
                                                       Model::kind, st.id, Model::kind));
-      staged.push_back(std::move(sc));
+      b.staged.push_back(std::move(sc));
       continue;
     }
     domain::idempotent_decision<typename Model::event> d;
-    try {
-      if (env->before_decide) env->before_decide(st.id, r->command().SerializeAsString());
-      d = domain::decide_once(st.state, Model::command_of(r->command()), key, now,
-                              [&](std::string_view) { return known; });
-      // Nobody sees this state before the commit: the actor handles one batch at a time and
-      // reads go to the journal. A throw here stops the actor; its successor reloads.
-      for (const auto& ev : d.result.events)
-        st.state = Model::evolve(std::move(st.state), ev);
-    } catch (const std::exception& e) {
+    if (auto thrown = decide_in_place(st, *r, key, now, known, d)) {
       if (n == 0) {
         st.pending.erase(st.pending.begin());
-        crash(self, std::move(sc.r), e.what());
+        crash(self, std::move(sc.r), *thrown);
         return true; // the actor is stopping
       }
       // Persist the commands before it first (decided again on the committed state: decide
@@ -253,73 +355,19 @@ bool run_batch(entity_self<Model>* self, size_t limit) {
       reload(st);
       return run_batch(self, n);
     }
-    if (d.duplicate) {
+    if (d.duplicate)
       sc.o = stored_answer(st, d.record);
-      staged.push_back(std::move(sc));
-      continue;
-    }
-    sc.decided = true;
-    sc.o.entity_id = st.id;
-    if (d.result.rejection) {
-      sc.o.status = outcome_status::rejected;
-      sc.o.code = v1::RejectionCode_Name(d.result.rejection->code());
-      sc.o.message = d.result.rejection->message();
-      sc.o.last_seq = seq;
-    } else {
-      sc.o.status = outcome_status::accepted;
-      sc.o.first_seq = d.result.events.empty() ? 0 : seq + 1;
-      sc.o.last_seq = seq + d.result.events.size();
-    }
-    for (const auto& ev : d.result.events) {
-      sc.o.events.push_back(make_event_envelope(st, *r, ev, ++seq, now));
-      req.events.push_back(sc.o.events.back().SerializeAsString());
-      bytes += req.events.back().size();
-      timer_changes t;
-      Model::timers(ev, now, env->timers, t);
-      net_timers(timers, std::move(t));
-    }
-    if (!key.empty()) {
-      // The key is the storage key of the record already: not stored twice (~35 bytes of
-      // ~150 for a saga command's record). Records written before kept it; both read alike.
-      d.record.clear_key();
-      req.idempotency.push_back({"", key, d.record.SerializeAsString()});
-      keys.push_back(key);
-    }
-    if (!d.result.events.empty())
-      if (auto extra = Model::extra_idempotency(r->command())) req.idempotency.push_back(*extra);
-    staged.push_back(std::move(sc));
+    else
+      stage_decision(st, sc, key, d, now, b);
+    b.staged.push_back(std::move(sc));
   }
   st.pending.erase(st.pending.begin(), st.pending.begin() + static_cast<ptrdiff_t>(n));
-  st.speculative = !req.events.empty();
-  if (req.events.empty() && req.idempotency.empty()) { // nothing to write: answer now
-    answer_staged(staged, nullptr);
+  st.speculative = !b.req.events.empty();
+  if (b.req.events.empty() && b.req.idempotency.empty()) { // nothing to write: answer now
+    answer_staged(b.staged, nullptr);
     return false;
   }
-  auto slot = std::make_shared<append_slot>();
-  if (!timers.schedules.empty() || !timers.cancels.empty()) {
-    // Registered before the append is submitted, so no committed timer is ever unknown to
-    // the saga's steady-clock firing (timer_deadlines.hpp); undone if the append fails.
-    const auto steady_now = timer_deadlines::clock::now();
-    for (const auto& s : timers.schedules)
-      env->deadlines.scheduled(st.key, s.timer_id, s.due_ms,
-                               steady_now +
-                                   std::chrono::milliseconds{static_cast<int64_t>(s.due_ms) - now});
-    slot->timers = std::make_unique<timer_changes>(timers);
-    slot->timers_key = st.key;
-  }
-  req.timer_schedules = std::move(timers.schedules);
-  req.timer_cancels = std::move(timers.cancels);
-  auto every = env->limits.snapshot_every_events;
-  if (every > 0 && seq / every > st.last_seq / every)
-    req.snapshot = storage::snapshot_write{seq, st.state.SerializeAsString()};
-  slot->staged = std::move(staged);
-  st.inflight = slot;
-  persist(*env->journal, std::move(req),
-          [slot, env, actor = caf::actor_cast<caf::actor>(self),
-           token = ++st.token](append_answer a) {
-            complete_append(*slot, std::move(a), *env, actor, token);
-          },
-          env->deliver);
+  append_batch(self, b, now);
   return true;
 }
 

@@ -3,6 +3,7 @@
 // activation and by reads. A record that does not parse, a gap in sequences, or an event
 // from a newer schema is an error naming the entity and sequence — never a guess.
 
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -11,6 +12,7 @@
 #include "actors/runtime/journal_io.hpp"
 #include "actors/runtime/models.hpp"
 #include "domain/envelope.hpp"
+#include "domain/snapshot.hpp"
 
 namespace ordo {
 
@@ -26,6 +28,45 @@ struct load_failure {
   std::string message;
 };
 
+// The snapshot read into `state`, upcast to the current shape (domain/snapshot.hpp reads both
+// the versioned layout and the bare state message first written). One written by a newer
+// schema is refused as schema_too_new, like a newer event: this node cannot read it.
+template <class Model>
+std::optional<load_failure> read_snapshot(const std::string& id, const storage::snapshot& snap,
+                                          typename Model::state& state) {
+  auto decoded = Model::decode_snapshot(snap.bytes);
+  if (auto* bad = std::get_if<domain::snapshot_error>(&decoded)) {
+    if (bad->code == domain::snapshot_errc::version_too_new)
+      return load_failure{"schema_too_new",
+                          fmt::format("{} {}: snapshot at seq {}: {}; upgrade this node",
+                                      Model::kind, id, snap.seq, bad->message)};
+    return load_failure{"corrupted", fmt::format("{} {}: snapshot at seq {} does not read: {}",
+                                                 Model::kind, id, snap.seq, bad->message)};
+  }
+  state = std::move(std::get<domain::decoded_snapshot<typename Model::state>>(decoded).state);
+  if (state.last_sequence() != snap.seq)
+    return load_failure{"corrupted", fmt::format("{} {}: snapshot at seq {} does not match its "
+                                                 "sequence ({})",
+                                                 Model::kind, id, snap.seq, state.last_sequence())};
+  return std::nullopt;
+}
+
+// Why an event does not read: newer than this build (an envelope classify_event holds — a
+// newer revision, or a payload case unknown here) or corrupted.
+template <class Model>
+load_failure event_failure(const std::string& id, uint64_t seq, std::string_view bytes,
+                           const domain::event_read_error& bad) {
+  v1::Envelope env; // parsed again on this error path only, for the version and the case
+  const bool parsed = env.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  if (bad.code == domain::event_read_errc::schema_too_new ||
+      (parsed && domain::classify_event(env) == domain::event_disposition::hold))
+    return load_failure{"schema_too_new", fmt::format("{} {}: event {} was written by a newer "
+                                                      "schema (version {}); upgrade this node",
+                                                      Model::kind, id, seq, env.schema_version())};
+  return load_failure{"corrupted", fmt::format("{} {}: event {} is not a valid {} event ({})",
+                                               Model::kind, id, seq, Model::kind, bad.message)};
+}
+
 template <class Model>
 std::variant<loaded_entity<Model>, load_failure> load_entity_once(storage::journal& j,
                                                                   const std::string& id) {
@@ -35,14 +76,10 @@ std::variant<loaded_entity<Model>, load_failure> load_entity_once(storage::journ
   auto snap = j.load_snapshot(key);
   if (!snap) return load_failure{code_of(snap.error()), describe(snap.error())};
   if (*snap) {
-    if (!out.state.ParseFromString((*snap)->bytes) || out.state.last_sequence() != (*snap)->seq)
-      return load_failure{"corrupted", fmt::format("{} {}: snapshot at seq {} does not parse or "
-                                                   "does not match its sequence",
-                                                   Model::kind, id, (*snap)->seq)};
+    if (auto failed = read_snapshot<Model>(id, **snap, out.state)) return *failed;
     out.last_seq = out.snapshot_seq = (*snap)->seq;
   }
   std::optional<load_failure> failed;
-  v1::Envelope env;
   typename Model::event ev;
   auto err = j.read_events(key, out.last_seq + 1, [&](uint64_t seq, std::string_view bytes) {
     if (seq != out.last_seq + 1) {
@@ -50,24 +87,15 @@ std::variant<loaded_entity<Model>, load_failure> load_entity_once(storage::journ
                                                      Model::kind, id, out.last_seq + 1, seq)};
       return false;
     }
-    if (!env.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
-        !Model::unwrap(env, ev)) {
-      if (env.IsInitialized() && domain::classify_event(env) == domain::event_disposition::hold) {
-        failed = load_failure{"schema_too_new",
-                              fmt::format("{} {}: event {} was written by a newer schema "
-                                          "(version {}); upgrade this node",
-                                          Model::kind, id, seq, env.schema_version())};
-      } else {
-        failed = load_failure{"corrupted", fmt::format("{} {}: event {} is not a valid {} event",
-                                                       Model::kind, id, seq, Model::kind)};
-      }
+    // read_event parses, refuses a newer schema and upcasts, so evolve sees the current shape.
+    auto read = domain::read_event(bytes);
+    if (auto* bad = std::get_if<domain::event_read_error>(&read)) {
+      failed = event_failure<Model>(id, seq, bytes, *bad);
       return false;
     }
-    if (domain::classify_event(env) == domain::event_disposition::hold) {
-      failed = load_failure{"schema_too_new",
-                            fmt::format("{} {}: event {} was written by a newer schema "
-                                        "(version {}); upgrade this node",
-                                        Model::kind, id, seq, env.schema_version())};
+    if (!Model::unwrap(std::get<v1::Envelope>(read), ev)) {
+      failed = load_failure{"corrupted", fmt::format("{} {}: event {} is not a valid {} event",
+                                                     Model::kind, id, seq, Model::kind)};
       return false;
     }
     out.state = Model::evolve(std::move(out.state), ev);

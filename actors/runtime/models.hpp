@@ -14,6 +14,7 @@
 #include "actors/runtime/runtime_env.hpp"
 #include "domain/inventory.hpp"
 #include "domain/order.hpp"
+#include "domain/snapshot.hpp"
 #include "ordo/v1/envelope.pb.h"
 #include "storage/journal.hpp"
 
@@ -36,6 +37,9 @@ struct order_model {
   static constexpr v1::EntityType entity_type = v1::ENTITY_TYPE_ORDER;
 
   static state initial(std::string_view) { return {}; }
+  static domain::snapshot_result<state> decode_snapshot(std::string_view bytes) {
+    return domain::decode_order_snapshot(bytes);
+  }
   static bool has_command(const v1::Envelope& e) { return e.has_order_command(); }
   static const command& command_of(const v1::Envelope& e) { return e.order_command(); }
   static bool unwrap(const v1::Envelope& e, event& out) {
@@ -85,6 +89,9 @@ struct inventory_model {
   static constexpr v1::EntityType entity_type = v1::ENTITY_TYPE_INVENTORY;
 
   static state initial(std::string_view) { return {}; }
+  static domain::snapshot_result<state> decode_snapshot(std::string_view bytes) {
+    return domain::decode_inventory_snapshot(bytes);
+  }
   static bool has_command(const v1::Envelope& e) { return e.has_inventory_command(); }
   static const command& command_of(const v1::Envelope& e) { return e.inventory_command(); }
   static bool unwrap(const v1::Envelope& e, event& out) {

@@ -24,6 +24,7 @@
 #include "domain/assert.hpp"
 #include "domain/envelope.hpp"
 #include "domain/order_id.hpp"
+#include "domain/snapshot.hpp"
 #include "domain/validation.hpp"
 #include "storage/journal.hpp"
 
@@ -57,7 +58,7 @@ current_snapshot(storage::journal& j, const std::string& key) {
   if (ok.last_seq == 0 || ok.snapshot_seq == ok.last_seq)
     return std::optional<storage::journal::snapshot_entry>{};
   return std::optional{
-      storage::journal::snapshot_entry{key, ok.last_seq, ok.state.SerializeAsString()}};
+      storage::journal::snapshot_entry{key, ok.last_seq, domain::encode_snapshot(ok.state)}};
 }
 
 caf::expected<std::optional<storage::journal::snapshot_entry>>

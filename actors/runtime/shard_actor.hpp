@@ -189,6 +189,106 @@ void forward(shard_self* self, request_ptr r) {
   self->send(act->actor, command_atom::value, std::move(r));
 }
 
+// A command for an entity of this shard: refused while stopping or for a quarantined entity,
+// given an order id if it places an order without one, then forwarded to its activation.
+template <class Model>
+void on_command(shard_self* self, request_ptr& r) {
+  auto& st = self->state;
+  if (st.stopping) {
+    r->answer(
+        failure("shard_stopped", fmt::format("shard {} is stopping on this node; retry", st.shard)));
+    return;
+  }
+  if (st.quarantined.count(r->entity_id()) > 0) {
+    r->answer(failure("quarantined", fmt::format("{} {} is quarantined after repeated crashes; "
+                                                 "see the node log",
+                                                 Model::kind, r->entity_id())));
+    return;
+  }
+  if constexpr (std::is_same_v<Model, order_model>) {
+    if (r->entity_id().empty() && r->command().order_command().has_place_order() &&
+        !assign_order_id(self, *r))
+      return;
+  }
+  forward<Model>(self, std::move(r));
+}
+
+// An idle activation asks to passivate: granted only if nothing was forwarded to it since
+// (`received` counts what it got).
+inline void on_passivate(shard_self* self, const std::string& id, uint64_t received) {
+  auto& st = self->state;
+  auto it = st.live.find(id);
+  if (it == st.live.end()) return;
+  bool granted = it->second.forwarded == received;
+  auto who = caf::actor_cast<caf::actor>(self->current_sender());
+  if (granted) {
+    self->demonitor(it->second.actor);
+    forget(st, it);
+  }
+  self->send(who, passivate_atom::value, granted);
+  if (st.stopping && st.live.empty()) self->quit();
+}
+
+// An activation crashed holding `held`: its first command counts the crash; at the limit the
+// entity is quarantined and every held command answered so, otherwise they go to a fresh
+// activation (rebuilt from the journal) in their original order.
+template <class Model>
+void on_crashed(shard_self* self, const std::string& id, request_list_ptr& held,
+                const std::string& what) {
+  auto& st = self->state;
+  if (auto it = st.live.find(id); it != st.live.end()) {
+    self->demonitor(it->second.actor);
+    forget(st, it);
+  }
+  if (held->empty()) return;
+  auto& first = held->front();
+  ++first->crashes;
+  if (first->crashes >= st.env->limits.crashes_per_command_max) {
+    st.quarantined.insert(id);
+    st.env->counters.quarantined++;
+    auto msg = fmt::format("{} {} crashed {} times on this command ({}); the {} is "
+                           "quarantined",
+                           Model::kind, id, first->crashes, what, Model::kind);
+    fmt::print(stderr, "[error] {}\n", msg);
+    for (auto& r : *held)
+      r->answer(failure("quarantined", msg));
+    return;
+  }
+  for (auto& r : *held)
+    forward<Model>(self, std::move(r));
+}
+
+// The shard moved to another node: end the (idle, drained) activations so their state cannot
+// go stale here; they are rebuilt from the journal if the shard comes back.
+inline void release_activations(shard_self* self) {
+  auto& st = self->state;
+  for (auto& [id, act] : st.live) {
+    self->demonitor(act.actor);
+    self->send_exit(act.actor, caf::exit_reason::user_shutdown);
+  }
+  st.live.clear();
+  st.lru.clear();
+  st.by_actor.clear();
+}
+
+inline void on_stop(shard_self* self) {
+  auto& st = self->state;
+  st.stopping = true;
+  for (auto& [id, act] : st.live)
+    self->send_exit(act.actor, caf::exit_reason::user_shutdown);
+  if (st.live.empty()) self->quit();
+}
+
+// A monitored activation ended: forgotten if it is still the live one for its entity.
+inline void on_activation_down(shard_self* self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto it = st.by_actor.find(dm.source.id());
+  if (it == st.by_actor.end()) return;
+  auto live = st.live.find(*it->second);
+  if (live != st.live.end() && live->second.actor.address() == dm.source) forget(st, live);
+  if (st.stopping && st.live.empty()) self->quit();
+}
+
 /// The shard behavior for one entity kind (orders or SKUs).
 template <class Model>
 caf::behavior shard_actor(shard_self* self, runtime_env* env, uint32_t shard) {
@@ -197,94 +297,19 @@ caf::behavior shard_actor(shard_self* self, runtime_env* env, uint32_t shard) {
   if constexpr (std::is_same_v<Model, order_model>)
     self->state.placements =
         std::make_unique<recent_placements>(env->limits.recent_placements_per_shard);
-  self->set_down_handler([=](caf::down_msg& dm) {
-    auto& st = self->state;
-    auto it = st.by_actor.find(dm.source.id());
-    if (it == st.by_actor.end()) return;
-    auto live = st.live.find(*it->second);
-    if (live != st.live.end() && live->second.actor.address() == dm.source) forget(st, live);
-    if (st.stopping && st.live.empty()) self->quit();
-  });
+  self->set_down_handler([=](caf::down_msg& dm) { on_activation_down(self, dm); });
   self->delayed_send(self, sweep_period(*env), sweep_atom::value);
   return {
-      [=](command_atom, request_ptr& r) {
-        auto& st = self->state;
-        if (st.stopping) {
-          r->answer(failure("shard_stopped",
-                            fmt::format("shard {} is stopping on this node; retry", st.shard)));
-          return;
-        }
-        if (st.quarantined.count(r->entity_id()) > 0) {
-          r->answer(failure("quarantined",
-                            fmt::format("{} {} is quarantined after repeated crashes; see the "
-                                        "node log",
-                                        Model::kind, r->entity_id())));
-          return;
-        }
-        if constexpr (std::is_same_v<Model, order_model>) {
-          if (r->entity_id().empty() && r->command().order_command().has_place_order() &&
-              !assign_order_id(self, *r))
-            return;
-        }
-        forward<Model>(self, std::move(r));
-      },
+      [=](command_atom, request_ptr& r) { on_command<Model>(self, r); },
       [=](passivate_atom, const std::string& id, uint64_t received) {
-        auto& st = self->state;
-        auto it = st.live.find(id);
-        if (it == st.live.end()) return;
-        bool granted = it->second.forwarded == received;
-        auto who = caf::actor_cast<caf::actor>(self->current_sender());
-        if (granted) {
-          self->demonitor(it->second.actor);
-          forget(st, it);
-        }
-        self->send(who, passivate_atom::value, granted);
-        if (st.stopping && st.live.empty()) self->quit();
+        on_passivate(self, id, received);
       },
       [=](crashed_atom, const std::string& id, request_list_ptr& held, const std::string& what) {
-        auto& st = self->state;
-        if (auto it = st.live.find(id); it != st.live.end()) {
-          self->demonitor(it->second.actor);
-          forget(st, it);
-        }
-        if (held->empty()) return;
-        auto& first = held->front();
-        ++first->crashes;
-        if (first->crashes >= st.env->limits.crashes_per_command_max) {
-          st.quarantined.insert(id);
-          st.env->counters.quarantined++;
-          auto msg = fmt::format("{} {} crashed {} times on this command ({}); the {} is "
-                                 "quarantined",
-                                 Model::kind, id, first->crashes, what, Model::kind);
-          fmt::print(stderr, "[error] {}\n", msg);
-          for (auto& r : *held)
-            r->answer(failure("quarantined", msg));
-          return;
-        }
-        // Restart from the journal and hand the commands over in their original order.
-        for (auto& r : *held)
-          forward<Model>(self, std::move(r));
+        on_crashed<Model>(self, id, held, what);
       },
-      // The shard moved to another node: end the (idle, drained) activations so their state
-      // cannot go stale here; they are rebuilt from the journal if the shard comes back.
-      [=](release_atom) {
-        auto& st = self->state;
-        for (auto& [id, act] : st.live) {
-          self->demonitor(act.actor);
-          self->send_exit(act.actor, caf::exit_reason::user_shutdown);
-        }
-        st.live.clear();
-        st.lru.clear();
-        st.by_actor.clear();
-      },
+      [=](release_atom) { release_activations(self); },
       [=](sweep_atom) { sweep_idle(self); },
-      [=](stop_atom) {
-        auto& st = self->state;
-        st.stopping = true;
-        for (auto& [id, act] : st.live)
-          self->send_exit(act.actor, caf::exit_reason::user_shutdown);
-        if (st.live.empty()) self->quit();
-      },
+      [=](stop_atom) { on_stop(self); },
   };
 }
 
