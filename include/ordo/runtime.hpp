@@ -29,19 +29,21 @@
 // Calls that return caf::expected / caf::error carry a code of that same table, read with
 // ordo::error_code(err); ordo::describe(err) gives "code: what failed". The codes each call
 // can return:
-//   start()                 invalid_argument (shard_count 0, a bad path or size), locked
-//                           (another process holds data_dir), format_too_new, corrupted (the
-//                           store or its log failed a checksum or consistency check),
-//                           io_error, storage_full, lmdb_error.
-//   order(), inventory()    invalid_order_id / invalid_sku (not a valid id), corrupted (a
-//                           stored record failed its checks), lmdb_error, closed (after
-//                           stop()). An entity never written is not an error: its state is
-//                           empty (status UNSPECIFIED, last_sequence 0).
+//   start()                 invalid_argument (shard_count 0), locked (another process holds
+//                           data_dir), format_too_new, corrupted (the store or its log failed
+//                           a checksum or consistency check), io_error, storage_full,
+//                           lmdb_error (e.g. a data_dir that cannot be created or opened).
+//   order(), inventory()    invalid_order_id / invalid_sku (not a valid id), not_owner (in a
+//                           cluster: the entity's shard is another node's), schema_too_new
+//                           (its stored events or snapshot are of a newer schema: an upgraded
+//                           node reads it), corrupted (a stored record failed its checks),
+//                           lmdb_error, closed (after stop()). An entity never written is not
+//                           an error: its state is empty (status UNSPECIFIED, last_sequence 0).
 //   read_feed(), feed_head(), feed_offsets()
 //                           truncated (read_feed: the position is below the feed's low-water
 //                           mark, removed by feed retention), corrupted, lmdb_error, closed.
 //   save_feed_offset(), delete_feed_offset(), trim_feed()
-//                           invalid_argument (an empty or over-long name), the journal's
+//                           invalid_argument (a name of 0 or over 255 bytes), the journal's
 //                           write errors: storage_full, io_error, failed, closed.
 //   fail_stop_error()       empty, or the io_error / failed that fail-stopped the journal.
 // A host is told what to do by the code's row: `wait` codes are retried later with the same

@@ -1,5 +1,6 @@
 // The errors of the public API (include/ordo/runtime.hpp, ERRORS): each documented failure of
 // start() and of the reads carries its outcome code, read with ordo::error_code().
+#include <fstream>
 #include <string>
 
 #include <caf/sec.hpp>
@@ -32,6 +33,19 @@ TEST_SUITE("runtime_errors") {
     auto second = runtime::start(config_in(d));
     REQUIRE(!second);
     check_code(second.error(), outcome_code::locked);
+  }
+
+  TEST_CASE("start() on a data_dir that cannot be created answers a storage code, not internal") {
+    temp_dir d;
+    const auto file = d.path + "/a-file";
+    { std::ofstream(file) << "x"; }
+    auto cfg = config_in(d);
+    cfg.data_dir = file + "/data"; // a directory inside a regular file
+    auto rt = runtime::start(cfg);
+    REQUIRE(!rt);
+    CAPTURE(describe(rt.error()));
+    const auto code = error_code(rt.error());
+    CHECK((code == outcome_code::lmdb_error || code == outcome_code::io_error));
   }
 
   TEST_CASE("reads name a bad id, and every read after stop() answers closed") {
