@@ -38,7 +38,7 @@ caf::expected<std::unique_ptr<runtime>> start_runtime(runtime_config cfg, cluste
   runtime_internals::attach_workflow(
       r, std::make_unique<saga::dispatcher>(r, runtime_internals::journal(r), std::move(saga_cfg),
                                             std::move(gateway), env.now_ms, env.deadlines,
-                                            env.feed));
+                                            env.feed, runtime_internals::system(r), env.deliver));
   return rt;
 }
 

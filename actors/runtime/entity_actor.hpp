@@ -245,7 +245,7 @@ void stage_decision(entity_state<Model>& st, staged_command& sc, const std::stri
     sc.o.status = outcome_status::rejected;
     sc.o.code = v1::RejectionCode_Name(d.result.rejection->code());
     sc.o.message = d.result.rejection->message();
-    sc.o.last_seq = b.seq;
+    // No sequences: a retry of the key answers from its stored record, which has none.
   } else {
     sc.o.status = outcome_status::accepted;
     sc.o.first_seq = d.result.events.empty() ? 0 : b.seq + 1;
@@ -279,7 +279,7 @@ void append_batch(entity_self<Model>* self, batch_build& b, int64_t now) {
   if (!b.timers.schedules.empty() || !b.timers.cancels.empty()) {
     // Registered before the append is submitted, so no committed timer is ever unknown to
     // the saga's steady-clock firing (timer_deadlines.hpp); undone if the append fails.
-    const auto steady_now = timer_deadlines::clock::now();
+    const auto steady_now = self->clock().now(); // the actor system's (virtual in a simulation)
     for (const auto& s : b.timers.schedules)
       env->deadlines.scheduled(st.key, s.timer_id, s.due_ms,
                                steady_now +

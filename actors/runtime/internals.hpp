@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include <caf/expected.hpp>
+#include <caf/fwd.hpp>
 
 #include "actors/runtime/shard_route.hpp"
 #include "ordo/runtime.hpp"
@@ -47,6 +48,9 @@ struct runtime_internals {
   static runtime::impl& impl_of(runtime& rt) { return *rt.impl_; }
   static storage::journal& journal(runtime& rt);
   static runtime_env& env(runtime& rt);
+  /// The actor system the runtime's actors run on (the saga's actor joins it; a deterministic
+  /// simulation drives its test scheduler).
+  static caf::actor_system& system(runtime& rt);
   static const runtime_config& config(const runtime& rt);
 
   /// A command forwarded by another node: handled only if its shard is owned here, else

@@ -1,5 +1,6 @@
 #include "actors/runtime/journal_io.hpp"
 
+#include <future>
 #include <memory>
 
 #include "storage/errors.hpp"
@@ -33,7 +34,10 @@ void persist(storage::journal& j, storage::append_request req,
              const std::function<void(std::function<void()>)>& deliver) {
   // Shared: the journal keeps the completion only if it accepts the request.
   auto d = std::make_shared<std::function<void(append_answer)>>(std::move(done));
-  auto err = j.submit(std::move(req), [d, deliver](caf::expected<storage::append_result> r) {
+  // With `deliver` (a deterministic test) the append completes before persist returns, so
+  // which answers are waiting never depends on the writer thread's timing.
+  auto handed = deliver ? std::make_shared<std::promise<void>>() : nullptr;
+  auto err = j.submit(std::move(req), [d, deliver, handed](caf::expected<storage::append_result> r) {
     append_answer a;
     if (r) {
       a.ok = true;
@@ -43,8 +47,12 @@ void persist(storage::journal& j, storage::append_request req,
       a = answer_of(r.error());
     }
     hand_over(std::move(a), *d, deliver);
+    if (handed) handed->set_value();
   });
-  if (err) hand_over(answer_of(err), *d, deliver);
+  if (err)
+    hand_over(answer_of(err), *d, deliver);
+  else if (handed)
+    handed->get_future().wait();
 }
 
 std::string code_of(const caf::error& err) {

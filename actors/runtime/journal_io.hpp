@@ -31,7 +31,8 @@ struct append_answer {
 /// Hands the append to the group-commit writer; `done` gets the journal's answer on the writer
 /// thread, also when the journal refuses it at once (overloaded, closed, ...: then on the
 /// calling thread). `deliver` (may be empty) carries the call to `done` elsewhere
-/// (runtime_env::deliver). `done` must be short and must not throw.
+/// (runtime_env::deliver); then persist returns only once the answer was handed to it.
+/// `done` must be short and must not throw.
 void persist(storage::journal& j, storage::append_request req,
              std::function<void(append_answer)> done,
              const std::function<void(std::function<void()>)>& deliver);

@@ -68,6 +68,28 @@ current_snapshot_any(storage::journal& j, const std::string& key) {
     return current_snapshot<inventory_model>(j, key);
   return std::optional<storage::journal::snapshot_entry>{}; // not ours: its events stay
 }
+
+void configure_scheduler(runtime::impl& p) {
+  const auto& c = p.cfg;
+  p.sys_cfg.set("logger.verbosity", caf::atom("quiet"));
+  if (c.testing.simulated) {
+    // One job at a time, on the test's thread (runtime_config::testing).
+    p.sys_cfg.set("scheduler.policy", caf::atom("testing"));
+    p.env.deliver = c.testing.deliver;
+    ORDO_ASSERT(p.env.deliver && c.testing.drive, "a simulated runtime needs deliver and drive");
+    return;
+  }
+  p.sys_cfg.set("scheduler.max-threads", c.worker_threads);
+  // An idle worker spins briefly, then sleeps on its condition variable until a message from
+  // outside wakes it. CAF's default first polls with 50 µs sleeps for ~25 ms: every sleep is a
+  // context switch, and a message sent meanwhile (each HTTP request, each journal answer)
+  // waits out the sleep — about a third of the node's context switches per request
+  // (docs/benchmarks.md, "The request path").
+  p.sys_cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
+  // CAF's work stealing, but a message from outside wakes a sleeping worker once, not twice
+  // (actors/scheduler.hpp).
+  p.sys_cfg.load<runtime_scheduler>();
+}
 } // namespace
 
 caf::expected<std::unique_ptr<runtime>> runtime_internals::open(runtime_config cfg,
@@ -105,17 +127,7 @@ caf::expected<std::unique_ptr<runtime>> runtime_internals::open(runtime_config c
   p->env.now_ms = c.clock ? c.clock : system_now_ms;
   if (c.saga.enabled) p->env.timers.payment_timeout_ms = c.saga.payment_timeout.count();
   p->env.before_decide = c.testing.before_decide;
-  p->sys_cfg.set("scheduler.max-threads", c.worker_threads);
-  // An idle worker spins briefly, then sleeps on its condition variable until a message from
-  // outside wakes it. CAF's default first polls with 50 µs sleeps for ~25 ms: every sleep is a
-  // context switch, and a message sent meanwhile (each HTTP request, each journal answer)
-  // waits out the sleep — about a third of the node's context switches per request
-  // (docs/benchmarks.md, "The request path").
-  p->sys_cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
-  // CAF's work stealing, but a message from outside wakes a sleeping worker once, not twice
-  // (actors/scheduler.hpp).
-  p->sys_cfg.load<runtime_scheduler>();
-  p->sys_cfg.set("logger.verbosity", caf::atom("quiet"));
+  configure_scheduler(*p);
   p->sys = std::make_unique<caf::actor_system>(p->sys_cfg);
   p->shard_in_flight.reset(new std::atomic<int64_t>[c.shard_count]);
   p->tracking.reset(new std::atomic<bool>[c.shard_count]);
@@ -356,6 +368,10 @@ runtime_env& runtime_internals::env(runtime& rt) {
   return rt.impl_->env;
 }
 
+caf::actor_system& runtime_internals::system(runtime& rt) {
+  return *rt.impl_->sys;
+}
+
 const runtime_config& runtime_internals::config(const runtime& rt) {
   return rt.impl_->cfg;
 }
@@ -389,13 +405,24 @@ void runtime::stop(std::chrono::milliseconds drain) {
       s->end();
     p.subscriptions.clear();
   }
+  // A simulated runtime's work runs only when the test's thread drives it (testing.drive).
+  const auto& drive = p.cfg.testing.drive;
   auto deadline = std::chrono::steady_clock::now() + drain;
-  while (p.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  while (p.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    if (drive)
+      drive();
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
   for (auto& s : p.order_shards)
     caf::anon_send(s, stop_atom::value);
   for (auto& s : p.inventory_shards)
     caf::anon_send(s, stop_atom::value);
+  if (drive) {
+    for (int i = 0; i < 100'000 && p.sys->registry().running() > 0; ++i)
+      drive();
+    ORDO_ASSERT(p.sys->registry().running() == 0, "simulated actors did not stop");
+  }
   p.sys->await_all_actors_done();
   std::unique_lock<std::shared_mutex> teardown{p.system_mu};
   p.order_shards.clear();

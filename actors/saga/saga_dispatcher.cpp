@@ -6,14 +6,14 @@
 
 #include <fmt/core.h>
 
+#include <caf/send.hpp>
+
 #include "actors/runtime/models.hpp"
 #include "ordo/runtime.hpp"
 #include "ordo/outcome_code.hpp"
 #include "storage/journal.hpp"
 
 namespace ordo::saga {
-
-using clk = std::chrono::steady_clock;
 
 struct dispatcher::command_job {
   uint64_t pos = 0;
@@ -39,28 +39,13 @@ struct dispatcher::payment_job {
   std::string what() const { return fmt::format("payment call {}", req.idempotency_key); }
 };
 
-void dispatcher::mailbox::post(task t) {
-  {
-    std::lock_guard<std::mutex> g{mu};
-    if (closed) return;
-    tasks.push_back(std::move(t));
-  }
-  cv.notify_one();
-}
-
 dispatcher::dispatcher(runtime& rt, storage::journal& j, saga_config cfg,
                        std::shared_ptr<payment_gateway> gateway, std::function<int64_t()> now_ms,
-                       timer_deadlines& deadlines, feed_signal& feed)
+                       timer_deadlines& deadlines, feed_signal& feed, caf::actor_system& sys,
+                       std::function<void(std::function<void()>)> deliver)
     : rt_(rt), journal_(j), cfg_(std::move(cfg)), gateway_(std::move(gateway)),
-      now_ms_(std::move(now_ms)), deadlines_(deadlines), feed_(feed),
-      mailbox_(std::make_shared<mailbox>()) {
-  feed_listener_ = feed_.listen([mb = mailbox_.get()] {
-    {
-      std::lock_guard<std::mutex> g{mb->mu};
-      mb->feed_grew = true;
-    }
-    mb->cv.notify_one();
-  });
+      now_ms_(std::move(now_ms)), deadlines_(deadlines), feed_(feed), sys_(sys),
+      deliver_(std::move(deliver)), gate_(std::make_shared<gate>()) {
   if (cfg_.start_after) {
     read_upto_ = *cfg_.start_after;
   } else if (auto off = journal_.load_offset(offset_name); off && *off) {
@@ -70,7 +55,9 @@ dispatcher::dispatcher(runtime& rt, storage::journal& j, saga_config cfg,
                to_string(off.error()));
   }
   saved_ = read_upto_;
-  thread_ = std::thread([this] { run(); });
+  // Held until the state above is complete: the actor's first messages wait for it.
+  std::lock_guard<std::mutex> lock{gate_->mu};
+  spawn_actor(sys);
 }
 
 dispatcher::~dispatcher() {
@@ -78,74 +65,17 @@ dispatcher::~dispatcher() {
 }
 
 void dispatcher::stop() {
-  if (stop_.exchange(true)) return;
-  {
-    std::lock_guard<std::mutex> g{mailbox_->mu};
-    mailbox_->closed = true;
-    mailbox_->tasks.clear();
-  }
-  mailbox_->cv.notify_all();
-  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock{gate_->mu};
+  if (!gate_->open) return;
+  gate_->open = false;
   feed_listener_.reset();
   save_offset();
+  caf::anon_send_exit(self_, caf::exit_reason::user_shutdown);
 }
 
 saga_stats dispatcher::stats() const {
   std::lock_guard<std::mutex> g{stats_mu_};
   return stats_;
-}
-
-void dispatcher::run() {
-  auto next_timers = clk::now();
-  auto next_save = clk::now() + cfg_.offset_save_every;
-  std::vector<task> batch;
-  while (!stop_.load()) {
-    {
-      std::lock_guard<std::mutex> g{mailbox_->mu};
-      batch.swap(mailbox_->tasks);
-    }
-    for (auto& t : batch)
-      t();
-    batch.clear();
-    auto now = clk::now();
-    while (!delayed_.empty() && delayed_.top().due <= now) {
-      auto fn = std::move(const_cast<delayed&>(delayed_.top()).fn);
-      delayed_.pop();
-      fn();
-    }
-    if (now >= next_timers) {
-      poll_timers();
-      next_timers = now + cfg_.timer_poll_every;
-    }
-    if (now >= next_save) {
-      save_offset();
-      next_save = now + cfg_.offset_save_every;
-    }
-    auto before = read_upto_;
-    const uint64_t seen = feed_.commits(); // before the read: a later commit wakes us
-    read_feed();
-    if (read_upto_ != before) continue; // more may be waiting
-    // Caught up (or at events_in_flight_max: then answers, posted as tasks, wake us). Sleep
-    // until a task, a commit that adds events, or the next timer poll, save or delayed task.
-    const bool can_read = !feed_broken_ && holds_.size() < cfg_.events_in_flight_max;
-    auto wake = std::min(next_timers, next_save);
-    if (!delayed_.empty()) wake = std::min(wake, delayed_.top().due);
-    if (can_read) {
-      feed_listener_->arm();
-      if (feed_.commits() != seen) {
-        feed_listener_->disarm();
-        continue;
-      }
-    }
-    {
-      std::unique_lock<std::mutex> lock{mailbox_->mu};
-      mailbox_->cv.wait_until(lock, wake, [&] {
-        return !mailbox_->tasks.empty() || stop_.load() || mailbox_->feed_grew;
-      });
-      mailbox_->feed_grew = false;
-    }
-    feed_listener_->disarm();
-  }
 }
 
 void dispatcher::read_feed() {
@@ -220,10 +150,10 @@ void dispatcher::release(uint64_t pos) {
   if (pos == 0) return;
   auto it = holds_.find(pos);
   if (it != holds_.end() && --it->second == 0) holds_.erase(it);
-}
-
-void dispatcher::after(std::chrono::milliseconds d, task fn) {
-  delayed_.push(delayed{clk::now() + d, delayed_n_++, std::move(fn)});
+  if (waiting_for_room_ && holds_.size() < cfg_.events_in_flight_max) {
+    waiting_for_room_ = false;
+    schedule_feed();
+  }
 }
 
 std::chrono::milliseconds dispatcher::backoff(int attempt) {
@@ -296,9 +226,8 @@ void dispatcher::submit(std::shared_ptr<command_job> job) {
     std::lock_guard<std::mutex> g{stats_mu_};
     ++stats_.commands;
   }
-  auto mb = mailbox_;
-  auto done = [this, mb, job](outcome o) {
-    mb->post([this, job, o = std::move(o)]() mutable { on_answer(job, std::move(o)); });
+  auto done = [this, mb = mailbox(), job](outcome o) {
+    mb([this, job, o = std::move(o)]() mutable { on_answer(job, std::move(o)); });
   };
   if (job->to_order)
     rt_.submit_order(job->order, job->key, std::move(done));
@@ -359,7 +288,6 @@ void dispatcher::call_gateway(std::shared_ptr<payment_job> job) {
     std::lock_guard<std::mutex> g{stats_mu_};
     ++stats_.gateway_calls;
   }
-  auto mb = mailbox_;
   auto retry = [this, job](const std::string& why) {
     if (job->attempt > cfg_.retries_max) {
       park(job->parked, job->pos, job->what(), why, [this, job] { call_gateway(job); });
@@ -371,8 +299,8 @@ void dispatcher::call_gateway(std::shared_ptr<payment_job> job) {
     }
     after(backoff(job->attempt), [this, job] { call_gateway(job); });
   };
-  auto done = [this, mb, job, retry, attempt](payment_result r) {
-    mb->post([job, retry, attempt, r = std::move(r), this]() {
+  auto done = [this, mb = mailbox(), job, retry, attempt](payment_result r) {
+    mb([job, retry, attempt, r = std::move(r), this]() {
       if (job->done) return; // a late answer to an attempt we already replaced
       if (r.status == payment_status::failed) {
         if (attempt == job->attempt) retry("gateway error: " + r.reason);

@@ -12,24 +12,27 @@
 //   saved every `offset_save_every`; everything after it is re-handled on restart.
 // - Every effect is retried with jittered exponential backoff, boundedly; an effect that
 //   still fails is logged and left unfinished, holding the offset so a restart retries it.
-// Threading: one thread owns all state. Runtime and gateway callbacks only post closures to
-// its mailbox; after stop() they are dropped.
+// Threading: a CAF actor on the runtime's own actor system owns all state (no thread of its
+// own). Runtime, gateway and journal callbacks only send it a closure to run; delays and the
+// periodic work (timer polls, offset saves) are delayed messages on CAF's clock, whose time
+// is the actor system's: a deterministic test_coordinator run drives the saga with the
+// runtime (tests/sim/). After stop() every message still to come is dropped.
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <queue>
 #include <random>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_clock.hpp>
+#include <caf/actor_system.hpp>
 
 #include "actors/runtime/feed_signal.hpp"
 #include "actors/runtime/workflow.hpp"
@@ -55,33 +58,30 @@ public:
   /// `deadlines`: the steady-clock deadlines of the durable timers (the runtime's; outlives
   /// the dispatcher). Timers fire by them, not by the wall clock (timer_deadlines.hpp).
   /// `feed`: the runtime's signal of commits that add events; once caught up the dispatcher
-  /// sleeps until it fires (or a task, timer or save is due) instead of polling the feed.
+  /// reads the feed again only when it fires, never by polling.
+  /// `sys`: the runtime's actor system, which runs the dispatcher's actor.
+  /// `deliver`: how the journal's answers reach the actor (runtime_env::deliver).
   dispatcher(runtime& rt, storage::journal& j, saga_config cfg,
              std::shared_ptr<payment_gateway> gateway, std::function<int64_t()> now_ms,
-             timer_deadlines& deadlines, feed_signal& feed);
+             timer_deadlines& deadlines, feed_signal& feed, caf::actor_system& sys,
+             std::function<void(std::function<void()>)> deliver);
   ~dispatcher();
   dispatcher(const dispatcher&) = delete;
   dispatcher& operator=(const dispatcher&) = delete;
 
-  /// Stops the thread, drops answers still to come, saves the low-water offset.
+  /// Stops the actor (a message being handled finishes first), drops answers still to come,
+  /// saves the low-water offset. Does not wait for the actor system: safe on a test thread
+  /// that drives the scheduler itself.
   void stop() override;
   saga_stats stats() const override;
 
 private:
   using task = std::function<void()>;
-  struct mailbox {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::vector<task> tasks;
-    bool closed = false;
-    bool feed_grew = false; // set by the feed listener
-    void post(task t);
-  };
-  struct delayed {
-    std::chrono::steady_clock::time_point due;
-    uint64_t n;
-    task fn;
-    bool operator>(const delayed& o) const { return due != o.due ? due > o.due : n > o.n; }
+  // What the actor runs each message through; open until stop(). Shared with the actor,
+  // which may outlive the dispatcher by the messages still in its mailbox.
+  struct gate {
+    std::mutex mu; // held while a message is handled, and by stop()
+    bool open = true;
   };
   struct command_job; // one runtime command with its retries
   struct payment_job; // one gateway call with its timeouts and retries
@@ -89,18 +89,25 @@ private:
   using answer_fn = std::function<void(const outcome&)>;
   using paid_fn = std::function<void(const payment_result&)>;
 
-  // saga_dispatcher.cpp: the loop, the feed, offsets, retries; saga_timers.cpp: the timers.
-  void run();
+  // saga_actor.cpp: the actor and its messages.
+  void spawn_actor(caf::actor_system& sys);
+  // A function that runs a task on the actor, for callbacks from other threads: it holds the
+  // actor's handle, not the dispatcher, so a late callback (after stop) is simply dropped.
+  std::function<void(task)> mailbox() const;
+  void after(std::chrono::milliseconds d, task fn); // run `fn` on the actor after `d`
+  caf::actor_clock::time_point now() const;       // the actor system's clock
+  void on_feed();                                 // a read step of the feed
+  void schedule_feed();                           // another read step, at once
+  // saga_dispatcher.cpp: the feed, offsets, retries; saga_timers.cpp: the timers.
   void read_feed();
   void poll_timers();
-  void adopt_stored_timers(int64_t wall_now_ms, std::chrono::steady_clock::time_point now);
+  void adopt_stored_timers(int64_t wall_now_ms, caf::actor_clock::time_point now);
   void fire_timeout(const std::string& order_id);
   void cancel_timer(const std::string& order_id);
   void save_offset();
   uint64_t low_water() const;
   void hold(uint64_t pos);
   void release(uint64_t pos);
-  void after(std::chrono::milliseconds d, task fn);
   std::chrono::milliseconds backoff(int attempt);
   void order_command(uint64_t pos, v1::OrderCommand cmd, std::string key, answer_fn then = {});
   void inventory_command(uint64_t pos, v1::InventoryCommand cmd, std::string key,
@@ -142,21 +149,22 @@ private:
   std::function<int64_t()> now_ms_;
   timer_deadlines& deadlines_;
   feed_signal& feed_;
-  std::shared_ptr<mailbox> mailbox_;
-  std::unique_ptr<feed_signal::listener> feed_listener_; // wakes the loop on new events
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  caf::actor_system& sys_;
+  std::function<void(std::function<void()>)> deliver_;
+  std::shared_ptr<gate> gate_;
+  caf::actor self_;
+  std::unique_ptr<feed_signal::listener> feed_listener_; // sends the actor a feed read
 
-  // Owned by the dispatcher thread.
+  // Owned by the actor (touched only under gate_->mu).
   std::map<uint64_t, uint32_t> holds_; // feed position -> effects still running for it
   uint64_t read_upto_ = 0;             // last feed position read
   uint64_t saved_ = 0;                 // last offset saved
   bool offset_save_failing_ = false;   // the last save failed (logged once)
   bool feed_broken_ = false;
-  std::priority_queue<delayed, std::vector<delayed>, std::greater<>> delayed_;
-  uint64_t delayed_n_ = 0;
+  bool feed_scheduled_ = false;  // a feed read step is in the mailbox
+  bool waiting_for_room_ = false; // reading stopped at events_in_flight_max
   std::set<std::string> timeouts_; // orders whose TimeOutPayment is in flight
-  std::chrono::steady_clock::time_point next_wall_check_{};
+  caf::actor_clock::time_point next_wall_check_{};
   std::mt19937_64 rng_{42};
 
   mutable std::mutex stats_mu_;

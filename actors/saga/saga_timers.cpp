@@ -9,11 +9,10 @@
 #include <fmt/core.h>
 
 #include "ordo/runtime.hpp"
+#include "actors/runtime/journal_io.hpp"
 #include "storage/journal.hpp"
 
 namespace ordo::saga {
-
-using clk = std::chrono::steady_clock;
 
 namespace {
 constexpr std::string_view payment_timer_id = "payment"; // actors/models.hpp payment_timer
@@ -26,7 +25,7 @@ constexpr std::string_view payment_timer_id = "payment"; // actors/models.hpp pa
 // neither fires a timer early nor holds it back. Stored timers without a steady deadline
 // (none in memory: adopted below; a lost cancel race) still fire by their wall deadline.
 void dispatcher::poll_timers() {
-  const auto now = clk::now();
+  const auto at = now(); // the actor system's clock (virtual in a simulation)
   const int64_t wall = now_ms_();
   std::vector<std::string> due;
   auto is_payment = [](std::string_view entity, std::string_view id) {
@@ -45,12 +44,12 @@ void dispatcher::poll_timers() {
   if (cfg_.testing.wall_clock_timers) {
     by_wall(false); // the negative control: the wall clock alone decides
   } else {
-    if (deadlines_.take_scan_request()) adopt_stored_timers(wall, now);
-    for (auto& t : deadlines_.take_due(now, 1'024))
+    if (deadlines_.take_scan_request()) adopt_stored_timers(wall, at);
+    for (auto& t : deadlines_.take_due(at, 1'024))
       if (is_payment(t.entity, t.timer_id)) due.push_back(t.entity.substr(2));
-    if (now >= next_wall_check_) {
+    if (at >= next_wall_check_) {
       by_wall(true);
-      next_wall_check_ = now + cfg_.timer_wall_check_every;
+      next_wall_check_ = at + cfg_.timer_wall_check_every;
     }
   }
   for (auto& id : due)
@@ -59,7 +58,7 @@ void dispatcher::poll_timers() {
 
 // Stored timers this process did not schedule (an earlier run's, imported ones) get a steady
 // deadline: min(their wall deadline, now + the payment timeout) — see timer_deadlines.hpp.
-void dispatcher::adopt_stored_timers(int64_t wall_now_ms, clk::time_point now) {
+void dispatcher::adopt_stored_timers(int64_t wall_now_ms, caf::actor_clock::time_point now) {
   std::optional<std::chrono::milliseconds> cap;
   if (cfg_.payment_timeout.count() > 0) cap = cfg_.payment_timeout;
   size_t adopted = 0;
@@ -112,11 +111,13 @@ void dispatcher::cancel_timer(const std::string& order_id) {
   req.expected_seq = *last; // a conflict just means the next poll tries again
   req.timer_cancels.push_back("payment");
   req.now_ms = static_cast<uint64_t>(now_ms_());
-  auto mb = mailbox_;
-  auto err = journal_.submit(std::move(req), [this, mb, order_id](auto) {
-    mb->post([this, order_id] { timeouts_.erase(order_id); });
-  });
-  if (err) timeouts_.erase(order_id);
+  // Whatever the answer, the timer is no longer in flight here; a conflict or failure leaves
+  // it stored, and the next poll finds it again.
+  persist(journal_, std::move(req),
+          [this, mb = mailbox(), order_id](append_answer) {
+            mb([this, order_id] { timeouts_.erase(order_id); });
+          },
+          deliver_);
 }
 
 } // namespace ordo::saga

@@ -62,6 +62,14 @@ struct runtime_config {
     // A fault hook called before every decide(); may throw to crash the actor.
     std::function<void(std::string_view entity, const std::string& command_bytes)>
         before_decide;
+    // Deterministic simulation (tests/sim/): the runtime's actors (and the saga's) run on
+    // CAF's test_coordinator, driven by the test's own thread, one job at a time. Each journal
+    // append completes before the actor that submitted it goes on, and its answer is handed to
+    // `deliver` instead of being sent from the journal's writer thread; the test runs it when
+    // it chooses. `drive` runs queued work (jobs and answers) while stop() waits for it.
+    bool simulated = false;
+    std::function<void(std::function<void()>)> deliver;
+    std::function<void()> drive;
   } testing;
 };
 
