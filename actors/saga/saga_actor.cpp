@@ -19,6 +19,7 @@ struct saga_task {
 using feed_atom = caf::atom_constant<caf::atom("saga_feed")>;
 using tick_atom = caf::atom_constant<caf::atom("saga_tick")>;
 using save_atom = caf::atom_constant<caf::atom("saga_save")>;
+using wake_atom = caf::atom_constant<caf::atom("saga_wake")>;
 } // namespace
 
 } // namespace ordo::saga
@@ -45,6 +46,12 @@ void dispatcher::spawn_actor(caf::actor_system& sys) {
             self->delayed_send(self, cfg_.timer_poll_every, tick_atom::value);
           });
         },
+        [this, guarded](wake_atom) {
+          guarded([&] {
+            wake_at_.reset();
+            run_due();
+          });
+        },
         [this, self, guarded](save_atom) {
           guarded([&] {
             save_offset();
@@ -65,7 +72,25 @@ std::function<void(dispatcher::task)> dispatcher::mailbox() const {
 }
 
 void dispatcher::after(std::chrono::milliseconds d, task fn) {
-  caf::delayed_anon_send(self_, d, saga_task{std::move(fn)});
+  const auto due = now() + d;
+  delayed_.push(delayed{due, delayed_n_++, std::move(fn)});
+  if (wake_at_ && *wake_at_ <= due) return; // an earlier wake-up will come first
+  wake_at_ = due;
+  caf::delayed_anon_send(self_, d, wake_atom::value);
+}
+
+// Runs every delayed task that is due, then asks for a wake-up at the next one. A wake-up
+// that finds nothing due (its task ran at an earlier one) only re-arms.
+void dispatcher::run_due() {
+  const auto at = now();
+  while (!delayed_.empty() && delayed_.top().due <= at) {
+    auto fn = std::move(const_cast<delayed&>(delayed_.top()).fn);
+    delayed_.pop();
+    fn();
+  }
+  if (delayed_.empty() || (wake_at_ && *wake_at_ <= delayed_.top().due)) return;
+  wake_at_ = delayed_.top().due;
+  caf::delayed_anon_send(self_, delayed_.top().due - at, wake_atom::value);
 }
 
 caf::actor_clock::time_point dispatcher::now() const {

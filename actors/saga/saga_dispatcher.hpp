@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <queue>
 #include <random>
 #include <set>
 #include <string>
@@ -95,6 +96,7 @@ private:
   // actor's handle, not the dispatcher, so a late callback (after stop) is simply dropped.
   std::function<void(task)> mailbox() const;
   void after(std::chrono::milliseconds d, task fn); // run `fn` on the actor after `d`
+  void run_due();                                   // the delayed tasks whose time came
   caf::actor_clock::time_point now() const;       // the actor system's clock
   void on_feed();                                 // a read step of the feed
   void schedule_feed();                           // another read step, at once
@@ -163,6 +165,18 @@ private:
   bool feed_broken_ = false;
   bool feed_scheduled_ = false;  // a feed read step is in the mailbox
   bool waiting_for_room_ = false; // reading stopped at events_in_flight_max
+  // Delayed tasks (backoffs, gateway call timeouts, parked retries, the simulated warehouse)
+  // wait here, not as one CAF timer each: every CAF timer wakes CAF's clock thread, and a
+  // gateway call's timeout is set per call. One wake-up message is pending for the earliest.
+  struct delayed {
+    caf::actor_clock::time_point due;
+    uint64_t n;
+    task fn;
+    bool operator>(const delayed& o) const { return due != o.due ? due > o.due : n > o.n; }
+  };
+  std::priority_queue<delayed, std::vector<delayed>, std::greater<>> delayed_;
+  uint64_t delayed_n_ = 0;
+  std::optional<caf::actor_clock::time_point> wake_at_; // the pending wake-up message's time
   std::set<std::string> timeouts_; // orders whose TimeOutPayment is in flight
   caf::actor_clock::time_point next_wall_check_{};
   std::mt19937_64 rng_{42};
