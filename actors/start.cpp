@@ -11,6 +11,7 @@
 #include "actors/runtime/runtime_env.hpp"
 #include "actors/saga/saga_dispatcher.hpp"
 #include "actors/testing/simulated_gateway.hpp"
+#include "actors/testing/simulated_warehouse.hpp"
 
 namespace ordo {
 
@@ -33,6 +34,8 @@ caf::expected<std::unique_ptr<runtime>> start_runtime(runtime_config cfg, cluste
   auto& r = **rt;
   auto gateway = saga_cfg.gateway;
   if (!gateway) gateway = std::make_shared<saga::simulated_gateway>(saga_cfg.simulated);
+  if (!saga_cfg.warehouse && !saga_cfg.external_fulfilment)
+    saga_cfg.warehouse = std::make_shared<saga::simulated_warehouse>(saga_cfg.warehouse_latency);
   apply_test_environment(saga_cfg);
   auto& env = runtime_internals::env(r);
   runtime_internals::attach_workflow(

@@ -139,7 +139,8 @@ private:
   void unparked_read(int attempt, const char* what, const std::string& id);
   void per_sku(uint64_t pos, const std::string& id, uint64_t seq, const char* tag,
                const google::protobuf::RepeatedPtrField<v1::OrderLine>& lines);
-  void warehouse(uint64_t pos, v1::OrderCommand cmd, std::string key);
+  void ship(uint64_t pos, const std::string& id, std::string key);
+  void deliver(uint64_t pos, const std::string& id, std::string key);
   bool holds_stock(const std::string& sku, const std::string& order_id);
   std::optional<bool> order_in(const std::string& id, v1::OrderStatus status,
                                v1::OrderState* out = nullptr);

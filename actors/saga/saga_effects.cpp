@@ -96,19 +96,12 @@ void dispatcher::on_event(uint64_t pos, const v1::Envelope& e) {
     order_command(pos, std::move(c), key(id, seq, "ful"));
     break;
   }
-  case S::ship: {
-    auto c = for_order(id);
-    c.mutable_mark_shipped()->set_carrier("SIM");
-    c.mutable_mark_shipped()->set_tracking_number("T-" + id);
-    warehouse(pos, std::move(c), key(id, seq, "ship"));
+  case S::ship:
+    ship(pos, id, key(id, seq, "ship"));
     break;
-  }
-  case S::deliver: {
-    auto c = for_order(id);
-    c.mutable_mark_delivered();
-    warehouse(pos, std::move(c), key(id, seq, "dlv"));
+  case S::deliver:
+    deliver(pos, id, key(id, seq, "dlv"));
     break;
-  }
   case S::capture_payment: {
     payment_request r{key(id, seq, "cap"), id, ev.payment_captured().payment_id(),
                       ev.payment_captured().amount()};
@@ -323,17 +316,33 @@ bool dispatcher::holds_stock(const std::string& sku, const std::string& order_id
   return !st || st->reservations().count(order_id) > 0;
 }
 
-// The simulated warehouse: the next step after `warehouse_latency`.
-void dispatcher::warehouse(uint64_t pos, v1::OrderCommand cmd, std::string k) {
-  if (cfg_.external_fulfilment) return; // shipment and delivery are reported from outside
-  if (cfg_.warehouse_latency.count() <= 0) {
-    order_command(pos, std::move(cmd), std::move(k));
-    return;
-  }
+// The warehouse's steps (include/ordo/warehouse.hpp): its report becomes the order's command,
+// under the same key. The event's position is held until the command is answered. With
+// external fulfilment nobody is asked: the reports come through the node's HTTP API.
+void dispatcher::ship(uint64_t pos, const std::string& id, std::string k) {
+  if (cfg_.external_fulfilment || !cfg_.warehouse) return;
   hold(pos);
-  after(cfg_.warehouse_latency, [this, pos, cmd = std::move(cmd), k = std::move(k)]() mutable {
-    order_command(pos, std::move(cmd), std::move(k));
-    release(pos);
+  cfg_.warehouse->ship(id, k, [this, mb = mailbox(), pos, id, k](shipment s) {
+    mb([this, pos, id, k, s = std::move(s)] {
+      auto c = for_order(id);
+      c.mutable_mark_shipped()->set_carrier(s.carrier);
+      c.mutable_mark_shipped()->set_tracking_number(s.tracking_number);
+      order_command(pos, std::move(c), k);
+      release(pos);
+    });
+  });
+}
+
+void dispatcher::deliver(uint64_t pos, const std::string& id, std::string k) {
+  if (cfg_.external_fulfilment || !cfg_.warehouse) return;
+  hold(pos);
+  cfg_.warehouse->deliver(id, k, [this, mb = mailbox(), pos, id, k] {
+    mb([this, pos, id, k] {
+      auto c = for_order(id);
+      c.mutable_mark_delivered();
+      order_command(pos, std::move(c), k);
+      release(pos);
+    });
   });
 }
 

@@ -6,37 +6,9 @@ namespace ordo::saga {
 
 simulated_gateway::simulated_gateway(simulated_gateway_options o)
     : opt_(o), outage_(o.outage), by_key_(o.keys_remembered_max),
-      by_order_(o.keys_remembered_max) {
-  if (opt_.latency.count() <= 0) return;
-  timer_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock{q_mu_};
-    while (!q_stop_) {
-      if (queue_.empty()) {
-        q_cv_.wait(lock);
-        continue;
-      }
-      auto due = queue_.top().due;
-      if (std::chrono::steady_clock::now() < due) {
-        q_cv_.wait_until(lock, due);
-        continue;
-      }
-      auto fn = std::move(const_cast<delayed&>(queue_.top()).fn);
-      queue_.pop();
-      lock.unlock();
-      fn();
-      lock.lock();
-    }
-  });
-}
+      by_order_(o.keys_remembered_max) {}
 
-simulated_gateway::~simulated_gateway() {
-  {
-    std::lock_guard<std::mutex> g{q_mu_};
-    q_stop_ = true;
-  }
-  q_cv_.notify_all();
-  if (timer_.joinable()) timer_.join();
-}
+simulated_gateway::~simulated_gateway() = default;
 
 void simulated_gateway::authorize(const payment_request& r, payment_callback done) {
   call(op::authorize, r, std::move(done));
@@ -108,17 +80,8 @@ payment_result simulated_gateway::execute(op kind, const payment_request& r) {
 }
 
 void simulated_gateway::deliver(payment_callback done, payment_result res) {
-  if (opt_.latency.count() <= 0) {
-    done(std::move(res));
-    return;
-  }
-  {
-    std::lock_guard<std::mutex> g{q_mu_};
-    queue_.push(delayed{
-        std::chrono::steady_clock::now() + opt_.latency, q_n_++,
-        [done = std::move(done), res = std::move(res)]() mutable { done(std::move(res)); }});
-  }
-  q_cv_.notify_one();
+  latency_.after(opt_.latency,
+                 [done = std::move(done), res = std::move(res)]() mutable { done(std::move(res)); });
 }
 
 gateway_counts simulated_gateway::counts() const {

@@ -4,22 +4,20 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <queue>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "actors/saga/recent_map.hpp"
+#include "actors/testing/delay_line.hpp"
 #include "ordo/payment_gateway.hpp"
 
 namespace ordo::saga {
 
 /// An in-memory gateway: idempotent per key (the most recent keys_remembered_max keys),
-/// deterministic per (seed, order id), with latency (one timer thread) and outage. Voids of
+/// deterministic per (seed, order id), with latency (a delay_line) and outage. Voids of
 /// an order with no authorization are no-ops.
 class simulated_gateway final : public payment_gateway {
 public:
@@ -64,19 +62,7 @@ private:
   recent_map<key_memory> by_key_;
   recent_map<order_memory> by_order_;
   gateway_counts counts_;
-  // Latency: answers wait in a queue served by one thread.
-  struct delayed {
-    std::chrono::steady_clock::time_point due;
-    uint64_t n;
-    std::function<void()> fn;
-    bool operator>(const delayed& o) const { return due != o.due ? due > o.due : n > o.n; }
-  };
-  std::mutex q_mu_;
-  std::condition_variable q_cv_;
-  std::priority_queue<delayed, std::vector<delayed>, std::greater<>> queue_;
-  uint64_t q_n_ = 0;
-  bool q_stop_ = false;
-  std::thread timer_;
+  delay_line latency_; // last: destroyed first, dropping answers not given yet
 };
 
 } // namespace ordo::saga

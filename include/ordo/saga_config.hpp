@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "ordo/payment_gateway.hpp"
+#include "ordo/warehouse.hpp"
 #include "ordo/v1/envelope.pb.h"
 
 namespace ordo::saga {
@@ -17,10 +18,11 @@ struct saga_config {
   std::chrono::milliseconds payment_timeout{30'000}; // StockReserved → TimeOutPayment
   std::shared_ptr<payment_gateway> gateway;          // null: a simulated_gateway(simulated)
   simulated_gateway_options simulated;
-  std::chrono::milliseconds warehouse_latency{0}; // FulfilmentStarted → shipped → delivered
+  std::shared_ptr<saga::warehouse> warehouse; // null: a simulated_warehouse(warehouse_latency)
+  std::chrono::milliseconds warehouse_latency{0}; // the simulated one's time to ship, deliver
   // External fulfilment: the saga hands the order to fulfilment (StartFulfilment) and then
   // waits for MarkShipped / MarkDelivered from outside (the node's HTTP API) instead of
-  // playing the simulated warehouse.
+  // asking a warehouse (`warehouse` is not used).
   bool external_fulfilment = false;
   std::chrono::milliseconds gateway_call_timeout{5'000}; // then retry with the same key
   size_t events_in_flight_max = 4'096;                   // feed records read but not handled

@@ -63,7 +63,7 @@ void world::open() {
   c.saga.gateway = gateway_;
   c.saga.payment_timeout = std::chrono::milliseconds{1'500};
   c.saga.gateway_call_timeout = std::chrono::milliseconds{200};
-  c.saga.warehouse_latency = std::chrono::milliseconds{200};
+  c.saga.warehouse = warehouse_; // outlives restarts, as a real one does
   c.saga.retries_max = 3;
   c.saga.backoff_max = std::chrono::milliseconds{200};
   c.saga.parked_retry_every = std::chrono::milliseconds{1'000};
@@ -123,6 +123,15 @@ void world::deliver_random_answer() {
   answer();
 }
 
+void world::report_from_warehouse() {
+  auto& w = warehouse_->waiting;
+  auto i = w.begin() + static_cast<std::ptrdiff_t>(pick(w.size()));
+  auto report = std::move(*i);
+  w.erase(i);
+  trace_ += "warehouse\n";
+  report();
+}
+
 void world::advance(std::chrono::milliseconds d) {
   trace_ += fmt::format("time +{}\n", d.count());
   sched_->clock().advance_time(d);
@@ -134,19 +143,25 @@ void world::step() {
     std::lock_guard<std::mutex> g{answers_mu_};
     waiting = answers_.size();
   }
-  const auto roll = pick(100);
-  if (roll < 45 && sched_->has_job()) {
+  // Per mille, each kind in its own range (a kind with nothing to do lets time pass): mostly
+  // actor jobs and journal answers, so orders move between client commands.
+  const auto roll = pick(1'000);
+  if (roll < 550 && sched_->has_job()) {
     ++steps_["job"];
     run_random_job();
-  } else if (roll < 70 && waiting > 0) {
+  } else if (roll >= 550 && roll < 750 && waiting > 0) {
     ++steps_["answer"];
     deliver_random_answer();
-  } else if (roll < 82 && sent_ < opt_.client_commands + (after_sales_ ? opt_.after_sales : 0)) {
+  } else if (roll >= 750 && roll < 800 && !warehouse_->waiting.empty()) {
+    ++steps_["warehouse"];
+    report_from_warehouse();
+  } else if (roll >= 800 && roll < 810 &&
+             sent_ < opt_.client_commands + (after_sales_ ? opt_.after_sales : 0)) {
     ++steps_["client"];
     client_command();
-  } else if (roll < 99 || restarts_ >= opt_.restarts_max) {
+  } else if (roll < 998 || restarts_ >= opt_.restarts_max) {
     ++steps_["time"];
-    advance(std::chrono::milliseconds{1 + static_cast<int64_t>(pick(400))});
+    advance(std::chrono::milliseconds{1 + static_cast<int64_t>(pick(50))});
   } else {
     ++steps_["restart"];
     ++restarts_;
@@ -190,6 +205,10 @@ bool world::settle(int max_seconds) {
   trace_ += "settle\n";
   for (int i = 0; i < max_seconds * 4; ++i) {
     drain();
+    while (!warehouse_->waiting.empty()) {
+      report_from_warehouse();
+      drain();
+    }
     if (unsettled().empty()) return true;
     advance(std::chrono::milliseconds{250});
   }

@@ -2,7 +2,7 @@
 // One Ordo node under a seeded, deterministic simulation (FoundationDB-style): the real runtime,
 // saga, entity actors and LMDB journal, with every actor job run by CAF's test_coordinator on
 // the test's thread and every source of non-determinism drawn from one seed — which actor runs
-// next, when a journal answer reaches its actor, when virtual time moves (payment timeouts,
+// next, when a journal answer reaches its actor, when the warehouse reports, when virtual time moves (payment timeouts,
 // retries, passivation, the saga's polls), what clients send, gateway outages and restarts.
 // The same seed replays the same run; the trace it records says so (simulation_test.cpp).
 
@@ -19,6 +19,7 @@
 
 #include "actors/testing/simulated_gateway.hpp"
 #include "ordo/runtime.hpp"
+#include "ordo/warehouse.hpp"
 
 namespace ordo::sim {
 
@@ -35,6 +36,21 @@ struct world_options {
   int after_sales = 20;     // then refunds (and their retries), once orders were delivered
   int restarts_max = 2;     // graceful restarts at random moments
   std::vector<std::string> skus{"SKU-A", "SKU-B", "SKU-C"};
+};
+
+/// A warehouse whose reports wait until the simulation gives them, in a seeded order.
+class sim_warehouse final : public saga::warehouse {
+public:
+  void ship(const std::string& order_id, const std::string&,
+            std::function<void(saga::shipment)> shipped) override {
+    waiting.push_back([order_id, shipped = std::move(shipped)] {
+      shipped(saga::shipment{"SIM", "T-" + order_id});
+    });
+  }
+  void deliver(const std::string&, const std::string&, std::function<void()> delivered) override {
+    waiting.push_back(std::move(delivered));
+  }
+  std::vector<std::function<void()>> waiting; // only the test's thread calls it
 };
 
 class world {
@@ -60,7 +76,7 @@ public:
   const std::map<std::string, int64_t>& stocked() const { return stocked_; }
   /// What happened, step by step: equal for equal seeds.
   const std::string& trace() const { return trace_; }
-  /// Steps taken, by kind (job, answer, client, time, restart).
+  /// Steps taken, by kind (job, answer, warehouse, client, time, restart).
   const std::map<std::string, uint64_t>& steps() const { return steps_; }
   /// Orders not yet in a settled status (delivered, rejected, cancelled, refunded).
   std::vector<std::string> unsettled();
@@ -70,6 +86,7 @@ private:
   void step();
   void run_random_job();
   void deliver_random_answer();
+  void report_from_warehouse();
   void advance(std::chrono::milliseconds d);
   void client_command();
   void place_order();
@@ -86,6 +103,7 @@ private:
   world_options opt_;
   std::mt19937_64 rng_;
   std::shared_ptr<saga::simulated_gateway> gateway_;
+  std::shared_ptr<sim_warehouse> warehouse_ = std::make_shared<sim_warehouse>();
   std::unique_ptr<runtime> rt_;
   caf::scheduler::test_coordinator* sched_ = nullptr;
   int64_t elapsed_ms_ = 0; // virtual time of the runs before the last restart
