@@ -1,5 +1,7 @@
 #include "actors/runtime/periodic_steps.hpp"
 
+#include <mutex>
+
 #include <caf/all.hpp>
 
 namespace ordo {

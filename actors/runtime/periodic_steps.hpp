@@ -20,7 +20,6 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <mutex>
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>

@@ -103,23 +103,32 @@ std::vector<std::string> keys(const std::string& prefix, int n) {
   return out;
 }
 
+int64_t fixed_now() {
+  return 100'000;
+}
+
+// Records older than 10 s (at fixed_now) expire, 3 per step, a round every 60 s.
+retention_options three_per_step(size_t batches_per_round) {
+  retention_options o;
+  o.retention = std::chrono::seconds{10};
+  o.every = std::chrono::seconds{60};
+  o.batch = 3;
+  o.batches_per_round = batches_per_round;
+  return o;
+}
+
 } // namespace
 
 TEST_SUITE("retention_steps") {
   // The round starts only when the timer fires; then each message is one step deleting at
-  // most `batch` records (7 records, batch 3: 4, 1, 0 left after each run_once); a round
-  // ends after batches_per_round steps and the next timer goes on; after stop() nothing
-  // more is deleted, although a step was queued when it was called.
+  // most `batch` records (7 records, batch 3: 4, 1, 0 left after each run_once), and the
+  // next round's timer goes on; after stop() nothing more is deleted, although a step was
+  // queued when it was called.
   TEST_CASE("idempotency retention: one batch per message, rounds on the timer, none after stop") {
     coordinator_fixture f;
     auto first = keys("a", 7);
     f.write_keys(first, 1'000);
-    retention_options o;
-    o.retention = std::chrono::seconds{10};
-    o.every = std::chrono::seconds{60};
-    o.batch = 3;
-    o.batches_per_round = 1'000;
-    idempotency_retention r{*f.sys, *f.journal, o, [] { return int64_t{100'000}; }};
+    idempotency_retention r{*f.sys, *f.journal, three_per_step(1'000), fixed_now};
     f.drain(); // the actor starts and arms its timer
     CHECK(f.stored(first) == 7);
     CHECK(r.expired() == 0);
@@ -156,12 +165,7 @@ TEST_SUITE("retention_steps") {
     coordinator_fixture f;
     auto all = keys("c", 7);
     f.write_keys(all, 1'000);
-    retention_options o;
-    o.retention = std::chrono::seconds{10};
-    o.every = std::chrono::seconds{60};
-    o.batch = 3;
-    o.batches_per_round = 2;
-    idempotency_retention r{*f.sys, *f.journal, o, [] { return int64_t{100'000}; }};
+    idempotency_retention r{*f.sys, *f.journal, three_per_step(2), fixed_now};
     f.drain();
     REQUIRE(f.sched->trigger_timeout());
     f.drain();
@@ -197,7 +201,7 @@ TEST_SUITE("retention_steps") {
     o.retention = std::chrono::seconds{10};
     o.every = std::chrono::seconds{60};
     o.scan_batch = 2;
-    feed_retention fr{*f.sys, *f.journal, o, [] { return int64_t{100'000}; }, snapshot};
+    feed_retention fr{*f.sys, *f.journal, o, fixed_now, snapshot};
     f.drain();
     caf::error round_error;
     std::thread caller{[&] { round_error = fr.round(); }};
@@ -220,7 +224,7 @@ TEST_SUITE("retention_steps") {
   TEST_CASE("retention 0 spawns no actor") {
     coordinator_fixture f;
     retention_options o; // retention 0
-    idempotency_retention r{*f.sys, *f.journal, o, [] { return int64_t{100'000}; }};
+    idempotency_retention r{*f.sys, *f.journal, o, fixed_now};
     CHECK(!f.sched->has_job());
     CHECK(!f.sched->has_pending_timeout());
   }
