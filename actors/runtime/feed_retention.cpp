@@ -11,15 +11,12 @@
 
 namespace ordo {
 
-feed_retention::feed_retention(storage::journal& j, feed_retention_options o,
-                               std::function<int64_t()> now_ms, snapshot_fn snapshot)
+feed_retention::feed_retention(caf::actor_system& sys, storage::journal& j,
+                               feed_retention_options o, std::function<int64_t()> now_ms,
+                               snapshot_fn snapshot)
     : journal_(j), opt_(o), now_ms_(std::move(now_ms)), snapshot_(std::move(snapshot)) {
-  if (opt_.retention.count() <= 0) return;
-  thread_.start("ordo-feed-ret", opt_.every, [this] {
-    // Logged once per round; the next round tries again (a fail-stopped journal keeps
-    // refusing, and says why on every write).
-    if (auto err = round()) fmt::print(stderr, "[error] feed retention: {}\n", to_string(err));
-  });
+  if (opt_.retention.count() > 0)
+    actor_.start(sys, opt_.every, opt_.batches_per_round, [this] { return background_step(); });
 }
 
 feed_retention::~feed_retention() {
@@ -27,7 +24,7 @@ feed_retention::~feed_retention() {
 }
 
 void feed_retention::stop() {
-  thread_.stop();
+  actor_.stop();
 }
 
 caf::expected<uint64_t> feed_retention::position_before(int64_t cutoff_ms, uint64_t from,
@@ -60,21 +57,41 @@ caf::expected<uint64_t> feed_retention::position_before(int64_t cutoff_ms, uint6
   return lo;
 }
 
+bool feed_retention::background_step() {
+  std::unique_lock<std::mutex> serial{round_mu_, std::try_to_lock};
+  if (!serial) return false; // a synchronous round is doing this work now
+  auto more = step();
+  if (!more) {
+    // Logged once per round (the round ends); the next round tries again (a fail-stopped
+    // journal keeps refusing, and says why on every write).
+    fmt::print(stderr, "[error] feed retention: {}\n", to_string(more.error()));
+    return false;
+  }
+  return *more;
+}
+
 caf::error feed_retention::round() {
   std::lock_guard<std::mutex> serial{round_mu_};
+  for (size_t b = 0; b < opt_.batches_per_round; ++b) {
+    auto more = step();
+    if (!more) return more.error();
+    if (!*more) break;
+  }
+  return {};
+}
+
+caf::expected<bool> feed_retention::step() {
   const int64_t cutoff = now_ms_() - opt_.retention.count();
-  if (opt_.retention.count() <= 0 || cutoff <= 0) return {};
+  if (opt_.retention.count() <= 0 || cutoff <= 0) return false;
   auto bounds = journal_.feed_bounds();
   if (!bounds) return bounds.error();
   // A truncation left unfinished by someone else: its stretch is no longer readable as the
   // feed, so it goes without snapshots (records no snapshot covers are kept).
-  for (size_t b = 0; b < opt_.batches_per_round && bounds->truncate_cursor < bounds->low_water;
-       ++b) {
+  if (bounds->truncate_cursor < bounds->low_water) {
     auto t = journal_.truncate_feed(bounds->low_water, opt_.scan_batch);
     if (!t) return t.error();
     removed_ += t->removed;
-    bounds = journal_.feed_bounds();
-    if (!bounds) return bounds.error();
+    return true;
   }
   // Never past a saved offset: a consumer that must see everything holds the log.
   uint64_t up_to = bounds->head;
@@ -85,41 +102,37 @@ caf::error feed_retention::round() {
   auto old = position_before(cutoff, bounds->truncate_cursor, up_to);
   if (!old) return old.error();
   up_to = *old;
-  for (size_t b = 0; b < opt_.batches_per_round && bounds->truncate_cursor < up_to; ++b) {
-    if (thread_.stopping()) return {};
-    // 1. The next stretch of the feed and the entities in it.
-    std::set<std::string> entities;
-    uint64_t last = bounds->truncate_cursor;
-    size_t records = 0;
-    auto err =
-        journal_.read_feed(bounds->truncate_cursor, opt_.scan_batch,
-                           [&](uint64_t pos, std::string_view entity, uint64_t, std::string_view) {
-                             if (pos > up_to) return false;
-                             entities.emplace(entity);
-                             last = pos;
-                             ++records;
-                             return true;
-                           });
-    if (err) return err;
-    if (records == 0) break;
-    // 2. A snapshot of each, so truncation may remove their events up to `last`.
-    std::vector<storage::journal::snapshot_entry> snaps;
-    for (const auto& entity : entities) {
-      auto s = snapshot_(entity);
-      if (!s) return s.error();
-      if (*s) snaps.push_back(std::move(**s));
-    }
-    auto written = journal_.save_snapshots(snaps);
-    if (!written) return written.error();
-    snapshots_ += *written;
-    // 3. Truncate exactly that stretch (it holds `records` log records: one call finishes).
-    auto t = journal_.truncate_feed(last, records + 1);
-    if (!t) return t.error();
-    removed_ += t->removed;
-    bounds = journal_.feed_bounds();
-    if (!bounds) return bounds.error();
+  if (bounds->truncate_cursor >= up_to) return false;
+  // 1. The next stretch of the feed and the entities in it.
+  std::set<std::string> entities;
+  uint64_t last = bounds->truncate_cursor;
+  size_t records = 0;
+  auto err =
+      journal_.read_feed(bounds->truncate_cursor, opt_.scan_batch,
+                         [&](uint64_t pos, std::string_view entity, uint64_t, std::string_view) {
+                           if (pos > up_to) return false;
+                           entities.emplace(entity);
+                           last = pos;
+                           ++records;
+                           return true;
+                         });
+  if (err) return err;
+  if (records == 0) return false;
+  // 2. A snapshot of each, so truncation may remove their events up to `last`.
+  std::vector<storage::journal::snapshot_entry> snaps;
+  for (const auto& entity : entities) {
+    auto s = snapshot_(entity);
+    if (!s) return s.error();
+    if (*s) snaps.push_back(std::move(**s));
   }
-  return {};
+  auto written = journal_.save_snapshots(snaps);
+  if (!written) return written.error();
+  snapshots_ += *written;
+  // 3. Truncate exactly that stretch (it holds `records` log records: one call finishes).
+  auto t = journal_.truncate_feed(last, records + 1);
+  if (!t) return t.error();
+  removed_ += t->removed;
+  return last < up_to;
 }
 
 } // namespace ordo

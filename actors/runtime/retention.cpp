@@ -4,10 +4,11 @@
 
 namespace ordo {
 
-idempotency_retention::idempotency_retention(storage::journal& j, retention_options o,
-                                             std::function<int64_t()> now_ms)
+idempotency_retention::idempotency_retention(caf::actor_system& sys, storage::journal& j,
+                                             retention_options o, std::function<int64_t()> now_ms)
     : journal_(j), opt_(o), now_ms_(std::move(now_ms)) {
-  if (opt_.retention.count() > 0) thread_.start("ordo-retention", opt_.every, [this] { round(); });
+  if (opt_.retention.count() > 0)
+    actor_.start(sys, opt_.every, opt_.batches_per_round, [this] { return step(); });
 }
 
 idempotency_retention::~idempotency_retention() {
@@ -15,24 +16,21 @@ idempotency_retention::~idempotency_retention() {
 }
 
 void idempotency_retention::stop() {
-  thread_.stop();
+  actor_.stop();
 }
 
-void idempotency_retention::round() {
+bool idempotency_retention::step() {
   const int64_t cutoff = now_ms_() - opt_.retention.count();
-  if (cutoff <= 0) return;
-  for (size_t b = 0; b < opt_.batches_per_round; ++b) {
-    if (thread_.stopping()) return;
-    auto n = journal_.expire_idempotency(static_cast<uint64_t>(cutoff), opt_.batch);
-    if (!n) {
-      // Logged once per round; the next round tries again (a fail-stopped journal keeps
-      // refusing, and says why on every write).
-      fmt::print(stderr, "[error] idempotency retention: {}\n", to_string(n.error()));
-      return;
-    }
-    expired_ += *n;
-    if (*n < opt_.batch) return; // nothing older left
+  if (cutoff <= 0) return false;
+  auto n = journal_.expire_idempotency(static_cast<uint64_t>(cutoff), opt_.batch);
+  if (!n) {
+    // Logged once per round (the round ends); the next round tries again (a fail-stopped
+    // journal keeps refusing, and says why on every write).
+    fmt::print(stderr, "[error] idempotency retention: {}\n", to_string(n.error()));
+    return false;
   }
+  expired_ += *n;
+  return *n >= opt_.batch; // a full batch: more may be older
 }
 
 } // namespace ordo

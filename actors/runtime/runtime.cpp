@@ -142,12 +142,12 @@ caf::expected<std::unique_ptr<runtime>> runtime_internals::open(runtime_config c
   retention_options ro;
   ro.retention = c.idempotency_retention;
   ro.every = c.retention_every;
-  p->retention = std::make_unique<idempotency_retention>(*p->journal, ro, p->env.now_ms);
+  p->retention = std::make_unique<idempotency_retention>(*p->sys, *p->journal, ro, p->env.now_ms);
   feed_retention_options fo;
   fo.retention = c.feed_retention;
   fo.every = c.retention_every;
   p->feed_trim = std::make_unique<feed_retention>(
-      *p->journal, fo, p->env.now_ms,
+      *p->sys, *p->journal, fo, p->env.now_ms,
       [j = p->journal.get()](const std::string& key) { return current_snapshot_any(*j, key); });
   auto rt = std::unique_ptr<runtime>(new runtime(std::move(p)));
   return rt;
@@ -418,6 +418,8 @@ void runtime::stop(std::chrono::milliseconds drain) {
     caf::anon_send(s, stop_atom::value);
   for (auto& s : p.inventory_shards)
     caf::anon_send(s, stop_atom::value);
+  if (p.retention) p.retention->stop(); // their actors' timers would hold the wait below
+  if (p.feed_trim) p.feed_trim->stop();
   if (drive) {
     for (int i = 0; i < 100'000 && p.sys->registry().running() > 0; ++i)
       drive();
@@ -428,8 +430,6 @@ void runtime::stop(std::chrono::milliseconds drain) {
   p.order_shards.clear();
   p.inventory_shards.clear();
   p.sys.reset();
-  if (p.retention) p.retention->stop();
-  if (p.feed_trim) p.feed_trim->stop();
   p.journal->close(); // drains the writer queue, joins it, closes LMDB
 }
 

@@ -215,7 +215,7 @@ struct runtime::impl {
   std::mutex subscriptions_mu;
   std::vector<std::shared_ptr<feed_follower>> subscriptions;
   std::unique_ptr<workflow> saga; // started after the actors, stopped first
-  std::unique_ptr<idempotency_retention> retention; // stopped before the journal closes
+  std::unique_ptr<idempotency_retention> retention; // actors on sys: stopped before its wait
   std::unique_ptr<feed_retention> feed_trim;        // likewise
 };
 
