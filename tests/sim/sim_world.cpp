@@ -60,6 +60,11 @@ void world::open() {
   c.clock = [this] { return wall_ms(); };
   c.limits.snapshot_every_events = 3; // loads mix snapshots and events
   c.limits.passivate_after = std::chrono::milliseconds{500};
+  // Both retentions run as actors within a run's virtual time: keys and feed stretches older
+  // than these go (the checks allow a retry after idempotency_retention to be new).
+  c.idempotency_retention = opt_.idempotency_retention;
+  c.feed_retention = std::chrono::seconds{20};
+  c.retention_every = std::chrono::seconds{2};
   c.saga.gateway = gateway_;
   c.saga.payment_timeout = std::chrono::milliseconds{1'500};
   c.saga.gateway_call_timeout = std::chrono::milliseconds{200};
@@ -175,17 +180,16 @@ void world::run() {
     c.set_sku(sku);
     const int64_t qty = 5 + static_cast<int64_t>(pick(25));
     c.mutable_restock()->set_quantity(qty);
-    history_["stock-" + sku] = command_record{false, {}, c, {}};
+    history_["stock-" + sku] = command_record{false, {}, c, {}, {}};
     keys_.push_back("stock-" + sku);
     submit("stock-" + sku);
     c.mutable_set_price()->mutable_price()->set_amount_minor(1000);
     c.mutable_set_price()->mutable_price()->set_currency("EUR");
-    history_["price-" + sku] = command_record{false, {}, c, {}};
+    history_["price-" + sku] = command_record{false, {}, c, {}, {}};
     keys_.push_back("price-" + sku);
     submit("price-" + sku);
     drain();
     REQUIRE_MESSAGE(history_["stock-" + sku].answers.at(0).ok(), "stocking " << sku);
-    stocked_[sku] = qty;
   }
   run_steps(opt_.client_commands);
   settle();
@@ -280,7 +284,7 @@ void world::place_order() {
   a->set_postal_code("12345");
   a->set_country("DE");
   auto key = fmt::format("place-{}", keys_.size());
-  history_[key] = command_record{true, c, {}, {}};
+  history_[key] = command_record{true, c, {}, {}, {}};
   keys_.push_back(key);
   submit(key);
 }
@@ -302,7 +306,7 @@ void world::send_to_random_order(const char* what) {
     r->set_restock(pick(2) == 0);
   }
   auto key = fmt::format("{}-{}", what, keys_.size());
-  history_[key] = command_record{true, c, {}, {}};
+  history_[key] = command_record{true, c, {}, {}, {}};
   keys_.push_back(key);
   submit(key);
 }
@@ -320,7 +324,11 @@ void world::submit(const std::string& key) {
         o.ok() && rec.to_order && rec.order.has_place_order() &&
         std::find(orders_.begin(), orders_.end(), o.entity_id) == orders_.end();
     if (first_placement_ok) orders_.push_back(o.entity_id);
+    // A restock applied (not a stored answer): also a retry after idempotency_retention.
+    if (o.ok() && !o.duplicate && !rec.to_order && rec.inventory.has_restock())
+      stocked_[rec.inventory.sku()] += rec.inventory.restock().quantity();
     rec.answers.push_back(std::move(o));
+    rec.answered_ms.push_back(wall_ms());
   };
   const auto& rec = history_.at(key);
   if (rec.to_order)

@@ -8,6 +8,7 @@
 
 #include <caf/scheduler/test_coordinator.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -29,6 +30,7 @@ struct command_record {
   v1::OrderCommand order;
   v1::InventoryCommand inventory;
   std::vector<outcome> answers;
+  std::vector<int64_t> answered_ms; // virtual wall time of each answer
 };
 
 struct world_options {
@@ -36,6 +38,7 @@ struct world_options {
   int after_sales = 20;     // then refunds (and their retries), once orders were delivered
   int restarts_max = 2;     // graceful restarts at random moments
   std::vector<std::string> skus{"SKU-A", "SKU-B", "SKU-C"};
+  std::chrono::milliseconds idempotency_retention{30'000};
 };
 
 /// A warehouse whose reports wait until the simulation gives them, in a seeded order.
@@ -73,6 +76,7 @@ public:
   runtime& rt() { return *rt_; }
   const std::map<std::string, command_record>& history() const { return history_; }
   const std::vector<std::string>& orders() const { return orders_; }
+  /// Units each SKU was restocked with: every restock applied, retries after retention too.
   const std::map<std::string, int64_t>& stocked() const { return stocked_; }
   /// What happened, step by step: equal for equal seeds.
   const std::string& trace() const { return trace_; }
