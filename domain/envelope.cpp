@@ -70,6 +70,11 @@ std::variant<v1::Envelope, event_read_error> read_event(std::string_view bytes) 
   v1::Envelope env;
   if (!env.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     return event_read_error{event_read_errc::malformed, "event: not an envelope"};
+  if (auto bad = check_event(env)) return std::move(*bad);
+  return env;
+}
+
+std::optional<event_read_error> check_event(v1::Envelope& env) {
   if (env.has_order_command() || env.has_inventory_command() ||
       env.payload_case() == v1::Envelope::PAYLOAD_NOT_SET)
     return event_read_error{event_read_errc::malformed,
@@ -82,7 +87,7 @@ std::variant<v1::Envelope, event_read_error> read_event(std::string_view bytes) 
                                         env.sequence(), env.entity_id(), env.schema_version(),
                                         schema_version_oldest, schema_version_current)};
   if (env.has_order_event()) upcast(*env.mutable_order_event());
-  return env;
+  return std::nullopt;
 }
 
 } // namespace ordo::domain

@@ -2,6 +2,7 @@
 // Envelope compatibility: what this build accepts, refuses, or keeps without applying.
 // See messages/README.md ("Reading newer data") for the full policy.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -42,5 +43,9 @@ struct event_read_error {
 /// An event as the log stores it (Envelope bytes), read back: parsed, classified, and its
 /// event upcast to the current shape (upcast.hpp), ready for evolve().
 std::variant<v1::Envelope, event_read_error> read_event(std::string_view bytes);
+
+/// The same for an envelope already parsed (e.g. into an arena): classified and upcast in
+/// place; an error when it carries no event or one this build cannot read.
+std::optional<event_read_error> check_event(v1::Envelope& envelope);
 
 } // namespace ordo::domain

@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "actors/runtime/runtime_impl.hpp"
+#include "domain/envelope.hpp"
 
 namespace ordo {
 
@@ -16,17 +17,20 @@ caf::expected<std::vector<feed_item>> runtime::read_feed(uint64_t after, size_t 
   std::string bad;
   auto err = impl_->journal->read_feed(
       after, max, [&](uint64_t pos, std::string_view, uint64_t, std::string_view bytes) {
-        feed_item item;
-        item.position = pos;
-        if (!item.event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-          bad = fmt::format("feed record at position {} is not a valid envelope", pos);
+        // Parsed, refused when written by a newer schema, upcast: what evolve() would see.
+        auto read = domain::read_event(bytes);
+        if (auto* e = std::get_if<domain::event_read_error>(&read)) {
+          bad = fmt::format("{}: feed record at position {}: {}",
+                            e->code == domain::event_read_errc::schema_too_new ? "schema_too_new"
+                                                                                : "corrupted",
+                            pos, e->message);
           return false;
         }
-        out.push_back(std::move(item));
+        out.push_back(feed_item{pos, std::move(std::get<v1::Envelope>(read))});
         return true;
       });
   if (err) return err;
-  if (!bad.empty()) return caf::make_error(caf::sec::runtime_error, "corrupted: " + bad);
+  if (!bad.empty()) return caf::make_error(caf::sec::runtime_error, bad);
   return out;
 }
 

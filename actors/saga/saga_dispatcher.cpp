@@ -9,6 +9,7 @@
 #include <caf/send.hpp>
 
 #include "actors/runtime/models.hpp"
+#include "domain/envelope.hpp"
 #include "ordo/runtime.hpp"
 #include "ordo/outcome_code.hpp"
 #include "storage/journal.hpp"
@@ -94,8 +95,16 @@ void dispatcher::read_feed() {
         if (entity.substr(0, order_model::key_prefix.size()) == order_model::key_prefix) {
           auto* e = google::protobuf::Arena::CreateMessage<v1::Envelope>(&arena);
           if (!e->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-            bad = fmt::format("corrupted: feed record at position {} is not a valid envelope",
-                              pos);
+            bad = fmt::format("corrupted: feed record at position {}: not an envelope", pos);
+            return false;
+          }
+          // Refused when written by a newer schema, upcast otherwise (domain/envelope.hpp).
+          if (auto error = domain::check_event(*e)) {
+            bad = fmt::format("{}: feed record at position {}: {}",
+                              error->code == domain::event_read_errc::schema_too_new
+                                  ? "schema_too_new"
+                                  : "corrupted",
+                              pos, error->message);
             return false;
           }
           batch.emplace_back(pos, e);

@@ -41,7 +41,9 @@
 //                           an error: its state is empty (status UNSPECIFIED, last_sequence 0).
 //   read_feed(), feed_head(), feed_offsets()
 //                           truncated (read_feed: the position is below the feed's low-water
-//                           mark, removed by feed retention), corrupted, lmdb_error, closed.
+//                           mark, removed by feed retention), schema_too_new (read_feed: an
+//                           event of a newer schema; nothing after it is returned), corrupted,
+//                           lmdb_error, closed.
 //   save_feed_offset(), delete_feed_offset(), trim_feed()
 //                           invalid_argument (a name of 0 or over 255 bytes), the journal's
 //                           write errors: storage_full, io_error, failed, closed.
@@ -145,7 +147,8 @@ public:
   caf::expected<v1::OrderState> order(std::string_view order_id);
   caf::expected<v1::InventoryState> inventory(std::string_view sku);
 
-  /// Reads up to `max` feed records after `after_position`, in order.
+  /// Reads up to `max` feed records after `after_position`, in order; each event as this
+  /// build understands it (an older shape upcast, domain/upcast.hpp).
   caf::expected<std::vector<feed_item>> read_feed(uint64_t after_position, size_t max);
 
   /// Delivers every feed record after `after_position`, in order, to `on_item` on a

@@ -1,16 +1,32 @@
 // The errors of the public API (include/ordo/runtime.hpp, ERRORS): each documented failure of
 // start() and of the reads carries its outcome code, read with ordo::error_code().
 #include <fstream>
+#include <future>
 #include <string>
 
 #include <caf/sec.hpp>
 
+#include "actors/runtime/internals.hpp"
+#include "domain/envelope.hpp"
 #include "test_runtime.hpp"
 
 using namespace ordo;
 using namespace ordo::test;
 
 namespace {
+// Appends one order event straight to the store, as an older or newer build wrote it.
+void store_event(runtime& rt, const std::string& entity, const v1::Envelope& e) {
+  storage::append_request req;
+  req.entity = entity;
+  req.expected_seq = e.sequence() - 1;
+  req.events.push_back(e.SerializeAsString());
+  std::promise<bool> done;
+  auto err = runtime_internals::journal(rt).submit(
+      std::move(req), [&](caf::expected<storage::append_result> r) { done.set_value(bool(r)); });
+  REQUIRE(!err);
+  REQUIRE(done.get_future().get());
+}
+
 // The code of `err` and that describe() starts with its name.
 void check_code(const caf::error& err, outcome_code want) {
   REQUIRE(err);
@@ -76,5 +92,31 @@ TEST_SUITE("runtime_errors") {
     CHECK(error_code(caf::make_error(caf::sec::runtime_error, "nonsense: text")) ==
           outcome_code::internal);
     CHECK(error_code(caf::make_error(caf::sec::unexpected_message)) == outcome_code::internal);
+  }
+
+  TEST_CASE("the feed reads an old event upcast and refuses one a newer schema wrote") {
+    temp_dir d;
+    auto cfg = config_in(d);
+    auto rt = start(cfg);
+    v1::Envelope old_rejection; // before rejection codes: read as out of stock
+    old_rejection.set_schema_version(domain::schema_version_current);
+    old_rejection.set_entity_type(v1::ENTITY_TYPE_ORDER);
+    old_rejection.set_entity_id("o-1");
+    old_rejection.set_sequence(1);
+    old_rejection.mutable_order_event()->mutable_order_rejected()->set_sku("SKU-1");
+    store_event(*rt, "o/o-1", old_rejection);
+    auto items = rt->read_feed(0, 10);
+    REQUIRE(items);
+    REQUIRE(items->size() == 1);
+    CHECK(items->at(0).event.order_event().order_rejected().code() ==
+          v1::REJECTION_CODE_INSUFFICIENT_STOCK);
+
+    auto newer = old_rejection;
+    newer.set_schema_version(domain::schema_version_current + 1);
+    newer.set_sequence(2);
+    store_event(*rt, "o/o-1", newer);
+    auto refused = rt->read_feed(0, 10);
+    REQUIRE(!refused);
+    check_code(refused.error(), outcome_code::schema_too_new);
   }
 }
