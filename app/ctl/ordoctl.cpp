@@ -20,7 +20,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include "app/ctl/http_client.hpp"
+#include "net/http_client.hpp"
 #include "app/scenario/remote.hpp"
 #include "messages/json/json.hpp"
 #include "ordo/parse_number.hpp"
@@ -28,8 +28,8 @@
 
 namespace {
 
-using ordo::ctl::http_client;
-using ordo::ctl::http_result;
+using ordo::net::http_client;
+using ordo::net::http_result;
 namespace v1 = ordo::v1;
 
 constexpr int exit_usage = 2;

@@ -14,7 +14,7 @@
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
-#include "app/ctl/http_client.hpp"
+#include "net/http_client.hpp"
 #include "messages/json/json.hpp"
 #include "cluster_support.hpp"
 #include "ordo/v1/api.pb.h"
@@ -23,7 +23,7 @@
 #include "support/api_client.hpp"
 #include "support/node_process.hpp"
 
-using ordo::ctl::http_client;
+using ordo::net::http_client;
 using ordo::test::fresh_dir;
 using ordo::test::node_process;
 

@@ -10,7 +10,7 @@
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
-#include "app/ctl/http_client.hpp"
+#include "net/http_client.hpp"
 #include "messages/json/json.hpp"
 #include "cluster_support.hpp"
 #include "ordo/v1/api.pb.h"
