@@ -77,10 +77,10 @@ caf::expected<std::string> etcd_client::call(const std::string& path, const std:
     const auto& ep = options_.endpoints[at];
     if (r.failure != net::http_failure::none) {
       current_ = (at + 1) % n; // this endpoint is slow or broken: start elsewhere next time
-      auto code = r.failure == net::http_failure::timeout ? etcd_errc::timeout
-                                                          : etcd_errc::bad_answer;
-      return make_error(code, fmt::format("{} at {}: {} ({})", what, ep, r.error,
-                                          net::to_string(r.failure)));
+      auto code =
+          r.failure == net::http_failure::timeout ? etcd_errc::timeout : etcd_errc::bad_answer;
+      return make_error(
+          code, fmt::format("{} at {}: {} ({})", what, ep, r.error, net::to_string(r.failure)));
     }
     current_ = at;
     if (r.status != 200) return codec::status_error(r.status, r.body, what + " at " + ep);
@@ -142,7 +142,8 @@ caf::expected<lease_grant> etcd_client::keep_alive_once(int64_t lease_id) {
   auto line = answer->substr(0, answer->find('\n'));
   if (auto problem = codec::from_json(line, item); !problem.empty())
     return make_error(etcd_errc::bad_answer, fmt::format("{}: {}", what, problem));
-  if (item.has_error()) return codec::grpc_error(item.error().grpc_code(), item.error().message(), what);
+  if (item.has_error())
+    return codec::grpc_error(item.error().grpc_code(), item.error().message(), what);
   if (item.result().ttl() <= 0) // etcd's answer for a lease that is gone
     return make_error(etcd_errc::lease_not_found, what + ": no time left");
   return lease_grant{item.result().id(), item.result().ttl()};
@@ -223,9 +224,9 @@ caf::expected<int64_t> etcd_client::erase(const std::string& key) {
 
 caf::expected<int64_t> etcd_client::erase_prefix(const std::string& prefix) {
   etcd::DeleteRangeResponse resp;
-  if (auto err = read(call("kv/deleterange", codec::to_json(delete_request(prefix, true)),
-                           "erase_prefix"),
-                      resp, "erase_prefix"))
+  if (auto err =
+          read(call("kv/deleterange", codec::to_json(delete_request(prefix, true)), "erase_prefix"),
+               resp, "erase_prefix"))
     return err;
   return resp.deleted();
 }

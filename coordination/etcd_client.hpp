@@ -133,9 +133,9 @@ struct txn_op {
   enum class kind : uint8_t { put, erase, get };
   kind what = kind::get;
   std::string key;
-  std::string value;     // put
-  int64_t lease = 0;     // put
-  bool prefix = false;   // erase/get: every key starting with `key`
+  std::string value;   // put
+  int64_t lease = 0;   // put
+  bool prefix = false; // erase/get: every key starting with `key`
 
   static txn_op put(std::string key, std::string value, int64_t lease = 0);
   static txn_op erase(std::string key);
@@ -212,7 +212,7 @@ private:
   etcd_options options_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<net::http_client>> connections_; // one per endpoint
-  size_t current_ = 0; // the endpoint to try first
+  size_t current_ = 0;                                         // the endpoint to try first
 };
 
 } // namespace ordo::coordination

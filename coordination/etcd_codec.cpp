@@ -12,7 +12,7 @@ std::string to_json(const google::protobuf::Message& m) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true; // etcd's names ("TTL", "range_end"), as it prints
   (void)google::protobuf::util::MessageToJsonString(m, &out, options); // fails only on bad UTF-8
-  return out;                                                        // in strings; we send bytes
+  return out;                                                          // in strings; we send bytes
 }
 
 std::string from_json(std::string_view json, google::protobuf::Message& m) {
@@ -36,7 +36,7 @@ std::string prefix_end(const std::string& prefix) {
 }
 
 key_value to_key_value(const etcd::KeyValue& kv) {
-  return key_value{kv.key(),         kv.value(),   kv.create_revision(),
+  return key_value{kv.key(),          kv.value(),   kv.create_revision(),
                    kv.mod_revision(), kv.version(), kv.lease()};
 }
 
@@ -129,9 +129,8 @@ caf::error status_error(int http_status, const std::string& body, const std::str
   etcd::GatewayError e;
   if (from_json(body, e).empty() && (e.code() != 0 || !e.message().empty()))
     return grpc_error(e.code(), e.message().empty() ? e.error() : e.message(), what);
-  return make_error(etcd_errc::bad_answer,
-                    fmt::format("{}: HTTP {} without an etcd error body: {}", what, http_status,
-                                body.substr(0, 200)));
+  return make_error(etcd_errc::bad_answer, fmt::format("{}: HTTP {} without an etcd error body: {}",
+                                                       what, http_status, body.substr(0, 200)));
 }
 
 } // namespace ordo::coordination::codec

@@ -12,14 +12,15 @@
 namespace ordo::coordination {
 
 enum class etcd_errc : uint8_t {
-  invalid_argument = 1, // refused before sending (empty key, TTL < 1, ...) or etcd's InvalidArgument
-  unreachable,          // no endpoint accepted a connection in time: nothing was sent
-  timeout,              // sent, but no whole answer in time: the outcome is unknown
-  unavailable,          // etcd answered Unavailable or DeadlineExceeded: the outcome is unknown
-  lease_not_found,      // the lease does not exist (expired or revoked)
-  compacted,            // the revision asked for is below etcd's compaction
-  rejected,             // any other status etcd answered with (the context has code and message)
-  bad_answer,           // the answer was not what the gateway sends (HTTP, JSON, size)
+  invalid_argument =
+      1,           // refused before sending (empty key, TTL < 1, ...) or etcd's InvalidArgument
+  unreachable,     // no endpoint accepted a connection in time: nothing was sent
+  timeout,         // sent, but no whole answer in time: the outcome is unknown
+  unavailable,     // etcd answered Unavailable or DeadlineExceeded: the outcome is unknown
+  lease_not_found, // the lease does not exist (expired or revoked)
+  compacted,       // the revision asked for is below etcd's compaction
+  rejected,        // any other status etcd answered with (the context has code and message)
+  bad_answer,      // the answer was not what the gateway sends (HTTP, JSON, size)
 };
 
 std::string to_string(etcd_errc c);

@@ -32,7 +32,7 @@ public:
   std::vector<watch_event> events;
   caf::error error;
   int64_t created_revision = 0; // the store's revision when the watch began
-  std::string raw_;              // the start of the body, for a non-200 answer's error
+  std::string raw_;             // the start of the body, for a non-200 answer's error
 
 private:
   bool on_line(const std::string& line) {
@@ -53,8 +53,8 @@ private:
       return false;
     }
     if (r.canceled()) {
-      error = make_error(etcd_errc::rejected, fmt::format("{}: watch canceled: {}", what_,
-                                                          r.cancel_reason()));
+      error = make_error(etcd_errc::rejected,
+                         fmt::format("{}: watch canceled: {}", what_, r.cancel_reason()));
       return false;
     }
     if (r.created()) created_revision = r.header().revision();
@@ -105,8 +105,8 @@ caf::expected<watch_batch> etcd_client::watch_prefix(const std::string& prefix,
     if (reader.error) return reader.error;
     watch_batch out;
     out.events = std::move(reader.events);
-    out.next_revision = !out.events.empty() ? out.events.back().kv.mod_revision + 1
-                        : from_revision > 0 ? from_revision
+    out.next_revision = !out.events.empty()           ? out.events.back().kv.mod_revision + 1
+                        : from_revision > 0           ? from_revision
                         : reader.created_revision > 0 ? reader.created_revision + 1
                                                       : 0;
     return out;

@@ -117,8 +117,8 @@ bool http_client::connect_(clock::time_point deadline, http_result& r) {
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   auto where = fmt::format("{}:{}", endpoint_.host, endpoint_.port);
-  if (int rc = getaddrinfo(endpoint_.host.c_str(), std::to_string(endpoint_.port).c_str(), &hints,
-                           &res);
+  if (int rc =
+          getaddrinfo(endpoint_.host.c_str(), std::to_string(endpoint_.port).c_str(), &hints, &res);
       rc != 0 || !res) {
     r = fail(http_failure::connect, fmt::format("cannot resolve {}: {}", where, gai_strerror(rc)));
     return false;
@@ -137,8 +137,8 @@ bool http_client::connect_(clock::time_point deadline, http_result& r) {
   }
   if (err != 0) {
     close_();
-    r = fail(http_failure::connect, fmt::format("cannot connect to {}: {}", where,
-                                                std::strerror(err)));
+    r = fail(http_failure::connect,
+             fmt::format("cannot connect to {}: {}", where, std::strerror(err)));
     return false;
   }
   int one = 1;
@@ -168,8 +168,8 @@ bool http_client::send_all(const std::string& bytes, clock::time_point deadline,
 struct http_client::read_plan {
   clock::time_point deadline;
   const http_response_reader::body_sink* sink; // nullptr: collect the body into the result
-  bool deadline_ends_stream = false;            // stream(): the deadline after the head is normal
-  bool* answered = nullptr; // set when any byte of an answer arrived
+  bool deadline_ends_stream = false;           // stream(): the deadline after the head is normal
+  bool* answered = nullptr;                    // set when any byte of an answer arrived
 };
 
 http_result http_client::exchange(const std::string& wire, const read_plan& plan) {
@@ -189,8 +189,8 @@ http_result http_client::exchange(const std::string& wire, const read_plan& plan
     }
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
-    if (n < 0) return fail(http_failure::closed, fmt::format("receive failed: {}",
-                                                             std::strerror(errno)));
+    if (n < 0)
+      return fail(http_failure::closed, fmt::format("receive failed: {}", std::strerror(errno)));
     if (n > 0 && plan.answered) *plan.answered = true;
     if (n == 0) {
       reader.end_of_stream();
@@ -208,9 +208,9 @@ http_result http_client::exchange(const std::string& wire, const read_plan& plan
   return r;
 }
 
-std::string http_client::wire(const std::string& method, const std::string& target,
-                              const std::string& body,
-                              const std::vector<std::pair<std::string, std::string>>& headers) const {
+std::string
+http_client::wire(const std::string& method, const std::string& target, const std::string& body,
+                  const std::vector<std::pair<std::string, std::string>>& headers) const {
   std::string w = fmt::format("{} {} HTTP/1.1\r\nHost: {}:{}\r\n", method, target, endpoint_.host,
                               endpoint_.port);
   if (!key_.empty()) w += fmt::format("Authorization: Bearer {}\r\n", key_);
@@ -240,8 +240,8 @@ http_result http_client::request(const std::string& method, const std::string& t
     // A kept-alive connection the server closed meanwhile (the send failed, or it closed
     // without a byte of answer): one fresh try. A fresh connection that fails, a timeout or a
     // partial answer is an answer in itself (the server may have acted on the request).
-    bool stale = r.failure == http_failure::send ||
-                 (r.failure == http_failure::closed && !answered);
+    bool stale =
+        r.failure == http_failure::send || (r.failure == http_failure::closed && !answered);
     if (fresh || !stale) return r;
   }
   return fail(http_failure::closed, "no answer");

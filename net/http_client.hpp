@@ -93,8 +93,8 @@ public:
   /// since the call began. Ending at `wait` after the head arrived is not a failure (status
   /// set, failure none); no head within `wait` is `timeout`. `body` of the result stays empty.
   /// The connection is closed afterwards (the server may still be sending).
-  http_result stream(const std::string& method, const std::string& target,
-                     const std::string& body, const std::function<bool(std::string_view)>& on_body,
+  http_result stream(const std::string& method, const std::string& target, const std::string& body,
+                     const std::function<bool(std::string_view)>& on_body,
                      std::chrono::milliseconds wait);
 
   const http_endpoint& endpoint() const { return endpoint_; }

@@ -56,8 +56,9 @@ void http_response_reader::end_of_stream() {
   if (state_ == state::until_close) {
     state_ = state::done;
   } else if (state_ != state::done && state_ != state::failed) {
-    fail(http_failure::closed, state_ == state::head ? "connection closed before an answer"
-                                                     : "connection closed in the middle of the body");
+    fail(http_failure::closed, state_ == state::head
+                                   ? "connection closed before an answer"
+                                   : "connection closed in the middle of the body");
   }
 }
 
@@ -70,8 +71,8 @@ bool http_response_reader::emit(std::string_view piece, const body_sink& sink) {
   return !stopped_;
 }
 
-bool http_response_reader::parse_header_line(std::string_view line, bool& chunked,
-                                             uint64_t& length, bool& has_length) {
+bool http_response_reader::parse_header_line(std::string_view line, bool& chunked, uint64_t& length,
+                                             bool& has_length) {
   auto colon = line.find(':');
   if (colon == std::string_view::npos || colon == 0)
     return fail(http_failure::malformed, "a header line without a name");
@@ -82,8 +83,8 @@ bool http_response_reader::parse_header_line(std::string_view line, bool& chunke
   if (name == "content-length") {
     uint64_t n = 0;
     if (parse_u64(value, n) != number_error::none)
-      return fail(http_failure::malformed, fmt::format("Content-Length '{}' is not a number",
-                                                       value.substr(0, 40)));
+      return fail(http_failure::malformed,
+                  fmt::format("Content-Length '{}' is not a number", value.substr(0, 40)));
     if (has_length && n != length)
       return fail(http_failure::malformed, "two different Content-Length headers");
     length = n;

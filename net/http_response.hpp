@@ -36,8 +36,17 @@ public:
   const std::string& error() const { return error_; }
 
 private:
-  enum class state : uint8_t { head, length_body, chunk_size, chunk_data, chunk_end, trailers,
-                               until_close, done, failed };
+  enum class state : uint8_t {
+    head,
+    length_body,
+    chunk_size,
+    chunk_data,
+    chunk_end,
+    trailers,
+    until_close,
+    done,
+    failed
+  };
   bool fail(http_failure f, std::string error);
   bool parse_head(std::string_view head);
   bool parse_header_line(std::string_view line, bool& chunked, uint64_t& length, bool& has_length);

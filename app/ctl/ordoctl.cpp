@@ -20,9 +20,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include "net/http_client.hpp"
 #include "app/scenario/remote.hpp"
 #include "messages/json/json.hpp"
+#include "net/http_client.hpp"
 #include "ordo/parse_number.hpp"
 #include "ordo/v1/api.pb.h"
 

@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "net/http_client.hpp"
 #include "app/scenario/scenario.hpp"
+#include "net/http_client.hpp"
 
 namespace ordo::scenario {
 

@@ -14,9 +14,9 @@
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
-#include "net/http_client.hpp"
-#include "messages/json/json.hpp"
 #include "cluster_support.hpp"
+#include "messages/json/json.hpp"
+#include "net/http_client.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/inventory.pb.h"
 #include "ordo/v1/order.pb.h"

@@ -9,8 +9,8 @@
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
-#include "net/http_client.hpp"
 #include "messages/json/json.hpp"
+#include "net/http_client.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/order.pb.h"
 #include "support/api_client.hpp"

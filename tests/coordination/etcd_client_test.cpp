@@ -288,8 +288,8 @@ TEST_SUITE("etcd_client") {
     if (skip_without_etcd()) return;
     ordo::test::loopback_listener silent;
     REQUIRE(silent.port() != 0);
-    auto c = client({fmt::format("http://127.0.0.1:{}", silent.port()), shared_etcd()->url()},
-                    300ms);
+    auto c =
+        client({fmt::format("http://127.0.0.1:{}", silent.port()), shared_etcd()->url()}, 300ms);
     const auto t0 = std::chrono::steady_clock::now();
     auto first = c->put("timeout/k", "v");
     const auto took = std::chrono::steady_clock::now() - t0;

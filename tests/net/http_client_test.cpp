@@ -23,8 +23,7 @@ namespace {
 // waits for the client to close first).
 class canned_server {
 public:
-  explicit canned_server(std::string answer, bool hold_open = false)
-      : answer_(std::move(answer)) {
+  explicit canned_server(std::string answer, bool hold_open = false) : answer_(std::move(answer)) {
     thread_ = std::thread([this, hold_open] {
       int fd = ::accept(listener_.fd(), nullptr, nullptr);
       if (fd < 0) return;
@@ -120,7 +119,8 @@ TEST_SUITE("http_client") {
     CHECK(two.failure == http_failure::malformed);
     auto status = ask("HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n");
     CHECK(status.failure == http_failure::malformed);
-    auto chunk = ask("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
+    auto chunk =
+        ask("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
     CHECK(chunk.failure == http_failure::malformed);
   }
 
@@ -184,7 +184,8 @@ TEST_SUITE("http_client") {
       canned_server server{open_stream, true};
       http_client c{server.url()};
       const auto t0 = std::chrono::steady_clock::now();
-      auto r = c.stream("POST", "/watch", "{}", [](std::string_view) { return false; }, 5s);
+      auto r = c.stream(
+          "POST", "/watch", "{}", [](std::string_view) { return false; }, 5s);
       CHECK(r.status == 200);
       CHECK(std::chrono::steady_clock::now() - t0 < 2s); // the sink said stop
     }
