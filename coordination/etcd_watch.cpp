@@ -19,7 +19,8 @@ public:
   explicit watch_reader(std::string what) : what_(std::move(what)) {}
 
   bool on_body(std::string_view piece) {
-    if (raw_.size() < error_text_max) raw_.append(piece.substr(0, error_text_max - raw_.size()));
+    if (body_start.size() < error_text_max)
+      body_start.append(piece.substr(0, error_text_max - body_start.size()));
     pending_.append(piece);
     for (auto nl = pending_.find('\n'); nl != std::string::npos; nl = pending_.find('\n')) {
       auto line = pending_.substr(0, nl);
@@ -32,7 +33,7 @@ public:
   std::vector<watch_event> events;
   caf::error error;
   int64_t created_revision = 0; // the store's revision when the watch began
-  std::string raw_;             // the start of the body, for a non-200 answer's error
+  std::string body_start;       // the start of the body, for a non-200 answer's error
 
 private:
   bool on_line(const std::string& line) {
@@ -101,7 +102,8 @@ caf::expected<watch_batch> etcd_client::watch_prefix(const std::string& prefix,
       return make_error(r.failure == net::http_failure::timeout ? etcd_errc::timeout
                                                                 : etcd_errc::bad_answer,
                         fmt::format("{} at {}: {}", what, ep, r.error));
-    if (r.status != 200) return codec::status_error(r.status, reader.raw_, what + " at " + ep);
+    if (r.status != 200)
+      return codec::status_error(r.status, reader.body_start, what + " at " + ep);
     if (reader.error) return reader.error;
     watch_batch out;
     out.events = std::move(reader.events);
