@@ -20,6 +20,7 @@ packages=(
   python3
   faketime
   universal-ctags
+  etcd-server etcd-client
   clang-14 libclang-rt-14-dev
 )
 

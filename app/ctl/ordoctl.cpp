@@ -20,16 +20,16 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include "app/ctl/http_client.hpp"
 #include "app/scenario/remote.hpp"
 #include "messages/json/json.hpp"
+#include "net/http_client.hpp"
 #include "ordo/parse_number.hpp"
 #include "ordo/v1/api.pb.h"
 
 namespace {
 
-using ordo::ctl::http_client;
-using ordo::ctl::http_result;
+using ordo::net::http_client;
+using ordo::net::http_result;
 namespace v1 = ordo::v1;
 
 constexpr int exit_usage = 2;
@@ -198,7 +198,9 @@ int tail(http_client& c, const args& a, bool after_given) {
     std::string from = resume ? "" : fmt::format("after={}&", after);
     if (!a.consumer.empty()) from += "consumer=" + a.consumer + "&";
     resume = false;
-    auto r = c.get(fmt::format("/v1/events?{}limit=500&wait_ms={}", from, a.follow ? 10'000 : 0));
+    // A long poll well inside the client's 10 s timeout: a quiet feed answers an empty page
+    // at wait_ms, which must arrive before the client gives up on the request.
+    auto r = c.get(fmt::format("/v1/events?{}limit=500&wait_ms={}", from, a.follow ? 5'000 : 0));
     if (r.status != 200) return print_result(r);
     v1::FeedPage page;
     if (auto e = ordo::json::parse(r.body, page); !e.empty()) {

@@ -14,7 +14,7 @@ namespace ordo::scenario {
 namespace {
 
 // An HTTP answer back into the runtime's outcome, so `expect` reads the same either way.
-outcome to_outcome(const ctl::http_result& r) {
+outcome to_outcome(const net::http_result& r) {
   if (r.status == 0) return failure("unreachable", r.error, true);
   if (r.status >= 200 && r.status < 300) {
     v1::CommandAnswer a;
@@ -47,7 +47,7 @@ outcome to_outcome(const ctl::http_result& r) {
 
 class remote_target final : public target {
 public:
-  explicit remote_target(ctl::http_client& c)
+  explicit remote_target(net::http_client& c)
       : c_(c),
         prefix_(fmt::format("run-{:016x}-",
                             std::random_device{}() * 0x9E3779B97F4A7C15ull ^
@@ -93,13 +93,13 @@ private:
     }
     return s;
   }
-  ctl::http_client& c_;
+  net::http_client& c_;
   std::string prefix_;
 };
 
 } // namespace
 
-run_report run_remote_file(const std::string& path, ctl::http_client& node, bool keep_going) {
+run_report run_remote_file(const std::string& path, net::http_client& node, bool keep_going) {
   run_report report;
   auto steps = read_file(path, report);
   if (!steps) return report;

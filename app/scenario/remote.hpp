@@ -6,12 +6,12 @@
 
 #include <string>
 
-#include "app/ctl/http_client.hpp"
 #include "app/scenario/scenario.hpp"
+#include "net/http_client.hpp"
 
 namespace ordo::scenario {
 
-run_report run_remote_file(const std::string& path, ctl::http_client& node,
+run_report run_remote_file(const std::string& path, net::http_client& node,
                            bool keep_going = false);
 
 } // namespace ordo::scenario

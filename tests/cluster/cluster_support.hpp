@@ -13,8 +13,8 @@
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
-#include "app/ctl/http_client.hpp"
 #include "messages/json/json.hpp"
+#include "net/http_client.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/inventory.pb.h"
 #include "ordo/v1/order.pb.h"
@@ -24,7 +24,7 @@
 
 namespace ordo::test::cluster_support {
 
-using ordo::ctl::http_client;
+using ordo::net::http_client;
 using ordo::test::fresh_dir;
 using ordo::test::node_process;
 

@@ -14,16 +14,16 @@
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
-#include "app/ctl/http_client.hpp"
-#include "messages/json/json.hpp"
 #include "cluster_support.hpp"
+#include "messages/json/json.hpp"
+#include "net/http_client.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/inventory.pb.h"
 #include "ordo/v1/order.pb.h"
 #include "support/api_client.hpp"
 #include "support/node_process.hpp"
 
-using ordo::ctl::http_client;
+using ordo::net::http_client;
 using ordo::test::fresh_dir;
 using ordo::test::node_process;
 

@@ -10,9 +10,9 @@
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
-#include "app/ctl/http_client.hpp"
-#include "messages/json/json.hpp"
 #include "cluster_support.hpp"
+#include "messages/json/json.hpp"
+#include "net/http_client.hpp"
 #include "ordo/v1/api.pb.h"
 
 using namespace ordo::test::cluster_support;

@@ -9,15 +9,15 @@
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
-#include "app/ctl/http_client.hpp"
 #include "messages/json/json.hpp"
+#include "net/http_client.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/order.pb.h"
 #include "support/api_client.hpp"
 #include "support/node_process.hpp"
 #include "test_ca.hpp"
 
-using ordo::ctl::http_client;
+using ordo::net::http_client;
 
 namespace {
 

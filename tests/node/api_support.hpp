@@ -9,9 +9,9 @@
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
-#include "app/ctl/http_client.hpp"
-#include "messages/json/json.hpp"
 #include "app/node/webhook_signature.hpp"
+#include "messages/json/json.hpp"
+#include "net/http_client.hpp"
 #include "ordo/v1/api.pb.h"
 #include "ordo/v1/order.pb.h"
 #include "support/api_client.hpp"
@@ -74,25 +74,25 @@ inline std::vector<std::pair<std::string, std::string>> idem(const std::string& 
   return {{"Idempotency-Key", k}};
 }
 
-inline std::string error_code(const ctl::http_result& r) {
+inline std::string error_code(const net::http_result& r) {
   v1::ErrorBody b;
   if (!ordo::json::parse(r.body, b).empty()) return "<unparsable: " + r.body + ">";
   return b.error().code();
 }
 
-inline v1::CommandAnswer answer(const ctl::http_result& r) {
+inline v1::CommandAnswer answer(const net::http_result& r) {
   v1::CommandAnswer a;
   auto e = ordo::json::parse(r.body, a);
   CHECK_MESSAGE(e.empty(), e << " in " << r.body);
   return a;
 }
 
-inline v1::OrderState state(ctl::http_client& c, const std::string& id) {
+inline v1::OrderState state(net::http_client& c, const std::string& id) {
   return order_state(c, id);
 }
 
 /// Polls until the order reaches `want` (the saga works asynchronously), up to 10 s.
-inline bool reaches(ctl::http_client& c, const std::string& id, v1::OrderStatus want) {
+inline bool reaches(net::http_client& c, const std::string& id, v1::OrderStatus want) {
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds{10};
   while (std::chrono::steady_clock::now() < until) {
     if (state(c, id).status() == want) return true;

@@ -10,7 +10,7 @@
 #include "app/scenario/remote.hpp"
 
 using namespace ordo::test;
-using ordo::ctl::http_client;
+using ordo::net::http_client;
 
 namespace {
 
@@ -417,7 +417,7 @@ TEST_SUITE("node_api") {
     http_client ops{s.node.url(), ops_key}, shop{s.node.url(), shop_key};
     for (int i = 0; i < 3; ++i)
       REQUIRE(ops.post("/v1/inventory/SKU-2/restock", R"({"quantity":"1"})").status == 200);
-    ordo::ctl::http_result r;
+    ordo::net::http_result r;
     for (int i = 0; i < 1000; ++i) { // bounded: 10 s
       r = ops.get("/v1/events?after=0");
       if (r.status != 200) break;

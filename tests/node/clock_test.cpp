@@ -35,7 +35,7 @@
 #include "api_support.hpp"
 
 using namespace ordo::test;
-using ordo::ctl::http_client;
+using ordo::net::http_client;
 using sclock = std::chrono::steady_clock;
 
 namespace {
@@ -244,7 +244,7 @@ report run_steps(bool wall_clock_timers) {
   watcher watch{node.url()};
 
   // Every command here is valid: any answer but 2xx is a refusal.
-  auto expect_ok = [&](const ordo::ctl::http_result& r, const std::string& what) {
+  auto expect_ok = [&](const ordo::net::http_result& r, const std::string& what) {
     if (r.status < 200 || r.status > 299)
       rep.refused.push_back(fmt::format("{}: HTTP {} {}", what, r.status, r.body));
     return r.status >= 200 && r.status <= 299;

@@ -10,7 +10,7 @@
 #include "storage/journal.hpp"
 
 using namespace ordo::test;
-using ordo::ctl::http_client;
+using ordo::net::http_client;
 
 namespace {
 

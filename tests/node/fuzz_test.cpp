@@ -11,7 +11,7 @@
 #include "support/seed.hpp"
 
 using namespace ordo::test;
-using ordo::ctl::http_client;
+using ordo::net::http_client;
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include "app/node/config.hpp"
 
 using namespace ordo::test;
-using ordo::ctl::http_client;
+using ordo::net::http_client;
 
 namespace {
 
@@ -53,7 +53,7 @@ struct started {
 };
 
 // Every answer in [400, 500) and naming `mention` (a limit or field) in its body.
-void check_4xx(const ordo::ctl::http_result& r, const std::string& what,
+void check_4xx(const ordo::net::http_result& r, const std::string& what,
                const std::string& mention) {
   CAPTURE(what);
   CAPTURE(r.body);
@@ -252,7 +252,7 @@ TEST_SUITE("node_hardening") {
       http_client ops{s.node.url(), ops_key};
       stock_sku(ops, "SKU-L", 1000);
       int placed = 0;
-      ordo::ctl::http_result refused;
+      ordo::net::http_result refused;
       for (int i = 0; i < 20 && refused.status == 0; ++i) { // bounded: ~1 s
         auto r = ops.post("/v1/orders", place_json("c-1", {{"SKU-L", 1}}),
                           {{"Idempotency-Key", fmt::format("lag-{}", i)}});

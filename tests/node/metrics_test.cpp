@@ -9,7 +9,7 @@
 #include "exposition_check.hpp"
 
 using namespace ordo::test;
-using ordo::ctl::http_client;
+using ordo::net::http_client;
 
 namespace {
 

@@ -27,7 +27,7 @@
 #endif
 
 using namespace ordo::test;
-using ordo::ctl::http_client;
+using ordo::net::http_client;
 
 namespace {
 

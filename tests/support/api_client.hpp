@@ -15,8 +15,8 @@
 #include <doctest/doctest.h>
 #include <fmt/core.h>
 
-#include "app/ctl/http_client.hpp"
 #include "messages/json/json.hpp"
+#include "net/http_client.hpp"
 #include "ordo/v1/order.pb.h"
 
 namespace ordo::test {
@@ -46,7 +46,7 @@ inline std::string price_json(int64_t unit_minor) {
 }
 
 /// Restocks `sku` by `qty` and sets its price of record (the tests' orders pay 1500).
-inline void stock_sku(ctl::http_client& c, const std::string& sku, int64_t qty,
+inline void stock_sku(net::http_client& c, const std::string& sku, int64_t qty,
                       int64_t unit_minor = 1500) {
   auto r = c.post("/v1/inventory/" + sku + "/restock", fmt::format(R"({{"quantity":"{}"}})", qty),
                   {{"Idempotency-Key", fmt::format("stock-{}-{}", sku, qty)}});
@@ -58,7 +58,7 @@ inline void stock_sku(ctl::http_client& c, const std::string& sku, int64_t qty,
 
 /// The order's committed state as the node serves it (empty unless 200; `status` gets the
 /// HTTP status when given).
-inline v1::OrderState order_state(ctl::http_client& c, const std::string& id,
+inline v1::OrderState order_state(net::http_client& c, const std::string& id,
                                   int* status = nullptr) {
   auto r = c.get("/v1/orders/" + id);
   if (status) *status = r.status;
