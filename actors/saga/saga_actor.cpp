@@ -29,8 +29,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ordo::saga::saga_task)
 namespace ordo::saga {
 
 void dispatcher::spawn_actor(caf::actor_system& sys) {
-  auto g = gate_;
-  self_ = sys.spawn([this, g](caf::event_based_actor* self) -> caf::behavior {
+  // The gate is passed as an argument, not captured: CAF 0.17 dereferences a null tuple of
+  // arguments when an actor function takes none (UBSan: reference binding to null pointer).
+  auto behavior = [this](caf::event_based_actor* self,
+                         std::shared_ptr<gate> g) -> caf::behavior {
     // Every message runs through the gate: once stop() closed it, nothing of the dispatcher
     // (which may be gone) is touched.
     auto guarded = [g](auto&& fn) {
@@ -59,7 +61,8 @@ void dispatcher::spawn_actor(caf::actor_system& sys) {
           });
         },
     };
-  });
+  };
+  self_ = sys.spawn(behavior, gate_);
   feed_listener_ = feed_.listen([a = self_] { caf::anon_send(a, feed_atom::value); });
   caf::anon_send(self_, tick_atom::value); // stored timers are polled at once
   caf::delayed_anon_send(self_, cfg_.offset_save_every, save_atom::value);
