@@ -3,8 +3,6 @@
 // the gateway, the journal), feed read steps, timer polls and offset saves (delayed messages
 // on the actor system's clock). One message at a time, so the dispatcher's state needs no
 // locking beyond the gate that stop() closes.
-#include <fmt/core.h>
-
 #include <caf/all.hpp>
 
 #include "actors/saga/saga_dispatcher.hpp"

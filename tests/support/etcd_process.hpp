@@ -22,6 +22,7 @@
 #include <fmt/core.h>
 
 #include "net/http_client.hpp"
+#include "support/exec_args.hpp"
 #include "support/fresh_dir.hpp"
 #include "support/loopback_listener.hpp"
 
@@ -63,12 +64,7 @@ public:
         ::dup2(log, 1);
         ::dup2(log, 2);
       }
-      std::vector<char*> argv;
-      for (auto& a : args)
-        argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      std::_Exit(127);
+      exec_args(std::move(args));
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{15};
     while (std::chrono::steady_clock::now() < deadline) {

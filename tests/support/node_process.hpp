@@ -19,6 +19,7 @@
 
 #include <fmt/core.h>
 
+#include "support/exec_args.hpp"
 #include "support/fresh_dir.hpp"
 
 #ifndef ORDO_NODE_BIN
@@ -50,12 +51,7 @@ public:
                                        dir_ + "/data", "--listen", "127.0.0.1:0"};
       args.insert(args.end(), node.begin(), node.end());
       args.insert(args.end(), extra_.begin(), extra_.end());
-      std::vector<char*> argv;
-      for (auto& a : args)
-        argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      std::_Exit(127);
+      exec_args(std::move(args));
     }
     ::close(out[1]);
     std::string got;
